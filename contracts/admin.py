@@ -1,0 +1,146 @@
+from django import forms
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from contracts import services
+from contracts.forms import ProjectValidationMixin
+from contracts.models import (
+    Budget,
+    Category,
+    CategoryGroup,
+    Customer,
+    Item,
+    LegalEntity,
+    PaymentTerms,
+    Project,
+    ProjectContract,
+    TaxGroup,
+    Worker,
+)
+
+
+@admin.register(PaymentTerms)
+class PaymentTermsAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "net_days"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(TaxGroup)
+class TaxGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "rate", "is_reverse_charge", "is_exempt"]
+    list_filter = ["is_reverse_charge", "is_exempt"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(LegalEntity)
+class LegalEntityAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "country", "base_currency", "vat_number"]
+    list_filter = ["country", "base_currency"]
+    search_fields = ["code", "name", "vat_number"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "country", "language", "vat_number", "payment_terms"]
+    list_filter = ["country", "language", "payment_terms"]
+    search_fields = ["code", "name", "vat_number", "email"]
+    list_select_related = ["payment_terms"]
+
+
+@admin.register(CategoryGroup)
+class CategoryGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Category)
+class CategoryAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "group", "kind"]
+    list_filter = ["kind", "group"]
+    search_fields = ["code", "name"]
+    list_select_related = ["group"]
+
+
+@admin.register(Worker)
+class WorkerAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "cost_rate", "sales_rate", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name", "email"]
+
+
+@admin.register(Item)
+class ItemAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "unit", "category", "cost_price", "sales_price"]
+    list_filter = ["category"]
+    search_fields = ["code", "name"]
+    list_select_related = ["category"]
+
+
+class ProjectInline(admin.TabularInline):
+    model = Project
+    fields = ["code", "name", "project_type", "parent", "status", "tax_group"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(ProjectContract)
+class ProjectContractAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "code",
+        "name",
+        "customer",
+        "legal_entity",
+        "status",
+        "currency",
+        "contract_value",
+        "start_date",
+    ]
+    list_filter = ["status", "currency", "legal_entity", "invoicing_scope"]
+    search_fields = ["code", "name", "customer__name", "customer_reference"]
+    list_select_related = ["customer", "legal_entity"]
+    date_hierarchy = "start_date"
+    inlines = [ProjectInline]
+
+
+class BudgetInline(admin.TabularInline):
+    model = Budget
+    extra = 0
+
+
+class ProjectAdminForm(ProjectValidationMixin, forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "code",
+            "name",
+            "contract",
+            "parent",
+            "project_type",
+            "status",
+            "tax_group",
+            "manager",
+            "start_date",
+            "end_date",
+        ]
+
+
+@admin.register(Project)
+class ProjectAdmin(SimpleHistoryAdmin):
+    form = ProjectAdminForm
+    list_display = ["code", "name", "contract", "project_type", "parent", "status"]
+    list_filter = ["project_type", "status"]
+    search_fields = ["code", "name", "contract__code", "contract__name"]
+    list_select_related = ["contract", "parent"]
+    raw_id_fields = ["parent"]
+    inlines = [BudgetInline]
+
+    def save_model(self, request, obj, form, change):
+        services.project_save(project=obj, actor=request.user)
+
+
+@admin.register(Budget)
+class BudgetAdmin(SimpleHistoryAdmin):
+    list_display = ["project", "category", "cost_amount", "revenue_amount"]
+    list_filter = ["category"]
+    search_fields = ["project__code", "project__name", "category__name"]
+    list_select_related = ["project", "category"]

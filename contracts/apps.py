@@ -1,0 +1,42 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _sync_roles_after_migrate(sender, **kwargs) -> None:
+    from contracts.roles import DOMAIN_APPS, roles_sync
+
+    # post_migrate is sent once per app, after that app's permissions were created.
+    if sender.label in DOMAIN_APPS:
+        roles_sync()
+
+
+class ContractsConfig(AppConfig):
+    name = "contracts"
+    verbose_name = _("Contracts")
+
+    role_permissions = {
+        "finance_clerk": [
+            *(
+                f"{action}_{model}"
+                for model in (
+                    "projectcontract",
+                    "project",
+                    "budget",
+                    "customer",
+                    "worker",
+                    "item",
+                    "category",
+                    "categorygroup",
+                )
+                for action in ("add", "change")
+            ),
+            "delete_budget",
+            "export_projectcontract",
+        ],
+        "project_manager": ["change_project", "add_budget", "change_budget", "delete_budget"],
+    }
+
+    def ready(self) -> None:
+        # Runs after every migrate (and test flush), so permissions of new models are granted.
+        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="contracts_roles_sync")

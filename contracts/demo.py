@@ -1,0 +1,340 @@
+"""Demo set-up data: one legal entity, customers, and one contract per worked example of
+DOMAIN.md (F1, U1, P1, P2, M1, M2, E1, T1). Idempotent: records are looked up by code and
+only created when missing, so a second run changes nothing (and keeps users' edits)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from contracts.models import (
+    Budget,
+    Category,
+    CategoryGroup,
+    Customer,
+    InvoicingScope,
+    Item,
+    LegalEntity,
+    PaymentTerms,
+    Project,
+    ProjectContract,
+    ProjectType,
+    TaxGroup,
+    TransactionKind,
+    Worker,
+)
+from contracts.roles import ROLE_GROUP_NAMES
+
+D = Decimal
+START = datetime.date(2026, 1, 1)
+
+DEMO_USERS = [
+    # (username, password, role, first name, last name)
+    ("clerk", "clerk-demo-2026", "finance_clerk", "Karin", "Berg"),
+    ("approver", "approver-demo-2026", "approver", "Lars", "Nilsson"),
+    ("manager", "manager-demo-2026", "project_manager", "Sofie", "Jensen"),
+    ("auditor", "auditor-demo-2026", "read_only", "Ole", "Hansen"),
+    ("admin", "admin-demo-2026", "admin", "Astrid", "Ek"),
+]
+
+
+def _get_or_create(model, code: str, **defaults):
+    instance, _created = model.objects.get_or_create(code=code, defaults=defaults)
+    return instance
+
+
+@transaction.atomic
+def demo_users_create() -> list[tuple[str, str, str]]:
+    """One user per role; returns (username, password, role name) for printing."""
+    User = get_user_model()
+    logins = []
+    for username, password, role, first_name, last_name in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": f"{username}@example.com",
+                "is_staff": role == "admin",
+                "is_superuser": role == "admin",
+            },
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
+        logins.append((username, password, ROLE_GROUP_NAMES[role]))
+    return logins
+
+
+@transaction.atomic
+def demo_setup_create() -> dict[str, ProjectContract]:
+    """Create the demo set-up; returns the contracts by worked-example name."""
+    net30 = _get_or_create(PaymentTerms, "NET30", name="30 days net", net_days=30)
+    _get_or_create(PaymentTerms, "NET14", name="14 days net", net_days=14)
+    se25 = _get_or_create(TaxGroup, "SE25", name="Sweden 25 %", rate=D("25"))
+    _get_or_create(TaxGroup, "SE12", name="Sweden 12 %", rate=D("12"))
+    _get_or_create(TaxGroup, "DK25", name="Denmark 25 %", rate=D("25"))
+    reverse = _get_or_create(
+        TaxGroup,
+        "EURC",
+        name="EU reverse charge",
+        rate=D("0"),
+        is_reverse_charge=True,
+        note="Reverse charge, article 196 Council Directive 2006/112/EC",
+    )
+    _get_or_create(TaxGroup, "EXEMPT", name="Exempt from VAT", rate=D("0"), is_exempt=True)
+
+    entity = _get_or_create(
+        LegalEntity,
+        "NPS-SE",
+        name="Nordic Project Services AB",
+        street="Kungsgatan 12",
+        postal_code="111 43",
+        city="Stockholm",
+        country="SE",
+        vat_number="SE556677889901",
+        organization_number="556677-8899",
+        base_currency="SEK",
+        invoice_number_prefix="SE-",
+        email="billing@nordicprojects.example",
+        bank_name="Nordbanken",
+        iban="SE4550000000058398257466",
+        bic="NBBKSESS",
+        bankgiro="5050-1055",
+    )
+
+    city = _get_or_create(
+        Customer,
+        "C-GBG",
+        name="Göteborgs Stadsbyggnad AB",
+        street="Första Långgatan 4",
+        postal_code="413 28",
+        city="Göteborg",
+        country="SE",
+        vat_number="SE556000111201",
+        language="sv",
+        email="faktura@stadsbyggnad.example",
+        payment_terms=net30,
+    )
+    energy = _get_or_create(
+        Customer,
+        "C-KBH",
+        name="Københavns Energi A/S",
+        street="Vesterbrogade 10",
+        postal_code="1620",
+        city="København V",
+        country="DK",
+        vat_number="DK12345678",
+        language="da",
+        email="faktura@energi.example",
+        payment_terms=net30,
+    )
+    council = _get_or_create(
+        Customer,
+        "C-NRC",
+        name="Nordic Research Council",
+        street="Stortingsgata 2",
+        postal_code="0158",
+        city="Oslo",
+        country="NO",
+        vat_number="NO987654321MVA",
+        language="en",
+        email="grants@nrc.example",
+        payment_terms=net30,
+    )
+    logistics = _get_or_create(
+        Customer,
+        "C-BLO",
+        name="Baltic Logistics Oy",
+        street="Mannerheimintie 5",
+        postal_code="00100",
+        city="Helsinki",
+        country="FI",
+        vat_number="FI12345678",
+        language="en",
+        email="ap@balticlogistics.example",
+        payment_terms=net30,
+    )
+
+    labour = _get_or_create(CategoryGroup, "LABOUR", name="Labour")
+    expenses = _get_or_create(CategoryGroup, "EXPENSES", name="Expenses")
+    materials = _get_or_create(CategoryGroup, "MATERIALS", name="Materials")
+    fees = _get_or_create(CategoryGroup, "FEES", name="Fees and payments")
+    development = _get_or_create(
+        Category, "DEV", name="Development", group=labour, kind=TransactionKind.HOUR
+    )
+    installation = _get_or_create(
+        Category, "INST", name="Installation", group=labour, kind=TransactionKind.HOUR
+    )
+    _get_or_create(Category, "CONS", name="Consulting", group=labour, kind=TransactionKind.HOUR)
+    _get_or_create(Category, "TRAIN", name="Training", group=labour, kind=TransactionKind.HOUR)
+    supplies = _get_or_create(
+        Category, "OFFICE", name="Office supplies", group=expenses, kind=TransactionKind.EXPENSE
+    )
+    _get_or_create(Category, "TRAVEL", name="Travel", group=expenses, kind=TransactionKind.EXPENSE)
+    hardware = _get_or_create(
+        Category, "HW", name="Hardware", group=materials, kind=TransactionKind.ITEM
+    )
+    _get_or_create(Category, "FEE", name="Management fee", group=fees, kind=TransactionKind.FEE)
+    _get_or_create(
+        Category, "ONACC", name="On-account payment", group=fees, kind=TransactionKind.ON_ACCOUNT
+    )
+
+    workers = [
+        ("W001", "Anna Lindqvist", D("650"), D("1150")),
+        ("W002", "Erik Svensson", D("90"), D("150")),
+        ("W003", "Maja Holm", D("60"), D("100")),
+        ("W004", "Jonas Dahl", D("700"), D("1250")),
+        ("W005", "Freja Mortensen", D("550"), D("950")),
+    ]
+    for code, name, cost_rate, sales_rate in workers:
+        _get_or_create(Worker, code, name=name, cost_rate=cost_rate, sales_rate=sales_rate)
+    _get_or_create(
+        Item,
+        "SW-24",
+        name="Network switch 24 ports",
+        unit="pcs",
+        category=hardware,
+        cost_price=D("4200"),
+        sales_price=D("5900"),
+    )
+    _get_or_create(
+        Item,
+        "OFF-PACK",
+        name="Office supplies pack",
+        unit="pack",
+        category=supplies,
+        cost_price=D("400"),
+        sales_price=D("500"),
+    )
+
+    def contract(code, name, customer, value, project_type, **extra):
+        agreement = _get_or_create(
+            ProjectContract,
+            code,
+            name=name,
+            legal_entity=entity,
+            customer=customer,
+            status="active",
+            currency=extra.pop("currency", "SEK"),
+            contract_value=value,
+            retention_percent=extra.pop("retention_percent", D("0")),
+            default_tax_group=extra.pop("tax_group", se25),
+            payment_terms=net30,
+            invoicing_scope=extra.pop("invoicing_scope", InvoicingScope.WHOLE_CONTRACT),
+            start_date=START,
+            end_date=datetime.date(2026, 12, 31),
+            **extra,
+        )
+        _get_or_create(
+            Project,
+            f"{code}-P1",
+            name=name,
+            contract=agreement,
+            project_type=project_type,
+            start_date=START,
+        )
+        return agreement
+
+    contracts = {
+        "F1": contract(
+            "F1",
+            "Regional research programme (three funders)",
+            council,
+            D("11250.00"),
+            ProjectType.TIME_AND_MATERIAL,
+            description="Worked example F1: three funding sources used in priority order.",
+        ),
+        "U1": contract(
+            "U1",
+            "Training programme, 5 sessions",
+            city,
+            D("50000.00"),
+            ProjectType.FIXED_PRICE,
+            description="Worked example U1: 5 training sessions at 10,000.00 (unit of delivery).",
+        ),
+        "P1": contract(
+            "P1",
+            "Office relocation, manual progress",
+            city,
+            D("100000.00"),
+            ProjectType.FIXED_PRICE,
+            retention_percent=D("5"),
+            description="Worked example P1: 15 % complete after month 1 invoices 15,000.00.",
+        ),
+        "P2": contract(
+            "P2",
+            "Network upgrade, automatic progress",
+            energy,
+            D("30000.00"),
+            ProjectType.FIXED_PRICE,
+            currency="DKK",
+            tax_group=reverse,
+            description="Worked example P2: percent complete from actual cost against budget.",
+        ),
+        "M1": contract(
+            "M1",
+            "Warehouse system, three milestones",
+            logistics,
+            D("50000.00"),
+            ProjectType.FIXED_PRICE,
+            currency="EUR",
+            tax_group=reverse,
+            requires_customer_acceptance=True,
+            description="Worked example M1: milestones 10,000 / 20,000 / 20,000.",
+        ),
+        "M2": contract(
+            "M2",
+            "Customer portal, billing plan 20/30/15/35",
+            city,
+            D("400000.00"),
+            ProjectType.FIXED_PRICE,
+            description="Worked example M2: 20 % at signing, 30 %, 15 %, 35 % final.",
+        ),
+        "E1": contract(
+            "E1",
+            "Support hours with management fee",
+            city,
+            D("22000.00"),
+            ProjectType.TIME_AND_MATERIAL,
+            description="Worked example E1: 200 hours x 100.00 plus a 10 % management fee.",
+        ),
+        "T1": contract(
+            "T1",
+            "Implementation, time and material",
+            energy,
+            D("130000.00"),
+            ProjectType.TIME_AND_MATERIAL,
+            currency="DKK",
+            tax_group=_get_or_create(TaxGroup, "DK25", name="Denmark 25 %", rate=D("25")),
+            retention_percent=D("10"),
+            description="Worked example T1: 800 hours x 150.00 and office supplies capped at 10,000.00.",
+        ),
+    }
+    p2_project = Project.objects.get(code="P2-P1")
+    for category, cost, revenue in [
+        (development, D("15000"), D("20000")),
+        (installation, D("5000"), D("10000")),
+    ]:
+        Budget.objects.get_or_create(
+            project=p2_project,
+            category=category,
+            defaults={"cost_amount": cost, "revenue_amount": revenue},
+        )
+    m2_project = Project.objects.get(code="M2-P1")
+    _get_or_create(
+        Project,
+        "M2-P1.1",
+        name="Customer portal: integrations",
+        contract=contracts["M2"],
+        parent=m2_project,
+        project_type=ProjectType.FIXED_PRICE,
+        start_date=START,
+    )
+    _get_or_create(Project, "INT-01", name="Internal tooling", project_type=ProjectType.INTERNAL)
+    return contracts

@@ -1,0 +1,55 @@
+"""The five roles and what each may do.
+
+Each app declares, on its AppConfig, a ``role_permissions`` mapping from role to permission
+codenames of its own models. ``roles_sync`` collects them from every installed app, so that
+``contracts`` never imports ``funding`` or ``invoicing``. It runs in a data migration (the
+groups exist from the first migrate) and after every migrate (new models' permissions are added).
+"""
+
+from __future__ import annotations
+
+from django.apps import apps as global_apps
+
+FINANCE_CLERK = "finance_clerk"
+APPROVER = "approver"
+PROJECT_MANAGER = "project_manager"
+READ_ONLY = "read_only"
+ADMIN = "admin"
+
+ROLE_GROUP_NAMES = {
+    FINANCE_CLERK: "Finance clerk",
+    APPROVER: "Approver",
+    PROJECT_MANAGER: "Project manager",
+    READ_ONLY: "Read-only",
+    ADMIN: "Admin",
+}
+
+# Apps whose every "view_" permission every role gets and whose every permission admins get.
+DOMAIN_APPS = ("contracts", "funding", "invoicing")
+ADMIN_EXTRA_APPS = ("auth", "axes", "django_tasks_db")
+
+
+def role_permission_codenames(apps=global_apps) -> dict[str, set[tuple[str, str]]]:
+    """(app_label, codename) pairs per role, from every app's ``role_permissions``."""
+    grants: dict[str, set[tuple[str, str]]] = {role: set() for role in ROLE_GROUP_NAMES}
+    for app_config in global_apps.get_app_configs():
+        for role, codenames in getattr(app_config, "role_permissions", {}).items():
+            grants[role].update((app_config.label, codename) for codename in codenames)
+    return grants
+
+
+def roles_sync(*, apps=global_apps) -> None:
+    """Create the role groups and give each exactly its permissions. Idempotent."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    all_permissions = Permission.objects.select_related("content_type")
+    by_key = {(p.content_type.app_label, p.codename): p for p in all_permissions}
+    view_all = {key for key in by_key if key[0] in DOMAIN_APPS and key[1].startswith("view_")}
+    grants = role_permission_codenames(apps)
+    for role, group_name in ROLE_GROUP_NAMES.items():
+        group, _created = Group.objects.get_or_create(name=group_name)
+        if role == ADMIN:
+            keys = {key for key in by_key if key[0] in DOMAIN_APPS + ADMIN_EXTRA_APPS}
+        else:
+            keys = view_all | grants[role]
+        group.permissions.set([by_key[key] for key in sorted(keys) if key in by_key])

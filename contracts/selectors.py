@@ -1,0 +1,115 @@
+"""Reads shared by views (and later PDFs and the API). Each runs a bounded number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, QuerySet, Sum
+
+from contracts.models import Budget, Project, ProjectContract
+
+HISTORY_LIMIT = 50
+
+
+def contract_list() -> QuerySet[ProjectContract]:
+    """Contracts with what the list shows, in one query whatever the number of rows."""
+    return ProjectContract.objects.select_related("customer", "legal_entity").annotate(
+        project_count=Count("projects", distinct=True)
+    )
+
+
+def contract_detail(*, pk: int) -> ProjectContract:
+    """A contract with its projects (and their budgets) prefetched."""
+    budgets = Budget.objects.select_related("category", "category__group")
+    projects = Project.objects.select_related("parent", "tax_group", "manager").prefetch_related(
+        Prefetch("budgets", queryset=budgets)
+    )
+    return (
+        ProjectContract.objects.select_related(
+            "customer", "legal_entity", "default_tax_group", "payment_terms"
+        )
+        .prefetch_related(Prefetch("projects", queryset=projects.order_by("code")))
+        .get(pk=pk)
+    )
+
+
+def project_detail(*, pk: int) -> Project:
+    budgets = Budget.objects.select_related("category", "category__group")
+    return (
+        Project.objects.select_related("contract", "parent", "tax_group", "manager")
+        .prefetch_related(
+            Prefetch("budgets", queryset=budgets),
+            Prefetch("subprojects", queryset=Project.objects.order_by("code")),
+        )
+        .get(pk=pk)
+    )
+
+
+def budget_totals(budgets) -> dict:
+    """Cost and revenue totals of already fetched budget lines (no query)."""
+    return {
+        "cost": sum((b.cost_amount for b in budgets), start=0),
+        "revenue": sum((b.revenue_amount for b in budgets), start=0),
+    }
+
+
+def contract_budget_totals(*, contract: ProjectContract) -> dict:
+    return Budget.objects.filter(project__contract=contract).aggregate(
+        cost=Sum("cost_amount"), revenue=Sum("revenue_amount")
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime
+    who: str
+    action: str
+    label: str
+    changes: list[tuple[str, str, str]]
+
+
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def history_entries(*querysets: QuerySet, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
+    """Newest-first history of one or more objects' history querysets, with field changes.
+
+    Each queryset is read once (newest ``limit`` records plus one to diff the oldest shown).
+    """
+    entries: list[HistoryEntry] = []
+    for queryset in querysets:
+        records = list(
+            queryset.select_related("history_user").order_by("-history_date", "-history_id")[
+                : limit + 1
+            ]
+        )
+        # Records of several objects can be mixed (e.g. all budgets of a project): diff per object.
+        previous_by_object: dict = {}
+        for record in reversed(records):
+            object_id = getattr(record, record.instance_type._meta.pk.attname)
+            previous = previous_by_object.get(object_id)
+            changes = []
+            if previous is not None and record.history_type == "~":
+                delta = record.diff_against(previous)
+                for change in delta.changes:
+                    field = record.instance_type._meta.get_field(change.field)
+                    changes.append(
+                        (str(field.verbose_name), _display(change.old), _display(change.new))
+                    )
+            previous_by_object[object_id] = record
+            entries.append(
+                HistoryEntry(
+                    when=record.history_date,
+                    who=record.history_user.get_username() if record.history_user else "",
+                    action=_ACTIONS.get(record.history_type, record.history_type),
+                    label=str(record.instance_type._meta.verbose_name),
+                    changes=changes,
+                )
+            )
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries[:limit]
+
+
+def _display(value) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,54 @@
+"""Amounts and percentages formatted for the active language (sv 1 234,50 · da 1.234,50 · en 1,234.50)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.formats import number_format
+
+from contracts.money import currency_decimals
+
+register = template.Library()
+
+
+def _as_decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+@register.filter
+def money(value, currency: str | None = None) -> str:
+    """Format an amount with the currency's decimals and the language's separators."""
+    amount = _as_decimal(value)
+    if amount is None:
+        return ""
+    decimals = currency_decimals(currency) if currency else 2
+    return number_format(amount, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def percent(value) -> str:
+    amount = _as_decimal(value)
+    if amount is None:
+        return ""
+    text = number_format(
+        amount.normalize() if amount == amount.to_integral() else amount, use_l10n=True
+    )
+    return f"{text} %"
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (for sorting and paging links)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()

@@ -1,0 +1,30 @@
+from django.urls import path
+
+from contracts import views
+
+app_name = "contracts"
+
+urlpatterns = [
+    path("", views.ContractListView.as_view(), name="contract_list"),
+    path("new/", views.ContractCreateView.as_view(), name="contract_create"),
+    path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
+    path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
+    path("projects/new/", views.ProjectCreateView.as_view(), name="project_create"),
+    path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="project_detail"),
+    path("projects/<int:pk>/edit/", views.ProjectUpdateView.as_view(), name="project_update"),
+    path(
+        "projects/<int:project_pk>/budgets/new/",
+        views.BudgetCreateView.as_view(),
+        name="budget_create",
+    ),
+    path(
+        "projects/<int:project_pk>/budgets/<int:pk>/edit/",
+        views.BudgetUpdateView.as_view(),
+        name="budget_update",
+    ),
+    path(
+        "projects/<int:project_pk>/budgets/<int:pk>/delete/",
+        views.BudgetDeleteView.as_view(),
+        name="budget_delete",
+    ),
+]

@@ -1,0 +1,232 @@
+"""Contract, project and budget pages. Thin: bind a form, call one service, render or redirect."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import DeleteView, DetailView, TemplateView
+from django.views.generic.edit import CreateView, UpdateView
+
+from contracts import selectors, services
+from contracts.filters import ContractFilter
+from contracts.forms import BudgetForm, ContractForm, ProjectForm
+from contracts.models import Budget, Project, ProjectContract
+
+
+class PermissionRequired(PermissionRequiredMixin):
+    """Logged-in users without the permission get a 403, not a login loop."""
+
+    raise_exception = True
+
+
+class ContractListView(PermissionRequired, TemplateView):
+    permission_required = "contracts.view_projectcontract"
+    template_name = "contracts/contract_list.html"
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["contracts/_contract_table.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        contract_filter = ContractFilter(
+            self.request.GET, queryset=selectors.contract_list().order_by("code")
+        )
+        page = Paginator(contract_filter.qs, settings.PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        context.update(
+            filter=contract_filter, page=page, ordering=self.request.GET.get("ordering", "")
+        )
+        return context
+
+
+class ContractDetailView(PermissionRequired, DetailView):
+    permission_required = "contracts.view_projectcontract"
+    template_name = "contracts/contract_detail.html"
+    context_object_name = "contract"
+
+    def get_object(self, queryset=None):
+        try:
+            return selectors.contract_detail(pk=self.kwargs["pk"])
+        except ProjectContract.DoesNotExist as missing:
+            raise Http404 from missing
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        contract = self.object
+        projects = list(contract.projects.all())
+        budgets = [budget for project in projects for budget in project.budgets.all()]
+        context.update(
+            projects=projects,
+            budgets=budgets,
+            budget_totals=selectors.budget_totals(budgets),
+            history=selectors.history_entries(
+                contract.history.all(),
+                Project.history.filter(contract_id=contract.pk),
+                Budget.history.filter(project__contract_id=contract.pk),
+            ),
+        )
+        return context
+
+
+class ServiceFormMixin:
+    """Saves the validated form through a service and shows its domain errors on the form."""
+
+    success_message = _("Saved.")
+
+    def save_with_service(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.object = self.save_with_service(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect(self.get_success_url())
+
+
+class ContractCreateView(PermissionRequired, ServiceFormMixin, CreateView):
+    permission_required = "contracts.add_projectcontract"
+    form_class = ContractForm
+    template_name = "contracts/contract_form.html"
+    success_message = _("The contract was created.")
+
+    def save_with_service(self, form):
+        return services.contract_save(contract=form.instance, actor=self.request.user)
+
+
+class ContractUpdateView(PermissionRequired, ServiceFormMixin, UpdateView):
+    permission_required = "contracts.change_projectcontract"
+    model = ProjectContract
+    form_class = ContractForm
+    template_name = "contracts/contract_form.html"
+    context_object_name = "contract"
+    success_message = _("The contract was saved.")
+
+    def save_with_service(self, form):
+        return services.contract_save(contract=form.instance, actor=self.request.user)
+
+
+class ProjectDetailView(PermissionRequired, DetailView):
+    permission_required = "contracts.view_project"
+    template_name = "contracts/project_detail.html"
+    context_object_name = "project"
+
+    def get_object(self, queryset=None):
+        try:
+            return selectors.project_detail(pk=self.kwargs["pk"])
+        except Project.DoesNotExist as missing:
+            raise Http404 from missing
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        budgets = list(self.object.budgets.all())
+        context.update(
+            budgets=budgets,
+            budget_totals=selectors.budget_totals(budgets),
+            type_locked=services.project_has_transactions(self.object),
+            history=selectors.history_entries(
+                self.object.history.all(), Budget.history.filter(project_id=self.object.pk)
+            ),
+        )
+        return context
+
+
+class ProjectCreateView(PermissionRequired, ServiceFormMixin, CreateView):
+    permission_required = "contracts.add_project"
+    form_class = ProjectForm
+    template_name = "contracts/project_form.html"
+    success_message = _("The project was created.")
+
+    def get_contract(self) -> ProjectContract | None:
+        contract_id = self.request.GET.get("contract")
+        if contract_id and contract_id.isdigit():
+            return ProjectContract.objects.filter(pk=contract_id).first()
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "contract": self.get_contract()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contract=self.get_contract(), **kwargs)
+
+    def save_with_service(self, form):
+        return services.project_save(project=form.instance, actor=self.request.user)
+
+
+class ProjectUpdateView(PermissionRequired, ServiceFormMixin, UpdateView):
+    permission_required = "contracts.change_project"
+    model = Project
+    form_class = ProjectForm
+    template_name = "contracts/project_form.html"
+    context_object_name = "project"
+    success_message = _("The project was saved.")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "contract": self.object.contract}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contract=self.object.contract, **kwargs)
+
+    def save_with_service(self, form):
+        return services.project_save(project=form.instance, actor=self.request.user)
+
+
+class BudgetFormMixin(ServiceFormMixin):
+    form_class = BudgetForm
+    template_name = "contracts/budget_form.html"
+    success_message = _("The budget was saved.")
+
+    def get_project(self) -> Project:
+        return get_object_or_404(
+            Project.objects.select_related("contract"), pk=self.kwargs["project_pk"]
+        )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "project": self.get_project()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(project=self.get_project(), **kwargs)
+
+    def save_with_service(self, form):
+        return services.budget_save(budget=form.instance, actor=self.request.user)
+
+    def get_success_url(self):
+        return reverse("contracts:project_detail", kwargs={"pk": self.kwargs["project_pk"]})
+
+
+class BudgetCreateView(PermissionRequired, BudgetFormMixin, CreateView):
+    permission_required = "contracts.add_budget"
+
+
+class BudgetUpdateView(PermissionRequired, BudgetFormMixin, UpdateView):
+    permission_required = "contracts.change_budget"
+
+    def get_queryset(self):
+        return Budget.objects.filter(project_id=self.kwargs["project_pk"])
+
+
+class BudgetDeleteView(PermissionRequired, DeleteView):
+    permission_required = "contracts.delete_budget"
+    template_name = "contracts/budget_confirm_delete.html"
+
+    def get_queryset(self):
+        return Budget.objects.select_related("project", "category").filter(
+            project_id=self.kwargs["project_pk"]
+        )
+
+    def form_valid(self, form):
+        services.budget_delete(budget=self.object, actor=self.request.user)
+        messages.success(self.request, _("The budget line was deleted."))
+        return redirect("contracts:project_detail", pk=self.kwargs["project_pk"])

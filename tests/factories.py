@@ -1,0 +1,155 @@
+"""factory-boy factories for every model. Codes are sequences, so factories never collide."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from contracts import models as contracts
+from contracts.roles import ROLE_GROUP_NAMES
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("secret-password-1")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[extracted]))
+
+
+class PaymentTermsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.PaymentTerms
+
+    code = factory.Sequence(lambda n: f"NET{n}")
+    name = "30 days net"
+    net_days = 30
+
+
+class TaxGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.TaxGroup
+
+    code = factory.Sequence(lambda n: f"TAX{n}")
+    name = "Sweden 25 %"
+    rate = Decimal("25.00")
+
+
+class LegalEntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.LegalEntity
+
+    code = factory.Sequence(lambda n: f"LE{n}")
+    name = factory.Sequence(lambda n: f"Nordic Projects {n} AB")
+    country = "SE"
+    base_currency = "SEK"
+    vat_number = "SE556677889901"
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.Customer
+
+    code = factory.Sequence(lambda n: f"C{n}")
+    name = factory.Sequence(lambda n: f"Customer {n} AB")
+    country = "SE"
+    language = "sv"
+    payment_terms = factory.SubFactory(PaymentTermsFactory)
+
+
+class CategoryGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.CategoryGroup
+
+    code = factory.Sequence(lambda n: f"GRP{n}")
+    name = "Labour"
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.Category
+
+    code = factory.Sequence(lambda n: f"CAT{n}")
+    name = "Development"
+    group = factory.SubFactory(CategoryGroupFactory)
+    kind = contracts.TransactionKind.HOUR
+
+
+class WorkerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.Worker
+
+    code = factory.Sequence(lambda n: f"W{n:04d}")
+    name = factory.Sequence(lambda n: f"Worker {n}")
+    cost_rate = Decimal("600.00")
+    sales_rate = Decimal("1000.00")
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.Item
+
+    code = factory.Sequence(lambda n: f"ITEM{n}")
+    name = "Network switch"
+    cost_price = Decimal("4000.00")
+    sales_price = Decimal("5000.00")
+
+
+class ProjectContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.ProjectContract
+
+    code = factory.Sequence(lambda n: f"K{n:04d}")
+    name = factory.Sequence(lambda n: f"Contract {n}")
+    legal_entity = factory.SubFactory(LegalEntityFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    status = contracts.ContractStatus.ACTIVE
+    currency = "SEK"
+    contract_value = Decimal("100000.00")
+    retention_percent = Decimal("0")
+    default_tax_group = factory.SubFactory(TaxGroupFactory)
+    payment_terms = factory.SubFactory(PaymentTermsFactory)
+    start_date = datetime.date(2026, 1, 1)
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.Project
+
+    code = factory.Sequence(lambda n: f"PRJ{n:04d}")
+    name = factory.Sequence(lambda n: f"Project {n}")
+    contract = factory.SubFactory(ProjectContractFactory)
+    project_type = contracts.ProjectType.TIME_AND_MATERIAL
+
+
+class BudgetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.Budget
+
+    project = factory.SubFactory(ProjectFactory)
+    category = factory.SubFactory(CategoryFactory)
+    cost_amount = Decimal("15000.00")
+    revenue_amount = Decimal("20000.00")
+
+
+def unsaved_contract(**fields) -> contracts.ProjectContract:
+    """A contract not yet saved, whose related records are saved (for service tests)."""
+    related = {
+        "legal_entity": LegalEntityFactory(),
+        "customer": CustomerFactory(),
+        "default_tax_group": TaxGroupFactory(),
+        "payment_terms": PaymentTermsFactory(),
+    }
+    return ProjectContractFactory.build(**{**related, **fields})
