@@ -18,6 +18,9 @@ from contracts.models import (
     Worker,
 )
 
+# Country and currency filters list only the values in use, not every ISO code.
+IN_USE = admin.AllValuesFieldListFilter
+
 
 @admin.register(PaymentTerms)
 class PaymentTermsAdmin(SimpleHistoryAdmin):
@@ -35,14 +38,14 @@ class TaxGroupAdmin(SimpleHistoryAdmin):
 @admin.register(LegalEntity)
 class LegalEntityAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "country", "base_currency", "vat_number"]
-    list_filter = ["country", "base_currency"]
+    list_filter = [("country", IN_USE), ("base_currency", IN_USE)]
     search_fields = ["code", "name", "vat_number"]
 
 
 @admin.register(Customer)
 class CustomerAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "country", "language", "vat_number", "payment_terms"]
-    list_filter = ["country", "language", "payment_terms"]
+    list_filter = [("country", IN_USE), "language", "payment_terms"]
     search_fields = ["code", "name", "vat_number", "email"]
     list_select_related = ["payment_terms"]
 
@@ -95,7 +98,7 @@ class ProjectContractAdmin(SimpleHistoryAdmin):
         "contract_value",
         "start_date",
     ]
-    list_filter = ["status", "currency", "legal_entity", "invoicing_scope"]
+    list_filter = ["status", ("currency", IN_USE), "legal_entity", "invoicing_scope"]
     search_fields = ["code", "name", "customer__name", "customer_reference"]
     list_select_related = ["customer", "legal_entity"]
     date_hierarchy = "start_date"

@@ -12,14 +12,18 @@ from contracts.models import ContractStatus, Customer, LegalEntity, ProjectContr
 
 class ContractFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    status = django_filters.ChoiceFilter(choices=ContractStatus.choices, label=_("Status"))
+    status = django_filters.ChoiceFilter(
+        choices=ContractStatus.choices, label=_("Status"), empty_label=_("All")
+    )
     customer = django_filters.ModelChoiceFilter(
-        queryset=Customer.objects.order_by("name"), label=_("Customer")
+        queryset=Customer.objects.order_by("name"), label=_("Customer"), empty_label=_("All")
     )
     legal_entity = django_filters.ModelChoiceFilter(
-        queryset=LegalEntity.objects.order_by("name"), label=_("Legal entity")
+        queryset=LegalEntity.objects.order_by("name"), label=_("Legal entity"), empty_label=_("All")
     )
-    currency = django_filters.ChoiceFilter(choices=CURRENCY_CHOICES, label=_("Currency"))
+    currency = django_filters.ChoiceFilter(
+        choices=CURRENCY_CHOICES, label=_("Currency"), empty_label=_("All")
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("code", "code"),

@@ -155,7 +155,7 @@ class TaxGroup(CodedModel):
                 condition=Q(is_reverse_charge=False, is_exempt=False) | Q(rate=0),
                 name="taxgroup_special_treatment_has_zero_rate",
                 violation_error_message=_(
-                    "Reverse-charge and exempt tax groups must have a 0 % rate."
+                    "Reverse-charge and exempt tax groups must have a zero VAT rate."
                 ),
             ),
             models.CheckConstraint(

@@ -448,8 +448,25 @@ _PLAN_CACHE_SIZE = 200_000
 _DECIMAL_CACHE_SIZE = 100_000
 _ONE_DAY = datetime.timedelta(days=1)
 
-# Line kinds in the exact split (index 0 of a split line).
-_RULE_LINE, _ON_HOLD_LINE, _UNFUNDED_LINE = 0, 1, 2
+# A plan line describes one place an amount can go, once per plan (the hot path only indexes
+# it): a rule line, the on-hold rest or the unfunded rest. _PLAN_LINE_FIELDS:
+# (kind, source_id, limit indexes that apply, their limit ids, rule, percentage, points,
+#  whether the source's headroom must be tracked to later steps, rule id, priority, is_on_hold)
+(
+    _KIND,
+    _SOURCE,
+    _INDEXES,
+    _LIMIT_IDS,
+    _RULE,
+    _PERCENTAGE,
+    _POINTS,
+    _TRACK,
+    _RULE_ID,
+    _PRIORITY,
+    _IS_ON_HOLD,
+) = range(11)
+_RULE_LINE, _ON_HOLD_LINE, _UNFUNDED_LINE, _REVERSAL = "rule", "on hold", "unfunded", "reversal"
+_UNFUNDED_PLAN_LINE = (_UNFUNDED_LINE, None, (), (), None, None, 0, False, None, None, True)
 
 
 class _CompiledSetup:
@@ -636,24 +653,21 @@ class _CompiledSetup:
         """The compiled steps for ``transaction``: cached per signature and date bucket."""
         signature = self.signature
         key = signature(transaction) if signature is not None else None
-        breakpoints = self.breakpoints
-        if breakpoints:
-            key = (key, bisect_right(breakpoints, transaction.date))
-        plans = self.plans
-        plan = plans.get(key)
+        if self.breakpoints:
+            key = (key, bisect_right(self.breakpoints, transaction.date))
+        plan = self.plans.get(key)
         if plan is None:
-            if len(plans) >= _PLAN_CACHE_SIZE:
-                plans.clear()
-            plan = plans[key] = self._build_plan(transaction)
+            if len(self.plans) >= _PLAN_CACHE_SIZE:
+                self.plans.clear()
+            plan = self.plans[key] = self._build_plan(transaction)
         return plan
 
     def _build_plan(self, transaction: TransactionFacts) -> tuple:
-        """``(steps, on_hold)`` for transactions like this one.
+        """``(steps, on_hold_line)`` for every transaction with the same signature and bucket.
 
-        A step is ``(rule, total_points, lines, limited_lines)``; a line is
-        ``(source_id, points, limit_indexes, percentage, limit_ids)`` and ``limited_lines``
-        are the lines whose source has a limit that applies. ``on_hold`` is
-        ``(source_id, limit_indexes, limit_ids)`` or ``None``.
+        A step is ``(rule, total_points, plan_lines, limited)``, where ``limited`` holds
+        ``(source_id, points, limit_indexes, single_limit_index)`` for each line whose source
+        has limits that apply. A plan line is the tuple described at ``_PLAN_LINE_FIELDS``.
         """
         applicable: dict[Any, tuple[int, ...]] = {}
 
@@ -667,29 +681,65 @@ class _CompiledSetup:
                 )
             return found
 
+        matching = [rule for rule in self.rules if funding_rule_matches(rule, transaction)]
+        # Which sources come back later (a later rule or the on-hold rest): only their
+        # headroom has to be tracked through the transaction.
+        later_sources: list[set] = []
+        seen: set = {self.on_hold_source_id}
+        for rule in reversed(matching):
+            later_sources.append(set(seen))
+            seen.update(source_id for source_id, _points, _percentage in self.rule_lines[rule.id])
+        later_sources.reverse()
         steps = []
-        for rule in self.rules:
-            if not funding_rule_matches(rule, transaction):
-                continue
-            lines = []
+        for rule, later in zip(matching, later_sources, strict=True):
+            plan_lines = []
+            limited = []
             for source_id, points, percentage in self.rule_lines[rule.id]:
                 indexes = limits_of(source_id)
-                limit_ids = tuple(self.limits[index].id for index in indexes)
-                lines.append((source_id, points, indexes, percentage, limit_ids))
-            limited = tuple(line for line in lines if line[2])
-            steps.append((rule, sum(line[1] for line in lines), tuple(lines), limited))
+                plan_lines.append(
+                    (
+                        _RULE_LINE,
+                        source_id,
+                        indexes,
+                        tuple(self.limits[index].id for index in indexes),
+                        rule,
+                        percentage,
+                        points,
+                        bool(indexes) and source_id in later,
+                        rule.id,
+                        rule.priority,
+                        False,
+                    )
+                )
+                if indexes:
+                    single = indexes[0] if len(indexes) == 1 else -1
+                    limited.append((source_id, points, indexes, single))
+            total_points = sum(line[_POINTS] for line in plan_lines)
+            steps.append((rule, total_points, tuple(plan_lines), tuple(limited)))
         on_hold = None
         if self.on_hold_source_id is not None:
             indexes = limits_of(self.on_hold_source_id)
-            limit_ids = tuple(self.limits[index].id for index in indexes)
-            on_hold = (self.on_hold_source_id, indexes, limit_ids)
+            on_hold = (
+                _ON_HOLD_LINE,
+                self.on_hold_source_id,
+                indexes,
+                tuple(self.limits[index].id for index in indexes),
+                None,
+                None,
+                0,
+                False,
+                None,
+                None,
+                True,
+            )
         return (tuple(steps), on_hold)
 
     def headroom(self, indexes: tuple[int, ...], used: list[int]) -> list:
         """``[numerator, denominator, binding limit index, headroom]`` of a source.
 
         Headroom is the smallest ``amount - used`` over the limits that apply; the first such
-        limit (by id) is the one that binds.
+        limit (by id) is the one that binds. The first two items track the exact headroom
+        through a transaction; the last stays the integer headroom at its start.
         """
         amounts = self.limit_amounts
         best = None
@@ -704,7 +754,17 @@ class _CompiledSetup:
     # -- the hot path ----------------------------------------------------------------------
 
     def allocate_one(self, transaction: TransactionFacts, used: list[int]) -> AllocationResult:
-        """Allocate one transaction against ``used`` (limit index -> minor units, updated)."""
+        """Allocate one transaction against ``used`` (limit index -> minor units, updated).
+
+        The hot path of :func:`allocate_batch`, written flat on purpose: the exact split
+        (rational numbers as integer numerator/denominator pairs, amounts in minor units), the
+        half-up rounding and the allocations are all built in one pass. Split lines are
+        ``(plan_line, numerator, denominator, rest_numerator, rest_denominator, binding,
+        context)``: the exact share is numerator / denominator, the rest is what was unallocated
+        before the line's rule, ``binding`` is ``(limit_index, headroom_numerator,
+        headroom_denominator, source_id)`` of the limit that scaled the rule down, and the line
+        itself is what an allocation keeps to explain itself later.
+        """
         if transaction.currency != self.currency:
             raise TransactionNotAllocatable(
                 CURRENCY_MISMATCH.format(
@@ -714,53 +774,52 @@ class _CompiledSetup:
                 )
             )
         amount = transaction.amount
-        minor = self.amount_cache.get(amount)
-        if minor is None:
-            minor = self.to_minor(amount, f"The amount of transaction {transaction.key}")
+        magnitude = self.amount_cache.get(amount)
+        if magnitude is None:
+            magnitude = self.to_minor(amount, f"The amount of transaction {transaction.key}")
             if len(self.amount_cache) >= _DECIMAL_CACHE_SIZE:
                 self.amount_cache.clear()
-            self.amount_cache[amount] = minor
-        if minor == 0:
-            return AllocationResult(transaction.key, amount, ())
-        plan = self.plan_for(transaction)
-        if minor > 0:
-            lines, caps = self.split_exact(plan, minor, used)
-            allocations = self.finish(lines, minor, caps, used, 1)
-        else:
-            lines = self.split_without_limits(plan, -minor)
-            allocations = self.finish(lines, -minor, None, used, -1)
-        return AllocationResult(transaction.key, amount, allocations)
-
-    def split_exact(self, plan: tuple, amount: int, used: list[int]) -> tuple[list, dict | None]:
-        """The exact (unrounded) split of a positive amount, with limits.
-
-        Returns the split lines ``(kind, source_id, limit_indexes, limit_ids, step, percentage,
-        numerator, denominator, rest_numerator, rest_denominator, binding)`` and the integer
-        headroom of every limited source that was looked at (the rounding caps).
-        ``binding`` is ``(limit_index, headroom_numerator, headroom_denominator, source_id)``.
-        """
-        percent_scale = self.percent_scale
+            self.amount_cache[amount] = magnitude
+        if magnitude <= 0:
+            if magnitude == 0:
+                return AllocationResult(transaction.key, amount, ())
+            return self.allocate_negative(transaction, -magnitude, used)
+        signature = self.signature
+        key = signature(transaction) if signature is not None else None
+        if self.breakpoints:
+            key = (key, bisect_right(self.breakpoints, transaction.date))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plan_for(transaction)
         steps, on_hold = plan
-        out = []
+
+        # 1. The exact split, rounded half-up on the way.
+        percent_scale = self.percent_scale
+        context = (self, 1, magnitude)
+        lines = []
+        values = []
+        total = 0
         heads = None
-        rest_n = amount
+        rest_n = magnitude
         rest_d = 1
-        for step in steps:
+        for _rule, total_points, plan_lines, limited in steps:
+            # The rule takes points/percent_scale of the rest: share_n/share_d per point.
             share_n = rest_n
             share_d = rest_d * percent_scale
             binding = None
-            limited = step[3]
             if limited:
                 if heads is None:
                     heads = {}
-                exhausted = False
-                for source_id, points, indexes, _percentage, _ids in limited:
+                for source_id, points, indexes, single in limited:
                     head = heads.get(source_id)
                     if head is None:
-                        head = heads[source_id] = self.headroom(indexes, used)
+                        if single >= 0:
+                            left = self.limit_amounts[single] - used[single]
+                            head = heads[source_id] = [left, 1, single, left]
+                        else:
+                            head = heads[source_id] = self.headroom(indexes, used)
                     head_n = head[0]
                     if head_n <= 0:
-                        exhausted = True
                         break
                     head_d = head[1]
                     # Would points * share go over the headroom? Then the share shrinks to it.
@@ -768,34 +827,27 @@ class _CompiledSetup:
                         share_n = head_n
                         share_d = head_d * points
                         binding = (head[2], head_n, head_d, source_id)
-                if exhausted:
-                    continue
-            for source_id, points, indexes, percentage, limit_ids in step[2]:
-                out.append(
-                    (
-                        _RULE_LINE,
-                        source_id,
-                        indexes,
-                        limit_ids,
-                        step,
-                        percentage,
-                        points * share_n,
-                        share_d,
-                        rest_n,
-                        rest_d,
-                        binding,
-                    )
-                )
-                if indexes:
-                    head = heads[source_id]
+                if head_n <= 0:
+                    continue  # a source of this rule is exhausted: the rule is skipped
+            for plan_line in plan_lines:
+                points = plan_line[_POINTS]
+                numerator = points * share_n
+                lines.append((plan_line, numerator, share_d, rest_n, rest_d, binding, context))
+                value, remainder = divmod(numerator, share_d)
+                if remainder * 2 >= share_d:
+                    value += 1
+                values.append(value)
+                total += value
+                if plan_line[_TRACK]:
+                    head = heads[plan_line[_SOURCE]]
                     head_d = head[1]
-                    head[0] = head[0] * share_d - points * share_n * head_d
+                    head[0] = head[0] * share_d - numerator * head_d
                     head[1] = head_d * share_d
             if binding is None:
-                rest_n = rest_n * (percent_scale - step[1])
+                rest_n = rest_n * (percent_scale - total_points)
                 rest_d = share_d
             else:
-                rest_n = rest_n * share_d - step[1] * share_n * rest_d
+                rest_n = rest_n * share_d - total_points * share_n * rest_d
                 rest_d = rest_d * share_d
                 divisor = gcd(rest_n, rest_d)
                 if divisor > 1:
@@ -803,170 +855,164 @@ class _CompiledSetup:
                     rest_d //= divisor
             if rest_n == 0:
                 break
-        if rest_n and on_hold is not None:
-            source_id, indexes, limit_ids = on_hold
-            take_n, take_d, binding = rest_n, rest_d, None
-            if indexes:
-                if heads is None:
-                    heads = {}
-                head = heads.get(source_id)
-                if head is None:
-                    head = heads[source_id] = self.headroom(indexes, used)
-                head_n, head_d = head[0], head[1]
-                if head_n <= 0:
-                    take_n = 0
-                elif head_n * rest_d < rest_n * head_d:
-                    take_n, take_d = head_n, head_d
-                    binding = (head[2], head_n, head_d, source_id)
-            if take_n:
-                out.append(
-                    (
-                        _ON_HOLD_LINE,
-                        source_id,
-                        indexes,
-                        limit_ids,
-                        None,
-                        None,
-                        take_n,
-                        take_d,
-                        rest_n,
-                        rest_d,
-                        binding,
-                    )
-                )
-                rest_n, rest_d = rest_n * take_d - take_n * rest_d, rest_d * take_d
         if rest_n:
-            out.append(
-                (_UNFUNDED_LINE, None, (), (), None, None, rest_n, rest_d, rest_n, rest_d, None)
-            )
-        caps = {source_id: head[3] for source_id, head in heads.items()} if heads else None
-        return out, caps
+            if on_hold is not None:
+                take_n, take_d, binding = rest_n, rest_d, None
+                indexes = on_hold[_INDEXES]
+                if indexes:
+                    source_id = on_hold[_SOURCE]
+                    if heads is None:
+                        heads = {}
+                    head = heads.get(source_id)
+                    if head is None:
+                        head = heads[source_id] = self.headroom(indexes, used)
+                    head_n, head_d = head[0], head[1]
+                    if head_n <= 0:
+                        take_n = 0
+                    elif head_n * rest_d < rest_n * head_d:
+                        take_n, take_d = head_n, head_d
+                        binding = (head[2], head_n, head_d, source_id)
+                if take_n:
+                    lines.append((on_hold, take_n, take_d, rest_n, rest_d, binding, context))
+                    rest_n, rest_d = rest_n * take_d - take_n * rest_d, rest_d * take_d
+            if rest_n:
+                lines.append((_UNFUNDED_PLAN_LINE, rest_n, rest_d, rest_n, rest_d, None, context))
+            for line in lines[len(values) :]:
+                value, remainder = divmod(line[1], line[2])
+                if remainder * 2 >= line[2]:
+                    value += 1
+                values.append(value)
+                total += value
 
-    def split_without_limits(self, plan: tuple, amount: int) -> list:
-        """The exact split of the magnitude of a negative amount: percentages, no limits."""
-        percent_scale = self.percent_scale
-        steps, on_hold = plan
-        out = []
-        rest_n = amount
-        rest_d = 1
-        for step in steps:
-            share_d = rest_d * percent_scale
-            for source_id, points, indexes, percentage, limit_ids in step[2]:
-                out.append(
-                    (
-                        _RULE_LINE,
-                        source_id,
-                        indexes,
-                        limit_ids,
-                        step,
-                        percentage,
-                        points * rest_n,
-                        share_d,
-                        rest_n,
-                        rest_d,
-                        None,
+        # 2. Settle the rounding difference (rare), use the limits, build the allocations.
+        baseline = values
+        if total != magnitude:
+            values = self.settle(lines, baseline, magnitude, heads)
+        decimal_cache = self.decimal_cache
+        limit_amounts = self.limit_amounts
+        zero = self.zero
+        over = False
+        allocations = []
+        for line, value, base in zip(lines, values, baseline, strict=True):
+            if value:
+                plan_line = line[0]
+                for index in plan_line[_INDEXES]:
+                    now = used[index] + value
+                    used[index] = now
+                    if now > limit_amounts[index]:
+                        over = True
+                binding = line[5]
+                decimal_value = decimal_cache.get(value)
+                if decimal_value is None:
+                    decimal_value = self.to_decimal(value)
+                allocations.append(
+                    Allocation(
+                        plan_line[_SOURCE],
+                        decimal_value,
+                        plan_line[_RULE_ID],
+                        plan_line[_PRIORITY],
+                        plan_line[_PERCENTAGE],
+                        None if binding is None else self.limits[binding[0]].id,
+                        zero if value == base else self.to_decimal(value - base),
+                        plan_line[_IS_ON_HOLD],
+                        plan_line[_LIMIT_IDS],
+                        line,
                     )
                 )
-            rest_n = rest_n * (percent_scale - step[1])
+        if over:
+            # Rounding half-up pushed a nearly exhausted source over a limit: undo, and settle
+            # again with the limits as caps.
+            for line, value in zip(lines, values, strict=True):
+                for index in line[0][_INDEXES]:
+                    used[index] -= value
+            values = self.settle(lines, baseline, magnitude, heads)
+            return AllocationResult(
+                transaction.key, amount, self.build(lines, values, baseline, used, 1)
+            )
+        return AllocationResult(transaction.key, amount, tuple(allocations))
+
+    def build(
+        self, lines: list, values: list[int], baseline: list[int], used: list[int], sign: int
+    ) -> tuple[Allocation, ...]:
+        """Allocations for rounded split lines; ``used`` goes up (``sign`` 1) or down (-1).
+
+        Going down (a credit), usage is floored at zero.
+        """
+        allocations = []
+        for line, value, base in zip(lines, values, baseline, strict=True):
+            if not value:
+                continue
+            plan_line = line[0]
+            for index in plan_line[_INDEXES]:
+                if sign > 0:
+                    used[index] += value
+                else:
+                    used[index] = max(used[index] - value, 0)
+            binding = line[5]
+            allocations.append(
+                Allocation(
+                    plan_line[_SOURCE],
+                    self.to_decimal(sign * value),
+                    plan_line[_RULE_ID],
+                    plan_line[_PRIORITY],
+                    plan_line[_PERCENTAGE],
+                    None if binding is None else self.limits[binding[0]].id,
+                    self.zero if value == base else self.to_decimal(sign * (value - base)),
+                    plan_line[_IS_ON_HOLD],
+                    plan_line[_LIMIT_IDS],
+                    line,
+                )
+            )
+        return tuple(allocations)
+
+    def allocate_negative(
+        self, transaction: TransactionFacts, magnitude: int, used: list[int]
+    ) -> AllocationResult:
+        """A negative amount without original allocations: rule percentages, no limit checks.
+
+        Each matching rule takes its percentage of the rest, nothing is scaled or skipped, the
+        rest goes to the on-hold source (or unfunded), and the applicable limits get the
+        headroom back, floored at zero.
+        """
+        steps, on_hold = self.plan_for(transaction)
+        percent_scale = self.percent_scale
+        context = (self, -1, magnitude)
+        lines = []
+        rest_n = magnitude
+        rest_d = 1
+        for _rule, total_points, plan_lines, _limited in steps:
+            share_d = rest_d * percent_scale
+            for plan_line in plan_lines:
+                numerator = plan_line[_POINTS] * rest_n
+                lines.append((plan_line, numerator, share_d, rest_n, rest_d, None, context))
+            rest_n = rest_n * (percent_scale - total_points)
             rest_d = share_d
             if rest_n == 0:
                 break
         if rest_n:
-            if on_hold is not None:
-                source_id, indexes, limit_ids = on_hold
-                kind = _ON_HOLD_LINE
-            else:
-                source_id, indexes, limit_ids, kind = None, (), (), _UNFUNDED_LINE
-            out.append(
-                (
-                    kind,
-                    source_id,
-                    indexes,
-                    limit_ids,
-                    None,
-                    None,
-                    rest_n,
-                    rest_d,
-                    rest_n,
-                    rest_d,
-                    None,
-                )
-            )
-        return out
-
-    def finish(
-        self, lines: list, amount: int, caps: dict | None, used: list[int], sign: int
-    ) -> tuple[Allocation, ...]:
-        """Round the exact split to minor units, update ``used`` and build the allocations.
-
-        ``amount`` is the (positive) magnitude; ``sign`` -1 turns everything into a credit,
-        which gives headroom back (floored at zero) instead of using it.
-        """
+            last = on_hold if on_hold is not None else _UNFUNDED_PLAN_LINE
+            lines.append((last, rest_n, rest_d, rest_n, rest_d, None, context))
         baseline = []
-        total = 0
         for line in lines:
-            numerator = line[6]
-            denominator = line[7]
-            if denominator == 1:
-                value = numerator
-            else:
-                value, remainder = divmod(numerator, denominator)
-                if remainder * 2 >= denominator:
-                    value += 1
-            baseline.append(value)
-            total += value
-        final = baseline
-        if caps is not None:
-            sums: dict = {}
-            for line, value in zip(lines, baseline, strict=True):
-                if line[2]:
-                    sums[line[1]] = sums.get(line[1], 0) + value
-            over = any(value > caps[source_id] for source_id, value in sums.items())
-        else:
-            over = False
-        if over or total != amount:
-            final = _apportion(
-                [(line[1], line[6], line[7]) for line in lines],
-                baseline,
-                amount,
-                caps or {},
-                self.rounding_source_id,
-                limited=[bool(line[2]) for line in lines],
-            )
-        to_decimal = self.to_decimal
-        zero = self.zero
-        allocations = []
-        for line, value, base in zip(lines, final, baseline, strict=True):
-            if value == 0:
-                continue
-            kind = line[0]
-            indexes = line[2]
-            if sign > 0:
-                for index in indexes:
-                    used[index] += value
-            else:
-                for index in indexes:
-                    left = used[index] - value
-                    used[index] = left if left > 0 else 0
-                value = -value
-                base = -base
-            step = line[4]
-            rule = step[0] if step is not None else None
-            allocations.append(
-                Allocation(
-                    line[1],
-                    to_decimal(value),
-                    rule.id if rule is not None else None,
-                    rule.priority if rule is not None else None,
-                    line[5],
-                    self.limits[line[10][0]].id if line[10] is not None else None,
-                    zero if value == base else to_decimal(value - base),
-                    kind != _RULE_LINE,
-                    line[3],
-                    (self, line, sign, amount),
-                )
-            )
-        return tuple(allocations)
+            value, remainder = divmod(line[1], line[2])
+            baseline.append(value + (remainder > 0 and remainder * 2 >= line[2]))
+        values = baseline
+        if sum(baseline) != magnitude:
+            values = self.settle(lines, baseline, magnitude, None)
+        allocations = self.build(lines, values, baseline, used, -1)
+        return AllocationResult(transaction.key, transaction.amount, allocations)
+
+    def settle(self, lines: list, baseline: list[int], amount: int, heads: dict | None) -> list:
+        """Settle the rounding difference of a split with :func:`_apportion`."""
+        caps = {source_id: head[3] for source_id, head in heads.items()} if heads else {}
+        return _apportion(
+            [(line[0][_SOURCE], line[1], line[2]) for line in lines],
+            baseline,
+            amount,
+            caps,
+            self.rounding_source_id,
+            [bool(line[0][_INDEXES]) for line in lines],
+        )
 
     # -- reversal --------------------------------------------------------------------------
 
@@ -1010,18 +1056,20 @@ class _CompiledSetup:
             )
         if magnitude == 0:
             return AllocationResult(transaction_key, amount, ())
+        # Each exact share is at most the original allocation (magnitude <= total), so even
+        # rounded up it never reverses more than the allocation gave.
         exact = [(allocation.source_id, magnitude * minor, total) for allocation, minor in parts]
         baseline = []
         for _source_id, numerator, denominator in exact:
             value, remainder = divmod(numerator, denominator)
-            baseline.append(value + (remainder * 2 >= denominator and remainder > 0))
-        final = baseline
+            baseline.append(value + (remainder > 0 and remainder * 2 >= denominator))
+        values = baseline
         if sum(baseline) != magnitude:
-            final = _apportion(
+            values = _apportion(
                 exact, baseline, magnitude, {}, self.rounding_source_id, [False] * len(exact)
             )
         allocations = []
-        for (allocation, minor), value, base in zip(parts, final, baseline, strict=True):
+        for (allocation, minor), value, base in zip(parts, values, baseline, strict=True):
             if value == 0:
                 continue
             indexes = self._reversal_limits(allocation, transaction)
@@ -1039,7 +1087,7 @@ class _CompiledSetup:
                     self.zero if value == base else self.to_decimal(base - value),
                     allocation.is_on_hold,
                     tuple(self.limits[index].id for index in indexes),
-                    (self, ("reversal", allocation, minor, magnitude, total), -1, magnitude),
+                    (_REVERSAL, allocation, minor, total, indexes, None, (self, -1, magnitude)),
                 )
             )
         return AllocationResult(transaction_key, amount, tuple(allocations))
@@ -1072,67 +1120,82 @@ def _apportion(
     rounding_source_id: Any,
     limited: list[bool],
 ) -> list[int]:
-    """Round exact shares so they add up to ``amount`` without breaking any cap.
+    """Round exact shares so that they add up to ``amount`` without breaking any cap.
 
     ``exact`` holds ``(source_id, numerator, denominator)``, ``baseline`` the half-up rounding
-    of each. Every result is the exact share rounded down or up. First a capped source that
-    would go over its cap gives back units it was rounded up by (the smallest remainders first);
-    then the difference to ``amount`` is settled one unit at a time: on the rounding source's
-    lines first, then by largest remainder (ties: the later line), skipping full sources.
-    A solution always exists because the exact shares of a source never exceed its cap.
+    of each, ``caps`` the integer headroom of each limited source (``limited`` marks the lines
+    that count against it). Every result is its exact share rounded down or up. First a source
+    whose lines would go over its cap gives back units it was rounded up by (smallest remainder
+    first); then the difference to ``amount`` is settled one unit at a time, on the rounding
+    source's lines first, then by largest remainder (ties: the later line), never on a full
+    source. A solution always exists, because the exact shares of a source never exceed its
+    cap and each line can move by at most one unit.
     """
     count = len(exact)
     floors = []
     remainders = []
-    for _source_id, numerator, denominator in exact:
+    denominators = []
+    preferred = []
+    for source_id, numerator, denominator in exact:
         value, remainder = divmod(numerator, denominator)
         floors.append(value)
-        remainders.append(Fraction(remainder, denominator))
+        remainders.append(remainder)
+        denominators.append(denominator)
+        preferred.append(rounding_source_id is not None and source_id == rounding_source_id)
     final = list(baseline)
     sums: dict = {}
-    for index in range(count):
-        if limited[index]:
-            source_id = exact[index][0]
-            sums[source_id] = sums.get(source_id, 0) + final[index]
-    for source_id, cap in caps.items():
-        while sums.get(source_id, 0) > cap:
-            candidates = [
-                index
-                for index in range(count)
-                if limited[index] and exact[index][0] == source_id and final[index] > floors[index]
-            ]
-            index = min(candidates, key=lambda i: (remainders[i], -i))
-            final[index] -= 1
-            sums[source_id] -= 1
-
-    def is_rounding_source(index: int) -> bool:
-        return rounding_source_id is not None and exact[index][0] == rounding_source_id
-
+    if caps:
+        for index in range(count):
+            if limited[index]:
+                source_id = exact[index][0]
+                sums[source_id] = sums.get(source_id, 0) + final[index]
+        for source_id, cap in caps.items():
+            while sums.get(source_id, 0) > cap:
+                best = -1
+                for index in range(count):
+                    if (
+                        limited[index]
+                        and exact[index][0] == source_id
+                        and final[index] > floors[index]
+                        and (
+                            best < 0
+                            # smallest remainder first; ties: the later line
+                            or remainders[index] * denominators[best]
+                            <= remainders[best] * denominators[index]
+                        )
+                    ):
+                        best = index
+                final[best] -= 1
+                sums[source_id] -= 1
     difference = amount - sum(final)
-    while difference > 0:
-        candidates = [
-            index
-            for index in range(count)
-            if final[index] == floors[index]
-            and remainders[index]
-            and not (
-                limited[index]
-                and exact[index][0] in caps
-                and sums[exact[index][0]] >= caps[exact[index][0]]
-            )
-        ]
-        index = max(candidates, key=lambda i: (is_rounding_source(i), remainders[i], i))
-        final[index] += 1
-        if limited[index] and exact[index][0] in sums:
-            sums[exact[index][0]] += 1
-        difference -= 1
-    while difference < 0:
-        candidates = [index for index in range(count) if final[index] > floors[index]]
-        index = max(candidates, key=lambda i: (is_rounding_source(i), -remainders[i], i))
-        final[index] -= 1
-        if limited[index] and exact[index][0] in sums:
-            sums[exact[index][0]] -= 1
-        difference += 1
+    while difference:
+        step = 1 if difference > 0 else -1
+        best = -1
+        for index in range(count):
+            if step > 0:
+                if final[index] != floors[index] or not remainders[index]:
+                    continue
+                if limited[index] and caps:
+                    source_id = exact[index][0]
+                    if source_id in caps and sums[source_id] >= caps[source_id]:
+                        continue
+            elif final[index] == floors[index]:
+                continue
+            if best >= 0:
+                if preferred[best] != preferred[index]:
+                    if preferred[best]:
+                        continue
+                else:
+                    # Up: the largest remainder; down: the smallest. Ties: the later line.
+                    left = remainders[index] * denominators[best]
+                    right = remainders[best] * denominators[index]
+                    if (left < right) if step > 0 else (left > right):
+                        continue
+            best = index
+        final[best] += step
+        if limited[best] and caps and exact[best][0] in sums:
+            sums[exact[best][0]] += step
+        difference -= step
     return final
 
 
@@ -1149,6 +1212,10 @@ def _money(value: Decimal) -> str:
     return f"{value:,}"
 
 
+def _signed_money(value: Decimal) -> str:
+    return f"{value:+,}"
+
+
 def _percent(value: Decimal) -> str:
     text = f"{value:f}"
     if "." in text:
@@ -1157,92 +1224,101 @@ def _percent(value: Decimal) -> str:
 
 
 def _explain(allocation: Allocation) -> str:
-    context = allocation._explain
-    if context is None:
+    line = allocation._explain
+    if line is None:
         return _explain_plain(allocation)
-    compiled, line, sign, amount = context
+    compiled, sign, magnitude = line[6]
     source = _source_label(compiled, allocation.source_id)
-    adjustment = ""
+    to_decimal = compiled.to_decimal
+    rounding = ""
     if allocation.rounding_adjustment:
-        adjustment = (
-            f", {'plus' if allocation.rounding_adjustment > 0 else 'minus'} a rounding "
-            f"difference of {_money(abs(allocation.rounding_adjustment))}"
+        why = (
+            "taken by the contract's rounding source"
+            if allocation.source_id is not None
+            and allocation.source_id == compiled.rounding_source_id
+            else "so that the allocations add up exactly within the limits"
         )
-    if line[0] == "reversal":
-        _tag, original, minor, magnitude, total = line
-        origin = "the on-hold rest" if original.is_on_hold else "its original allocation"
+        rounding = (
+            f", rounded to {_money(allocation.amount)} "
+            f"({_signed_money(allocation.rounding_adjustment)} rounding difference, {why})"
+        )
+    if line[0] == _REVERSAL:
+        _tag, original, minor, total, indexes, _binding, _context = line
+        origin = "the on-hold rest" if original.is_on_hold else "an allocation"
         if original.rule_id is not None:
             origin = f"rule #{original.rule_id} (priority {original.priority})"
             for rule in compiled.rules:
                 if rule.id == original.rule_id:
                     origin = f"{_rule_label(rule)} (priority {rule.priority})"
+        limits = ", ".join(f"#{compiled.limits[index].id}" for index in indexes)
+        giveback = f"; the headroom goes back to limit {limits}" if limits else ""
         return (
-            f"Reverses {_money(-allocation.amount)} of the {_money(compiled.to_decimal(minor))} "
-            f"that {origin} gave {source}: its share of the credit of "
-            f"{_money(compiled.to_decimal(magnitude))} against "
-            f"{_money(compiled.to_decimal(total))} allocated{adjustment}; the headroom goes back "
-            f"to its limits."
+            f"Takes back {_money(-allocation.amount)} of the {_money(to_decimal(minor))} that "
+            f"{origin} gave {source}: the credit of {_money(to_decimal(-magnitude))} is spread in "
+            f"proportion over the {_money(to_decimal(total))} originally allocated"
+            f"{rounding}{giveback}."
         )
-    kind, _source_id, _indexes, _ids, step, percentage, numerator, denominator = line[:8]
-    rest_n, rest_d, binding = line[8], line[9], line[10]
+    plan_line, numerator, denominator, rest_n, rest_d, binding, _context = line
     currency = compiled.currency
 
-    def exact(num: int, den: int) -> Decimal:
+    def shown(num: int, den: int) -> str:
         value = Decimal(num) / Decimal(den) / compiled.scale
-        return round_money(sign * value, currency)
+        return _money(round_money(sign * value, currency))
 
-    rest = exact(rest_n, rest_d)
-    shown = _money(allocation.amount)
+    whole = _money(to_decimal(sign * magnitude))
+    rest = shown(rest_n, rest_d)
+    of_what = rest if rest_n == magnitude and rest_d == 1 else f"{rest} (what was left of {whole})"
+    kind = plan_line[_KIND]
     if kind == _RULE_LINE:
-        rule = step[0]
-        nominal = round_money(rest * percentage / 100, currency)
+        rule = plan_line[_RULE]
+        percentage = plan_line[_PERCENTAGE]
+        nominal = shown(plan_line[_POINTS] * rest_n, rest_d * compiled.percent_scale)
         text = (
             f"{_rule_label(rule)} (priority {rule.priority}) gave {_percent(percentage)} of "
-            f"{_money(rest)} = {_money(nominal)} to {source}"
+            f"{of_what} = {nominal} to {source}"
         )
         if sign < 0:
             text += " (a credit without original allocations follows the rule percentages)"
         if binding is not None:
             limit_index, head_n, head_d, binding_source = binding
             limit = compiled.limits[limit_index]
-            owner = (
-                ""
-                if binding_source == allocation.source_id
-                else (f" of {_source_label(compiled, binding_source)}")
-            )
+            owner = ""
+            if binding_source != allocation.source_id:
+                owner = f" of {_source_label(compiled, binding_source)}"
             text += (
-                f", scaled down to {_money(exact(numerator, denominator))} by limit #{limit.id}"
-                f"{owner} ({_money(limit.amount)}, {_money(exact(head_n, head_d))} left)"
+                f", scaled down to {shown(numerator, denominator)} by limit #{limit.id}{owner} "
+                f"({_money(limit.amount)}, {shown(head_n, head_d)} left)"
             )
-        return f"{text}{adjustment}; allocated {shown}."
+        return f"{text}{rounding}."
     if kind == _ON_HOLD_LINE:
-        text = (
-            f"No rule funded {_money(rest)} of {_money(compiled.to_decimal(sign * amount))}; "
-            f"it waits on the on-hold source {source}"
-        )
+        text = f"No rule covered {of_what}, so it waits on the on-hold source {source}"
         if binding is not None:
             limit = compiled.limits[binding[0]]
-            text += f", up to its limit #{limit.id} ({_money(limit.amount)})"
-        return f"{text}{adjustment}; allocated {shown}."
-    reason = "no rule funded it and there is no on-hold source"
+            text += (
+                f", as far as its limit #{limit.id} allows ({_money(limit.amount)}, "
+                f"{shown(binding[1], binding[2])} left)"
+            )
+        return f"{text}{rounding}."
+    reason = "there is no on-hold source"
     if compiled.on_hold_source_id is not None:
-        reason = "no rule funded it and the limits of the on-hold source are used up"
-    return f"{shown} is unfunded: {reason}{adjustment}."
+        reason = "the limits of the on-hold source are used up"
+    return f"{shown(numerator, denominator)} of {whole} is unfunded: no rule covered it and {reason}{rounding}."
 
 
 def _explain_plain(allocation: Allocation) -> str:
-    parts = [f"{_money(allocation.amount)} to source #{allocation.source_id}"]
+    """For an allocation built by hand (e.g. loaded back from the database)."""
+    parts = [f"{_money(allocation.amount)} to {_source_label(None, allocation.source_id)}"]
     if allocation.rule_id is not None:
         parts.append(f"by rule #{allocation.rule_id} (priority {allocation.priority})")
     if allocation.binding_limit_id is not None:
-        parts.append(f"limited by limit #{allocation.binding_limit_id}")
+        parts.append(f"scaled down by limit #{allocation.binding_limit_id}")
     if allocation.is_on_hold:
         parts.append("on hold")
     return " ".join(parts) + "."
 
 
-def _source_label(compiled: _CompiledSetup, source_id: Any) -> str:
+def _source_label(compiled: _CompiledSetup | None, source_id: Any) -> str:
     if source_id is None:
         return "no source"
-    name = compiled.source_names.get(source_id)
+    name = compiled.source_names.get(source_id) if compiled is not None else None
     return f"source '{name}'" if name else f"source #{source_id}"

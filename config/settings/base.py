@@ -135,6 +135,7 @@ TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Stockholm")
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

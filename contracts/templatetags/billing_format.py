@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.formats import number_format
 
-from contracts.money import currency_decimals
+from contracts.money import currency_decimals, round_money
 
 register = template.Library()
 
@@ -28,7 +28,9 @@ def money(value, currency: str | None = None) -> str:
     if amount is None:
         return ""
     decimals = currency_decimals(currency) if currency else 2
-    return number_format(amount, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    # Round half-up through the one helper first: number_format alone would round half-even.
+    rounded = round_money(amount, currency or None)
+    return number_format(rounded, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
 @register.filter

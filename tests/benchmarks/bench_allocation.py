@@ -70,7 +70,7 @@ def build_setup() -> FundingSetup:
         FundingRule(5, 3, (line(CUSTOMER, "100"),), name="Customer pays the rest"),
     )
     limits = (
-        FundingLimit(1, CUSTOMER, Decimal("400000000.00")),
+        FundingLimit(1, CUSTOMER, Decimal("280000000.00")),
         FundingLimit(2, GRANT, Decimal("150000000.00")),
         FundingLimit(3, GRANT, Decimal("9000000.00"), category_id=TRAVEL),
         FundingLimit(4, INTERNAL, Decimal("95000000.00")),

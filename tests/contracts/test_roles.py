@@ -1,0 +1,42 @@
+"""The role groups exist from the first migrate, with exactly their permissions."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from contracts.roles import ROLE_GROUP_NAMES
+
+pytestmark = pytest.mark.django_db
+
+
+def permissions_of(role):
+    group = Group.objects.get(name=ROLE_GROUP_NAMES[role])
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+
+
+def test_all_five_groups_exist():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_GROUP_NAMES.values())
+
+
+def test_read_only_can_view_everything_and_change_nothing():
+    permissions = permissions_of("read_only")
+    assert "contracts.view_projectcontract" in permissions
+    assert "contracts.view_budget" in permissions
+    assert all(p.split(".")[1].startswith("view_") for p in permissions)
+
+
+def test_finance_clerk_sets_up_contracts_but_does_not_delete_them():
+    permissions = permissions_of("finance_clerk")
+    assert {"contracts.add_projectcontract", "contracts.change_project"} <= permissions
+    assert "contracts.delete_projectcontract" not in permissions
+
+
+def test_project_manager_edits_projects_and_budgets_only():
+    permissions = permissions_of("project_manager")
+    assert "contracts.change_project" in permissions
+    assert "contracts.add_projectcontract" not in permissions
+
+
+def test_admin_has_every_domain_permission():
+    permissions = permissions_of("admin")
+    assert "contracts.delete_projectcontract" in permissions
+    assert "auth.change_user" in permissions
