@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("contracts/", include("contracts.urls")),
+    path("contracts/<int:contract_pk>/funding/", include("funding.urls")),
     path("admin/", admin.site.urls),
 ]
 

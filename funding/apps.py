@@ -5,4 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class FundingConfig(AppConfig):
     name = "funding"
     verbose_name = _("Funding")
-    role_permissions: dict[str, list[str]] = {}
+    role_permissions = {
+        "finance_clerk": [
+            f"{action}_{model}"
+            for model in ("fundingsource", "fundinglimit", "fundingrule", "fundingruleline")
+            for action in ("add", "change", "delete")
+        ],
+    }

@@ -153,3 +153,41 @@ def unsaved_contract(**fields) -> contracts.ProjectContract:
         "payment_terms": PaymentTermsFactory(),
     }
     return ProjectContractFactory.build(**{**related, **fields})
+
+
+class FundingSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "funding.FundingSource"
+
+    contract = factory.SubFactory(ProjectContractFactory)
+    name = factory.Sequence(lambda n: f"Source {n}")
+    source_type = "customer"
+    customer = factory.SubFactory(CustomerFactory)
+
+
+class FundingLimitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "funding.FundingLimit"
+
+    source = factory.SubFactory(FundingSourceFactory)
+    amount = Decimal("10000.00")
+
+
+class FundingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "funding.FundingRule"
+
+    contract = factory.SubFactory(ProjectContractFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    priority = 1
+
+
+class FundingRuleLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "funding.FundingRuleLine"
+
+    rule = factory.SubFactory(FundingRuleFactory)
+    source = factory.SubFactory(
+        FundingSourceFactory, contract=factory.SelfAttribute("..rule.contract")
+    )
+    percentage = Decimal("100")

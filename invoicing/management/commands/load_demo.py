@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from contracts.demo import demo_setup_create, demo_users_create
+from funding.demo import demo_funding_create
 
 
 class Command(BaseCommand):
@@ -10,6 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         contracts = demo_setup_create()
+        demo_funding_create()
         logins = demo_users_create()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(contracts)} contracts."))
         self.stdout.write("Log in at http://127.0.0.1:8000 with:")

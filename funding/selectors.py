@@ -1,0 +1,102 @@
+"""Reads of a contract's funding set-up, shared by the funding tab, the simulator and billing."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from contracts.models import Project, ProjectContract
+from funding import allocation
+from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
+
+
+def funding_sources(*, contract: ProjectContract) -> QuerySet[FundingSource]:
+    return FundingSource.objects.filter(contract=contract).select_related("customer")
+
+
+def funding_limits(*, contract: ProjectContract) -> QuerySet[FundingLimit]:
+    return FundingLimit.objects.filter(source__contract=contract).select_related(
+        "source", "project", "category", "worker", "item"
+    )
+
+
+def funding_rules(*, contract: ProjectContract) -> QuerySet[FundingRule]:
+    lines = FundingRuleLine.objects.select_related("source").order_by("pk")
+    return (
+        FundingRule.objects.filter(contract=contract)
+        .select_related("project", "worker", "item", "category", "category_group")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("priority", "pk")
+    )
+
+
+def _none_if_blank(value):
+    return value or None
+
+
+def funding_setup(
+    *, contract: ProjectContract, sources=None, limits=None, rules=None
+) -> allocation.FundingSetup:
+    """The contract's funding as the pure engine's ``FundingSetup`` (three queries, or none
+    when the caller passes already fetched sources, limits and rules)."""
+    sources = list(funding_sources(contract=contract) if sources is None else sources)
+    limits = list(funding_limits(contract=contract) if limits is None else limits)
+    rules = list(funding_rules(contract=contract) if rules is None else rules)
+    return allocation.FundingSetup(
+        currency=contract.currency,
+        rules=tuple(
+            allocation.FundingRule(
+                id=rule.pk,
+                priority=rule.priority,
+                lines=tuple(
+                    allocation.AllocationLine(source_id=line.source_id, percentage=line.percentage)
+                    for line in rule.lines.all()
+                ),
+                project_id=rule.project_id,
+                worker_id=rule.worker_id,
+                item_id=rule.item_id,
+                category_id=rule.category_id,
+                category_group_id=rule.category_group_id,
+                kind=_none_if_blank(rule.kind),
+                valid_from=rule.valid_from,
+                valid_to=rule.valid_to,
+                name=rule.name,
+            )
+            for rule in rules
+            if rule.lines.all()
+        ),
+        limits=tuple(
+            allocation.FundingLimit(
+                id=limit.pk,
+                source_id=limit.source_id,
+                amount=limit.amount,
+                project_id=limit.project_id,
+                category_id=limit.category_id,
+                worker_id=limit.worker_id,
+                item_id=limit.item_id,
+                kind=_none_if_blank(limit.kind),
+                date_from=limit.date_from,
+                date_to=limit.date_to,
+            )
+            for limit in limits
+        ),
+        rounding_source_id=next((s.pk for s in sources if s.is_rounding_source), None),
+        on_hold_source_id=next((s.pk for s in sources if s.is_on_hold), None),
+        source_names={source.pk: source.name for source in sources},
+    )
+
+
+def limit_usage(limits) -> dict:
+    """What each limit has used so far, from already fetched limits (no query)."""
+    return {limit.pk: limit.used_amount for limit in limits}
+
+
+def project_ancestor_ids(*, project: Project) -> tuple:
+    """Parent, grandparent, ... of a project (one query per level; trees are shallow)."""
+    ancestors = []
+    current = project.parent
+    seen = {project.pk}
+    while current is not None and current.pk not in seen:
+        ancestors.append(current.pk)
+        seen.add(current.pk)
+        current = current.parent
+    return tuple(ancestors)

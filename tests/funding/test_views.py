@@ -1,0 +1,162 @@
+"""The funding tab: permissions per role, the simulator, and rule validation in the form."""
+
+import pytest
+from django.urls import reverse
+
+from contracts.roles import ROLE_GROUP_NAMES
+from funding.models import FundingRule, FundingSource
+from tests.factories import FundingLimitFactory, FundingRuleLineFactory
+from tests.funding.test_services import f1_contract
+
+pytestmark = pytest.mark.django_db
+EDITORS = {"finance_clerk", "admin"}
+
+
+@pytest.fixture
+def setup():
+    contract, sources = f1_contract()
+    limit = sources[0].limits.get()
+    rule = contract.funding_rules.first()
+    return contract, sources, limit, rule
+
+
+def urls(setup):
+    contract, sources, limit, rule = setup
+    c = contract.pk
+    return {
+        "funding": (reverse("funding:contract_funding", args=[c]), set(ROLE_GROUP_NAMES)),
+        "source_create": (reverse("funding:source_create", args=[c]), EDITORS),
+        "source_update": (reverse("funding:source_update", args=[c, sources[0].pk]), EDITORS),
+        "limit_create": (reverse("funding:limit_create", args=[c]), EDITORS),
+        "limit_update": (reverse("funding:limit_update", args=[c, limit.pk]), EDITORS),
+        "rule_create": (reverse("funding:rule_create", args=[c]), EDITORS),
+        "rule_update": (reverse("funding:rule_update", args=[c, rule.pk]), EDITORS),
+    }
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        "funding",
+        "source_create",
+        "source_update",
+        "limit_create",
+        "limit_update",
+        "rule_create",
+        "rule_update",
+    ],
+)
+@pytest.mark.parametrize("role", list(ROLE_GROUP_NAMES))
+def test_every_funding_view_checks_the_role(client, user_with_role, setup, view, role):
+    url, allowed = urls(setup)[view]
+    client.force_login(user_with_role(role))
+    assert client.get(url).status_code == (200 if role in allowed else 403)
+
+
+@pytest.mark.parametrize("view", ["limit_delete", "rule_delete"])
+def test_read_only_cannot_delete(client, user_with_role, setup, view):
+    contract, _sources, limit, rule = setup
+    target = limit if view == "limit_delete" else rule
+    client.force_login(user_with_role("read_only"))
+    response = client.post(reverse(f"funding:{view}", args=[contract.pk, target.pk]))
+    assert response.status_code == 403
+    assert type(target).objects.filter(pk=target.pk).exists()
+
+
+def test_read_only_sees_funding_without_edit_controls(client, user_with_role, setup):
+    contract, *_ = setup
+    client.force_login(user_with_role("read_only"))
+    html = client.get(reverse("funding:contract_funding", args=[contract.pk])).content.decode()
+    assert "Source 1" in html
+    assert "/edit/" not in html and "/new/" not in html and "/delete/" not in html
+
+
+def test_simulator_explains_the_split_line_by_line(client, user_with_role, setup):
+    contract, *_ = setup
+    client.force_login(user_with_role("read_only"))
+    response = client.post(
+        reverse("funding:simulate", args=[contract.pk]),
+        {"amount": "5000.00", "date": "2026-03-01", "kind": "hour"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "scaled down to 500.00 by limit" in html
+    assert "3,750.00" in html and "5,000.00" in html
+
+
+def test_simulator_reports_bad_input_without_a_traceback(clerk_client, setup):
+    contract, *_ = setup
+    response = clerk_client.post(
+        reverse("funding:simulate", args=[contract.pk]),
+        {"amount": "12.345", "date": "not a date", "kind": "hour"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "SEK amounts have at most 2 decimals" in html
+    assert "Enter a valid date" in html
+
+
+def test_funding_page_runs_a_bounded_number_of_queries(
+    clerk_client, setup, django_assert_max_num_queries
+):
+    contract, sources, *_ = setup
+    url = reverse("funding:contract_funding", args=[contract.pk])
+    with django_assert_max_num_queries(30) as few:
+        clerk_client.get(url)
+    for source in sources:
+        FundingLimitFactory.create_batch(3, source=source)
+    for _ in range(5):
+        FundingRuleLineFactory(rule__contract=contract, source=sources[0])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        clerk_client.get(url)
+
+
+def rule_post(sources, *lines, name="Split", priority="1"):
+    data = {
+        "name": name,
+        "priority": priority,
+        "kind": "",
+        "lines-TOTAL_FORMS": str(len(lines)),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
+    for index, (source, percentage) in enumerate(lines):
+        data[f"lines-{index}-source"] = source.pk
+        data[f"lines-{index}-percentage"] = percentage
+    return data
+
+
+def test_clerk_creates_a_rule_with_lines(clerk_client, setup):
+    contract, sources, *_ = setup
+    response = clerk_client.post(
+        reverse("funding:rule_create", args=[contract.pk]),
+        rule_post(sources, (sources[0], "75"), (sources[1], "25"), name="Shared"),
+    )
+    assert response.status_code == 302
+    rule = FundingRule.objects.get(name="Shared")
+    assert sorted(rule.lines.values_list("percentage", flat=True)) == [25, 75]
+
+
+def test_rule_over_100_percent_is_refused_in_the_form(clerk_client, setup):
+    contract, sources, *_ = setup
+    response = clerk_client.post(
+        reverse("funding:rule_create", args=[contract.pk]),
+        rule_post(sources, (sources[0], "75"), (sources[1], "40"), name="Too much"),
+    )
+    assert "add up to 115" in response.content.decode()
+    assert not FundingRule.objects.filter(name="Too much").exists()
+
+
+def test_second_on_hold_source_is_a_form_error(clerk_client, setup):
+    contract, *_ = setup
+    FundingSource.objects.create(
+        contract=contract, name="Hold", source_type="organization", is_on_hold=True
+    )
+    response = clerk_client.post(
+        reverse("funding:source_create", args=[contract.pk]),
+        {"name": "Hold 2", "source_type": "organization", "is_on_hold": "on"},
+    )
+    assert "only one on-hold funding source" in response.content.decode()
