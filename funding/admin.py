@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from funding import services
 from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
 
 
@@ -45,8 +47,26 @@ class FundingLimitAdmin(SimpleHistoryAdmin):
     readonly_fields = ["used_amount"]
 
 
+class FundingRuleLineAdminFormSet(BaseInlineFormSet):
+    """The same checks as the funding tab: one line per source, at most 100 % in total."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        lines = [
+            services.RuleLineData(
+                source=form.cleaned_data["source"], percentage=form.cleaned_data["percentage"]
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        services.funding_rule_lines_validate(contract=self.instance.contract, lines=lines)
+
+
 class FundingRuleLineInline(admin.TabularInline):
     model = FundingRuleLine
+    formset = FundingRuleLineAdminFormSet
     extra = 1
 
 

@@ -160,3 +160,34 @@ def test_second_on_hold_source_is_a_form_error(clerk_client, setup):
         {"name": "Hold 2", "source_type": "organization", "is_on_hold": "on"},
     )
     assert "only one on-hold funding source" in response.content.decode()
+
+
+def test_admin_refuses_rule_lines_over_100_percent(client, setup, django_user_model):
+    contract, sources, _limit, rule = setup
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-12345-x")
+    client.force_login(admin)
+    lines = list(rule.lines.all())
+    data = {
+        "contract": contract.pk,
+        "name": rule.name,
+        "priority": rule.priority,
+        "kind": "",
+        "lines-TOTAL_FORMS": "3",
+        "lines-INITIAL_FORMS": str(len(lines)),
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
+    for index, line in enumerate(lines):
+        data.update(
+            {
+                f"lines-{index}-id": line.pk,
+                f"lines-{index}-rule": rule.pk,
+                f"lines-{index}-source": line.source_id,
+                f"lines-{index}-percentage": "50",
+            }
+        )
+    data.update({"lines-2-rule": rule.pk, "lines-2-source": sources[0].pk, "lines-2-percentage": "10"})
+    response = client.post(f"/admin/funding/fundingrule/{rule.pk}/change/", data)
+    assert response.status_code == 200
+    assert "add up to 110" in response.content.decode()
+    assert rule.lines.count() == len(lines)
