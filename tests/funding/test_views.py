@@ -186,7 +186,9 @@ def test_admin_refuses_rule_lines_over_100_percent(client, setup, django_user_mo
                 f"lines-{index}-percentage": "50",
             }
         )
-    data.update({"lines-2-rule": rule.pk, "lines-2-source": sources[0].pk, "lines-2-percentage": "10"})
+    data.update(
+        {"lines-2-rule": rule.pk, "lines-2-source": sources[0].pk, "lines-2-percentage": "10"}
+    )
     response = client.post(f"/admin/funding/fundingrule/{rule.pk}/change/", data)
     assert response.status_code == 200
     assert "add up to 110" in response.content.decode()
