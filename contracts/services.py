@@ -37,7 +37,8 @@ def project_has_transactions(project: Project) -> bool:
     return project.pk is not None and any(check(project) for check in _project_usage_checks)
 
 
-def _with_history_user(instance, actor: AbstractBaseUser | None):
+def with_history_user(instance, actor: AbstractBaseUser | None):
+    """Mark ``instance`` so that its next history record names ``actor`` (outside requests too)."""
     instance._history_user = actor
     return instance
 
@@ -46,7 +47,7 @@ def _with_history_user(instance, actor: AbstractBaseUser | None):
 def contract_save(*, contract: ProjectContract, actor: AbstractBaseUser | None) -> ProjectContract:
     """Validate and save a contract (new or changed); the history records ``actor``."""
     contract.full_clean()
-    _with_history_user(contract, actor).save()
+    with_history_user(contract, actor).save()
     return contract
 
 
@@ -86,7 +87,7 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None) -> Project
         Project.objects.select_for_update().filter(pk=project.pk).first()
     project.full_clean()
     project_validate(project=project)
-    _with_history_user(project, actor).save()
+    with_history_user(project, actor).save()
     return project
 
 
@@ -94,10 +95,10 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None) -> Project
 def budget_save(*, budget: Budget, actor: AbstractBaseUser | None) -> Budget:
     """Validate and save one project/category budget line."""
     budget.full_clean()
-    _with_history_user(budget, actor).save()
+    with_history_user(budget, actor).save()
     return budget
 
 
 @transaction.atomic
 def budget_delete(*, budget: Budget, actor: AbstractBaseUser | None) -> None:
-    _with_history_user(budget, actor).delete()
+    with_history_user(budget, actor).delete()

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Category, Item, Project, ProjectContract, Worker
+from contracts.services import with_history_user
 from funding import allocation, selectors
 from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
 
@@ -31,16 +32,11 @@ class RuleLineData:
     percentage: Decimal
 
 
-def _with_history_user(instance, actor):
-    instance._history_user = actor
-    return instance
-
-
 @transaction.atomic
 def funding_source_save(*, source: FundingSource, actor: AbstractBaseUser | None) -> FundingSource:
     """Validate and save a funding source (one on-hold and one rounding source per contract)."""
     source.full_clean()
-    _with_history_user(source, actor).save()
+    with_history_user(source, actor).save()
     return source
 
 
@@ -58,7 +54,7 @@ def funding_limit_save(*, limit: FundingLimit, actor: AbstractBaseUser | None) -
         limit.used_amount = stored.used_amount
     limit.full_clean()
     funding_limit_validate(limit=limit)
-    _with_history_user(limit, actor).save()
+    with_history_user(limit, actor).save()
     return limit
 
 
@@ -86,11 +82,11 @@ def funding_rule_save(
     if rule.project_id and rule.project.contract_id != rule.contract_id:
         raise ValidationError({"project": [PROJECT_OF_OTHER_CONTRACT]})
     funding_rule_lines_validate(contract=rule.contract, lines=lines)
-    _with_history_user(rule, actor).save()
+    with_history_user(rule, actor).save()
     for existing in rule.lines.all():
-        _with_history_user(existing, actor).delete()
+        with_history_user(existing, actor).delete()
     for line in lines:
-        _with_history_user(
+        with_history_user(
             FundingRuleLine(rule=rule, source=line.source, percentage=line.percentage), actor
         ).save()
     return rule
@@ -99,13 +95,13 @@ def funding_rule_save(
 @transaction.atomic
 def funding_rule_delete(*, rule: FundingRule, actor: AbstractBaseUser | None) -> None:
     for line in rule.lines.all():
-        _with_history_user(line, actor).delete()
-    _with_history_user(rule, actor).delete()
+        with_history_user(line, actor).delete()
+    with_history_user(rule, actor).delete()
 
 
 @transaction.atomic
 def funding_limit_delete(*, limit: FundingLimit, actor: AbstractBaseUser | None) -> None:
-    _with_history_user(limit, actor).delete()
+    with_history_user(limit, actor).delete()
 
 
 @dataclass(frozen=True)
