@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("contracts/", include("contracts.urls")),
     path("contracts/<int:contract_pk>/funding/", include("funding.urls")),
+    path("billing/", include("invoicing.urls")),
     path("admin/", admin.site.urls),
 ]
 

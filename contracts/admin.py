@@ -11,6 +11,7 @@ from contracts.models import (
     Customer,
     Item,
     LegalEntity,
+    LineProperty,
     PaymentTerms,
     Project,
     ProjectContract,
@@ -62,6 +63,13 @@ class CategoryAdmin(SimpleHistoryAdmin):
     list_filter = ["kind", "group"]
     search_fields = ["code", "name"]
     list_select_related = ["group"]
+
+
+@admin.register(LineProperty)
+class LinePropertyAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "is_chargeable"]
+    list_filter = ["is_chargeable"]
+    search_fields = ["code", "name"]
 
 
 @admin.register(Worker)

@@ -28,6 +28,7 @@ class ContractsConfig(AppConfig):
                     "item",
                     "category",
                     "categorygroup",
+                    "lineproperty",
                 )
                 for action in ("add", "change")
             ),

@@ -19,6 +19,7 @@ from contracts.models import (
     InvoicingScope,
     Item,
     LegalEntity,
+    LineProperty,
     PaymentTerms,
     Project,
     ProjectContract,
@@ -184,6 +185,9 @@ def demo_setup_create() -> dict[str, ProjectContract]:
     _get_or_create(
         Category, "ONACC", name="On-account payment", group=fees, kind=TransactionKind.ON_ACCOUNT
     )
+
+    _get_or_create(LineProperty, "CHARGE", name="Chargeable", is_chargeable=True)
+    _get_or_create(LineProperty, "NONCHARGE", name="Cost only, not billed", is_chargeable=False)
 
     workers = [
         ("W001", "Anna Lindqvist", D("650"), D("1150")),

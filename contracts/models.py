@@ -312,6 +312,18 @@ class Item(CodedModel):
         ]
 
 
+class LineProperty(CodedModel):
+    """Whether a line is billed: vendor purchases and expenses carry one (D365's line property)."""
+
+    is_chargeable = models.BooleanField(_("chargeable"), default=True)
+    history = HistoricalRecords()
+
+    class Meta(CodedModel.Meta):
+        verbose_name = _("line property")
+        verbose_name_plural = _("line properties")
+        constraints = _code_constraints("lineproperty")
+
+
 class ContractStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     ACTIVE = "active", _("Active")

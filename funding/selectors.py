@@ -100,3 +100,34 @@ def project_ancestor_ids(*, project: Project) -> tuple:
         seen.add(current.pk)
         current = current.parent
     return tuple(ancestors)
+
+
+def funding_setups(*, contracts) -> dict[int, allocation.FundingSetup]:
+    """Funding set-ups of many contracts in three queries (for billing runs and imports)."""
+    contract_ids = [contract.pk for contract in contracts]
+    sources_by_contract: dict[int, list] = {pk: [] for pk in contract_ids}
+    limits_by_contract: dict[int, list] = {pk: [] for pk in contract_ids}
+    rules_by_contract: dict[int, list] = {pk: [] for pk in contract_ids}
+    for source in FundingSource.objects.filter(contract_id__in=contract_ids):
+        sources_by_contract[source.contract_id].append(source)
+    for limit in FundingLimit.objects.filter(source__contract_id__in=contract_ids).select_related(
+        "source"
+    ):
+        limits_by_contract[limit.source.contract_id].append(limit)
+    lines = FundingRuleLine.objects.order_by("pk")
+    rules = (
+        FundingRule.objects.filter(contract_id__in=contract_ids)
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("priority", "pk")
+    )
+    for rule in rules:
+        rules_by_contract[rule.contract_id].append(rule)
+    return {
+        contract.pk: funding_setup(
+            contract=contract,
+            sources=sources_by_contract[contract.pk],
+            limits=limits_by_contract[contract.pk],
+            rules=rules_by_contract[contract.pk],
+        )
+        for contract in contracts
+    }

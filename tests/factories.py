@@ -107,6 +107,16 @@ class ItemFactory(factory.django.DjangoModelFactory):
     sales_price = Decimal("5000.00")
 
 
+class LinePropertyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.LineProperty
+        django_get_or_create = ["code"]
+
+    code = "CHARGE"
+    name = "Chargeable"
+    is_chargeable = True
+
+
 class ProjectContractFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = contracts.ProjectContract

@@ -98,6 +98,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A second connection to the same database: import progress is written on it, so it is
+    # visible while the import's own transaction is still open. Tests share the default one.
+    DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -167,6 +172,9 @@ SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# Import and export each need their own permission (invoicing.import_/export_projecttransaction).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
 PAGE_SIZE = 25
 

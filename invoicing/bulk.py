@@ -1,0 +1,62 @@
+"""Fast inserts for bulk paths (timesheet import): COPY on PostgreSQL, bulk_create elsewhere.
+
+Both run inside the caller's transaction, so an import stays all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from django.db import connection, models
+
+BULK_CREATE_BATCH = 2000
+
+
+def ids_reserve(model: type[models.Model], count: int) -> list[int]:
+    """Take ``count`` primary keys from the table's sequence in one query (PostgreSQL)."""
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def rows_insert(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]
+) -> list[int]:
+    """Insert ``rows`` (values in ``fields`` order, foreign keys as ids) and return their ids."""
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _copy_insert(model, fields, rows)
+    objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+    model.objects.bulk_create(objects, batch_size=BULK_CREATE_BATCH)
+    return [obj.pk for obj in objects]
+
+
+def _copy_insert(model, fields, rows) -> list[int]:
+    ids = ids_reserve(model, len(rows))
+    meta = model._meta
+    columns = [meta.pk.column] + [meta.get_field(name).column for name in fields]
+    json_positions = {
+        position
+        for position, name in enumerate(fields)
+        if isinstance(meta.get_field(name), models.JSONField)
+    }
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({quoted}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for pk, row in zip(ids, rows, strict=True):
+            if json_positions:
+                row = [
+                    json.dumps(value) if p in json_positions else value
+                    for p, value in enumerate(row)
+                ]
+            copy.write_row((pk, *row))
+    return ids

@@ -1,0 +1,15 @@
+"""Background jobs: they take primary keys and call services."""
+
+from django_tasks import task
+
+from invoicing import services
+
+
+@task()
+def import_batch_validate_task(batch_id: int) -> str:
+    return services.import_batch_validate(batch_id=batch_id).status
+
+
+@task()
+def import_batch_commit_task(batch_id: int) -> str:
+    return services.import_batch_commit(batch_id=batch_id).status
