@@ -14,6 +14,9 @@ from invoicing.models import ProjectTransaction
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 TWO_PLACES = Decimal("0.01")
+NEGATIVE_QUANTITY = _(
+    "The quantity cannot be less than zero; only on-account lines can be negative."
+)
 
 
 class TransactionForm(BootstrapFormMixin, forms.ModelForm):
@@ -48,7 +51,6 @@ class TransactionForm(BootstrapFormMixin, forms.ModelForm):
         )
         self.fields["cost_price"].required = False
         self.fields["sales_price"].required = False
-        self.fields["quantity"].min_value = 0
         for name in ("quantity", "cost_price", "sales_price"):
             value = self.initial.get(name)
             if value is not None and value == value.quantize(TWO_PLACES):
@@ -57,6 +59,9 @@ class TransactionForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        quantity = cleaned.get("quantity")
+        if quantity is not None and quantity < 0 and cleaned.get("kind") != "on_account":
+            self.add_error("quantity", NEGATIVE_QUANTITY)
         if self.errors:
             return cleaned
         cleaned["cost_price"], cleaned["sales_price"] = services.transaction_prices_default(

@@ -332,7 +332,7 @@ def timesheet_validate(
         def refuse(
             column: str, message: str, value: str = "", row=row, row_errors=row_errors
         ) -> None:
-            row_errors.append(RowError(row, column, message, value))
+            row_errors.append(RowError(row, labels.get(column, column), message, value))
 
         reference = cell("entry_id")
         if not reference:

@@ -201,3 +201,40 @@ class FundingRuleLineFactory(factory.django.DjangoModelFactory):
         FundingSourceFactory, contract=factory.SelfAttribute("..rule.contract")
     )
     percentage = Decimal("100")
+
+
+class ProjectTransactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "invoicing.ProjectTransaction"
+
+    kind = "hour"
+    date = datetime.date(2026, 3, 2)
+    project = factory.SubFactory(ProjectFactory)
+    category = factory.SubFactory(CategoryFactory)
+    worker = factory.SubFactory(WorkerFactory)
+    quantity = Decimal("8")
+    cost_price = Decimal("600")
+    sales_price = Decimal("1000")
+    cost_amount = Decimal("4800.00")
+    sales_amount = Decimal("8000.00")
+    currency = "SEK"
+    external_reference = factory.Sequence(lambda n: f"TS-{n:06d}")
+
+
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "invoicing.ImportBatch"
+
+    created_by = factory.SubFactory(UserFactory)
+    file = factory.django.FileField(filename="timesheet.csv", data=b"Entry ID;Date\n")
+    file_name = "timesheet.csv"
+    file_sha256 = "0" * 64
+
+
+class TransactionAllocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "invoicing.TransactionAllocation"
+
+    transaction = factory.SubFactory(ProjectTransactionFactory)
+    source = factory.SubFactory(FundingSourceFactory)
+    amount = Decimal("8000.00")
