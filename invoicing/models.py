@@ -110,7 +110,11 @@ class ProjectTransaction(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=TransactionKind.choices)
     date = models.DateField(_("date"))
     project = models.ForeignKey(
-        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="transactions"
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,  # the (project, billing_status, date) index leads with it
     )
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="transactions"
@@ -130,6 +134,7 @@ class ProjectTransaction(models.Model):
         related_name="transactions",
         null=True,
         blank=True,
+        db_index=False,  # rarely filtered; an index would slow every bulk import
     )
     line_property = models.ForeignKey(
         LineProperty,
@@ -138,6 +143,7 @@ class ProjectTransaction(models.Model):
         related_name="transactions",
         null=True,
         blank=True,
+        db_index=False,
     )
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
     cost_price = models.DecimalField(_("cost price"), **RATE, validators=[MinValueValidator(0)])
@@ -260,6 +266,7 @@ class TransactionAllocation(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty when no source could fund the amount (unfunded)."),
+        db_index=False,  # the (source, transaction) index leads with it
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     rule = models.ForeignKey(
@@ -269,6 +276,7 @@ class TransactionAllocation(models.Model):
         related_name="+",
         null=True,
         blank=True,
+        db_index=False,  # for display only; deleting a rule is rare
     )
     priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
     percentage = models.DecimalField(
@@ -281,6 +289,7 @@ class TransactionAllocation(models.Model):
         related_name="+",
         null=True,
         blank=True,
+        db_index=False,
     )
     limit_ids = models.JSONField(_("limits charged"), default=list, blank=True)
     rounding_adjustment = models.DecimalField(

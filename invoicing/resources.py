@@ -103,6 +103,7 @@ class PlainTimesheetResource(resources.ModelResource):
         )
 
     def before_save_instance(self, instance, row, **kwargs):
+        instance.kind = instance.kind or "hour"
         services.transaction_defaults_apply(record=instance)
 
 

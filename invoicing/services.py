@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -314,20 +314,10 @@ def timesheet_lookups(*, references: Sequence[str]) -> timesheets.Lookups:
             currency=project.contract.currency if project.contract_id else None,
             ancestor_ids=tuple(ancestors),
         )
-    existing = {}
-    unique_references = list(dict.fromkeys(reference for reference in references if reference))
-    for start in range(0, len(unique_references), 5000):
-        chunk = unique_references[start : start + 5000]
-        for row in ProjectTransaction.objects.filter(external_reference__in=chunk).values_list(
-            "external_reference",
-            "date",
-            "project_id",
-            "worker_id",
-            "category_id",
-            "quantity",
-            "kind",
-        ):
-            existing[row[0]] = timesheets.transaction_fingerprint(*row[1:])
+    existing = {
+        reference: timesheets.transaction_fingerprint(*values)
+        for reference, *values in _existing_transactions(references)
+    }
     return timesheets.Lookups(
         projects=projects,
         workers={
@@ -348,6 +338,44 @@ def timesheet_lookups(*, references: Sequence[str]) -> timesheets.Lookups:
         },
         existing=existing,
     )
+
+
+EXISTING_FIELDS = (
+    "external_reference",
+    "date",
+    "project_id",
+    "worker_id",
+    "category_id",
+    "quantity",
+    "kind",
+)
+
+
+def _existing_transactions(references: Sequence[str]):
+    """(reference, date, project, worker, category, quantity, kind) of transactions that have
+    one of ``references``: one query with an array on PostgreSQL, chunks elsewhere."""
+    unique_references = list(dict.fromkeys(reference for reference in references if reference))
+    if not unique_references:
+        return []
+    if connection.vendor == "postgresql":
+        table = ProjectTransaction._meta.db_table
+        columns = ", ".join(
+            connection.ops.quote_name(ProjectTransaction._meta.get_field(name).column)
+            for name in EXISTING_FIELDS
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE external_reference = ANY(%s)",
+                [unique_references],
+            )
+            return cursor.fetchall()
+    rows = []
+    for start in range(0, len(unique_references), 5000):
+        chunk = unique_references[start : start + 5000]
+        rows += ProjectTransaction.objects.filter(external_reference__in=chunk).values_list(
+            *EXISTING_FIELDS
+        )
+    return rows
 
 
 def timesheet_check(content: bytes, *, progress=None) -> timesheets.ValidationOutcome:

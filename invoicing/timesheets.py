@@ -277,7 +277,12 @@ def parse_date(text: str) -> datetime.date | None:
     text = text.strip()
     if len(text) > 10 and text[10] in " T":
         text = text[:10]
-    for date_format in DATE_FORMATS:
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return datetime.date.fromisoformat(text)  # the common case, much faster than strptime
+        except ValueError:
+            return None
+    for date_format in DATE_FORMATS[1:]:
         try:
             return datetime.datetime.strptime(text, date_format).date()
         except ValueError:

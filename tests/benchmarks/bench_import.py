@@ -1,0 +1,277 @@
+"""Benchmark: importing a 100,000-row timesheet into PostgreSQL, three ways, side by side.
+
+1. ours: the path users use (upload, check every row, confirm, funding allocation, bulk insert);
+2. (a): a plain django-import-export ModelResource import of the same file, default options;
+3. (b): PostgreSQL COPY of the same rows into a table of text columns: the physical floor.
+
+Each runs in its own process (so peak memory is its own) against a fresh database
+`billing_bench` on the server of DATABASE_URL (default: postgres@127.0.0.1:5432).
+
+    .venv/bin/python tests/benchmarks/bench_import.py [--rows 100000] [--plain-rows N]
+
+Not a test: it prints a table. (a) is slow; --plain-rows limits it to the first N rows of the
+same file (rows per second are then measured on those rows, and the table says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = "billing_bench"
+SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+FILE = Path("/tmp/bench-timesheet-100k.csv")
+HEADER = "Entry ID;Date;Project;Employee;Activity;Hours;Comment;Currency"
+
+
+def database_url() -> str:
+    return f"{SERVER_URL}/{BENCH_DB}"
+
+
+def django_setup() -> None:
+    os.environ["DATABASE_URL"] = database_url()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -------------------------------------------------------------------------------------------
+# Set-up (parent process)
+# -------------------------------------------------------------------------------------------
+
+
+def prepare(rows: int) -> None:
+    subprocess.run(
+        [
+            "psql",
+            SERVER_URL + "/postgres",
+            "-q",
+            "-c",
+            f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)",
+        ],
+        check=True,
+    )
+    subprocess.run(
+        ["psql", SERVER_URL + "/postgres", "-q", "-c", f"CREATE DATABASE {BENCH_DB}"], check=True
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, __file__, "--child", "setup", "--rows", str(rows)], env=env, check=True
+    )
+
+
+def setup_data(rows: int) -> None:
+    """20 contracts with two funders each (a limited grant at 40 %, the customer for the rest),
+    2 projects each, 50 workers, 3 categories; and the timesheet file."""
+    django_setup()
+    from tests.factories import (
+        CategoryFactory,
+        CategoryGroupFactory,
+        FundingLimitFactory,
+        FundingRuleLineFactory,
+        FundingSourceFactory,
+        ProjectContractFactory,
+        ProjectFactory,
+        WorkerFactory,
+    )
+
+    group = CategoryGroupFactory(code="LABOUR")
+    categories = [
+        CategoryFactory(code=code, group=group, kind="hour") for code in ("DEV", "INST", "CONS")
+    ]
+    workers = [
+        WorkerFactory(code=f"W{n:03d}", cost_rate=Decimal(500 + n), sales_rate=Decimal(900 + 7 * n))
+        for n in range(50)
+    ]
+    projects = []
+    for n in range(20):
+        contract = ProjectContractFactory(code=f"K{n:02d}", currency="SEK")
+        customer = FundingSourceFactory(contract=contract, name="Customer", is_rounding_source=True)
+        grant = FundingSourceFactory(contract=contract, name="Grant", source_type="grant")
+        FundingLimitFactory(source=grant, amount=Decimal("2000000"))
+        FundingLimitFactory(source=customer, amount=Decimal("900000000"))
+        FundingRuleLineFactory(
+            rule__contract=contract, rule__priority=1, source=grant, percentage=40
+        )
+        FundingRuleLineFactory(
+            rule__contract=contract, rule__priority=2, source=customer, percentage=100
+        )
+        projects += [ProjectFactory(code=f"K{n:02d}-P{m}", contract=contract) for m in range(2)]
+    generator = random.Random(20261121)
+    lines = [HEADER]
+    for n in range(rows):
+        hours = generator.choice(["7,5", "8", "4", "6,25", "2,5", "1", "0,5"])
+        lines.append(
+            f"TS-{n:07d};2026-{generator.randint(1, 12):02d}-{generator.randint(1, 28):02d};"
+            f"{generator.choice(projects).code};{generator.choice(workers).code};"
+            f"{generator.choice(categories).code};{hours};Work item {n % 997};SEK"
+        )
+    FILE.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE invoicing_transactionallocation, invoicing_projecttransaction, "
+            "invoicing_historicalprojecttransaction, invoicing_importbatch CASCADE"
+        )
+        cursor.execute("UPDATE funding_fundinglimit SET used_amount = 0")
+
+
+# -------------------------------------------------------------------------------------------
+# The three methods (each in its own process)
+# -------------------------------------------------------------------------------------------
+
+
+def run_ours() -> dict:
+    django_setup()
+    reset()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.utils import override_settings
+
+    from invoicing import services
+    from invoicing.models import ImportBatch, ProjectTransaction
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="bench")
+    content = FILE.read_bytes()
+    with override_settings(MEDIA_ROOT="/tmp/bench-media"):
+        started = time.perf_counter()
+        batch = services.import_batch_create(
+            uploaded_file=SimpleUploadedFile(FILE.name, content, content_type="text/csv"),
+            actor=user,
+        )
+        batch.refresh_from_db()  # the upload's check ran as a task (in-process backend)
+        assert batch.status == "validated", (batch.status, batch.errors[:3])
+        services.import_batch_confirm(batch=batch, actor=user)  # runs the import task
+        seconds = time.perf_counter() - started
+    batch = ImportBatch.objects.get(pk=batch.pk)
+    assert batch.status == "imported", batch.message
+    count = ProjectTransaction.objects.count()
+    return {"rows": count, "seconds": seconds, "peak_mb": peak_memory_mb()}
+
+
+def run_plain(limit: int | None) -> dict:
+    django_setup()
+    reset()
+    import tablib
+
+    from invoicing.models import ProjectTransaction
+    from invoicing.resources import PlainTimesheetResource
+
+    text = FILE.read_text(encoding="utf-8-sig")
+    if limit:
+        text = "\n".join(text.split("\n")[: limit + 1]) + "\n"
+    started = time.perf_counter()
+    dataset = tablib.import_set(text.replace(",", "."), format="csv", delimiter=";")
+    result = PlainTimesheetResource().import_data(dataset, dry_run=False)
+    seconds = time.perf_counter() - started
+    assert not result.has_errors() and not result.has_validation_errors()
+    return {
+        "rows": ProjectTransaction.objects.count(),
+        "seconds": seconds,
+        "peak_mb": peak_memory_mb(),
+    }
+
+
+def run_copy() -> dict:
+    django_setup()
+    from django.db import connection
+
+    content = FILE.read_bytes()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_timesheet_copy")
+        cursor.execute(
+            "CREATE TABLE bench_timesheet_copy (entry_id text, date text, project text, "
+            "employee text, activity text, hours text, comment text, currency text)"
+        )
+        started = time.perf_counter()
+        with cursor.cursor.copy(
+            "COPY bench_timesheet_copy FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
+        ) as copy:
+            copy.write(content.removeprefix(b"\xef\xbb\xbf"))
+        seconds = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM bench_timesheet_copy")
+        rows = cursor.fetchone()[0]
+    return {"rows": rows, "seconds": seconds, "peak_mb": peak_memory_mb()}
+
+
+def child(method: str, rows: int, plain_rows: int | None) -> None:
+    if method == "setup":
+        setup_data(rows)
+        return
+    outcome = {"ours": run_ours, "copy": run_copy, "plain": lambda: run_plain(plain_rows)}[method]()
+    print(json.dumps(outcome))
+
+
+def measure(method: str, rows: int, plain_rows: int | None) -> dict:
+    command = [sys.executable, __file__, "--child", method, "--rows", str(rows)]
+    if plain_rows:
+        command += ["--plain-rows", str(plain_rows)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--plain-rows", type=int, default=10_000)
+    parser.add_argument("--child", default=None)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(arguments.child, arguments.rows, arguments.plain_rows)
+        return
+    prepare(arguments.rows)
+    results = {
+        "ours": measure("ours", arguments.rows, None),
+        "plain": measure("plain", arguments.rows, arguments.plain_rows),
+        "copy": measure("copy", arguments.rows, None),
+    }
+    ours_rate = results["ours"]["rows"] / results["ours"]["seconds"]
+    plain_rate = results["plain"]["rows"] / results["plain"]["seconds"]
+    labels = {
+        "ours": "our import (check, funding, insert)",
+        "plain": "(a) plain ModelResource, defaults",
+        "copy": "(b) PostgreSQL COPY, text columns",
+    }
+    print(f"Timesheet import into PostgreSQL, file of {arguments.rows:,} rows")
+    print(f"{'method':<40}{'rows':>10}{'seconds':>10}{'rows/s':>12}{'peak MB':>10}")
+    for key, outcome in results.items():
+        rate = outcome["rows"] / outcome["seconds"]
+        print(
+            f"{labels[key]:<40}{outcome['rows']:>10,}{outcome['seconds']:>10.2f}{rate:>12,.0f}{outcome['peak_mb']:>10.0f}"
+        )
+    print()
+    print(f"ours vs (a): {ours_rate / plain_rate:.1f} x faster (target at least 10 x)")
+    print(
+        f"ours: {ours_rate:,.0f} rows/s (target at least 20,000) · peak {results['ours']['peak_mb']:.0f} MB (target under 500)"
+    )
+    ok = ours_rate >= 20_000 and ours_rate / plain_rate >= 10 and results["ours"]["peak_mb"] < 500
+    print("result:", "PASS" if ok else "FAIL")
+
+
+if __name__ == "__main__":
+    main()
