@@ -20,11 +20,12 @@ def ids_reserve(model: type[models.Model], count: int) -> list[int]:
     table = model._meta.db_table
     column = model._meta.pk.column
     with connection.cursor() as cursor:
+        # One array value is far cheaper to fetch than ``count`` rows.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
             [table, column, count],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.fetchone()[0]
 
 
 def rows_insert(
