@@ -5,6 +5,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from contracts import services
 from contracts.forms import ProjectValidationMixin
 from contracts.models import (
+    BillingPlanTemplate,
+    BillingRule,
+    BillingRuleCap,
     Budget,
     Category,
     CategoryGroup,
@@ -12,6 +15,7 @@ from contracts.models import (
     Item,
     LegalEntity,
     LineProperty,
+    Milestone,
     PaymentTerms,
     Project,
     ProjectContract,
@@ -155,3 +159,49 @@ class BudgetAdmin(SimpleHistoryAdmin):
     list_filter = ["category"]
     search_fields = ["project__code", "project__name", "category__name"]
     list_select_related = ["project", "category"]
+
+
+class BillingRuleCapInline(admin.TabularInline):
+    model = BillingRuleCap
+    extra = 0
+
+
+@admin.register(BillingRule)
+class BillingRuleAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "contract",
+        "rule_type",
+        "is_active",
+        "percent_complete",
+        "units_delivered",
+    ]
+    list_filter = ["rule_type", "is_active"]
+    search_fields = ["name", "contract__code", "contract__name"]
+    list_select_related = ["contract"]
+    filter_horizontal = ["projects", "chargeable_categories"]
+    inlines = [BillingRuleCapInline]
+
+
+@admin.register(BillingPlanTemplate)
+class BillingPlanTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "percents", "is_builtin"]
+    search_fields = ["name"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "contract",
+        "sequence",
+        "description",
+        "due_date",
+        "amount",
+        "percent",
+        "status",
+    ]
+    list_filter = ["status", "due_date"]
+    search_fields = ["description", "contract__code", "contract__name"]
+    list_select_related = ["contract"]
+    readonly_fields = ["status", "completed_at", "completed_by"]
+    date_hierarchy = "due_date"

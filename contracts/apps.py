@@ -34,8 +34,21 @@ class ContractsConfig(AppConfig):
             ),
             "delete_budget",
             "export_projectcontract",
+            *(
+                f"{action}_{model}"
+                for model in ("billingrule", "billingrulecap", "milestone", "billingplantemplate")
+                for action in ("add", "change", "delete")
+            ),
+            "complete_milestone",
         ],
-        "project_manager": ["change_project", "add_budget", "change_budget", "delete_budget"],
+        "project_manager": [
+            "change_project",
+            "add_budget",
+            "change_budget",
+            "delete_budget",
+            "change_billingrule",
+            "complete_milestone",
+        ],
     }
 
     def ready(self) -> None:

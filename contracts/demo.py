@@ -12,6 +12,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from contracts.models import (
+    BillingRule,
+    BillingRuleCap,
     Budget,
     Category,
     CategoryGroup,
@@ -20,6 +22,7 @@ from contracts.models import (
     Item,
     LegalEntity,
     LineProperty,
+    Milestone,
     PaymentTerms,
     Project,
     ProjectContract,
@@ -341,4 +344,51 @@ def demo_setup_create() -> dict[str, ProjectContract]:
         start_date=START,
     )
     _get_or_create(Project, "INT-01", name="Internal tooling", project_type=ProjectType.INTERNAL)
+    demo_billing_terms_create(contracts, supplies=supplies)
     return contracts
+
+
+def demo_billing_terms_create(contracts: dict[str, ProjectContract], *, supplies: Category) -> None:
+    """Billing rules and milestones of the worked examples (only for contracts without rules)."""
+    terms = {
+        "U1": {
+            "rule_type": "unit",
+            "unit_name": "session",
+            "unit_price": D("10000"),
+            "total_units": 5,
+        },
+        "P1": {"rule_type": "progress_manual", "percent_complete": D("15")},
+        "P2": {"rule_type": "progress_automatic"},
+        "M1": {"rule_type": "milestone"},
+        "M2": {"rule_type": "milestone"},
+        "E1": {"rule_type": "fee", "fee_percent": D("10")},
+        "T1": {"rule_type": "time_material"},
+        "F1": {"rule_type": "time_material"},
+    }
+    for code, fields in terms.items():
+        contract = contracts[code]
+        if contract.billing_rules.exists():
+            continue
+        rule = BillingRule.objects.create(contract=contract, name=f"{code} billing", **fields)
+        rule.projects.set(contract.projects.all())
+        if code == "T1":
+            BillingRuleCap.objects.create(rule=rule, category=supplies, amount=D("10000"))
+    schedules = {
+        "M1": [("Design approved", "2026-03-31", D("10000"), None), ("Delivery", "2026-04-30", D("20000"), None),
+               ("Go-live", "2026-05-31", D("20000"), None)],
+        "M2": [("At signing", "2026-02-01", None, D("20")), ("First delivery", "2026-05-01", None, D("30")),
+               ("Second delivery", "2026-08-01", None, D("15")), ("Final acceptance", "2026-11-30", None, D("35"))],
+    }  # fmt: skip
+    for code, lines in schedules.items():
+        contract = contracts[code]
+        if contract.milestones.exists():
+            continue
+        for sequence, (description, due, amount, percent) in enumerate(lines, start=1):
+            Milestone.objects.create(
+                contract=contract,
+                sequence=sequence,
+                description=description,
+                due_date=datetime.date.fromisoformat(due),
+                amount=amount,
+                percent=percent,
+            )

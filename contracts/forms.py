@@ -6,7 +6,15 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Budget, Project, ProjectContract
+from contracts.models import (
+    BillingPlanTemplate,
+    BillingRule,
+    Budget,
+    Category,
+    Milestone,
+    Project,
+    ProjectContract,
+)
 from contracts.services import PROJECT_TYPE_LOCKED, project_has_transactions, project_validate
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -119,3 +127,101 @@ class BudgetForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.project = project
         self._apply_bootstrap()
+
+
+class MilestoneForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Milestone
+        fields = ["sequence", "description", "activity", "project", "due_date", "amount", "percent"]
+        widgets = {"due_date": DATE_INPUT}
+        help_texts = {"percent": _("Either an amount or a percentage of the contract value.")}
+
+    def __init__(self, *args, contract: ProjectContract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.contract = contract
+        self.fields["project"].queryset = Project.objects.filter(contract=contract).order_by("code")
+        self._apply_bootstrap()
+
+
+class MilestoneCompleteForm(BootstrapFormMixin, forms.Form):
+    accepted_by_name = forms.CharField(
+        label=_("Accepted by (customer)"), max_length=200, required=False
+    )
+    accepted_on = forms.DateField(label=_("Accepted on"), required=False, widget=DATE_INPUT)
+    evidence = forms.FileField(
+        label=_("Evidence (signed acceptance, e-mail)"),
+        required=False,
+        help_text=_("PDF or image, at most 10 MB."),
+    )
+
+    EVIDENCE_TYPES = (".pdf", ".png", ".jpg", ".jpeg", ".eml", ".msg")
+
+    def __init__(self, *args, milestone: Milestone, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.milestone = milestone
+        if milestone.contract.requires_customer_acceptance:
+            self.fields["accepted_by_name"].required = True
+            self.fields["accepted_on"].required = True
+        self._apply_bootstrap()
+
+    def clean_evidence(self):
+        evidence = self.cleaned_data.get("evidence")
+        if evidence:
+            if evidence.size > 10 * 1024 * 1024:
+                raise forms.ValidationError(_("The file is larger than 10 MB."))
+            if not evidence.name.lower().endswith(self.EVIDENCE_TYPES):
+                raise forms.ValidationError(_("Attach a PDF, an image or an e-mail file."))
+        return evidence
+
+
+class ScheduleFillForm(BootstrapFormMixin, forms.Form):
+    template = forms.ModelChoiceField(
+        label=_("Billing plan"), queryset=BillingPlanTemplate.objects.all(), empty_label=None
+    )
+    first_due_date = forms.DateField(label=_("First due date"), widget=DATE_INPUT)
+    months_between = forms.IntegerField(
+        label=_("Months between milestones"), min_value=0, max_value=24, initial=1
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._apply_bootstrap()
+
+
+class BillingRuleForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = BillingRule
+        fields = [
+            "name",
+            "rule_type",
+            "projects",
+            "chargeable_categories",
+            "is_active",
+            "applies_retention",
+            "unit_name",
+            "unit_price",
+            "total_units",
+            "units_delivered",
+            "percent_complete",
+            "fee_percent",
+            "propose_at_thresholds",
+        ]
+        widgets = {
+            "projects": forms.CheckboxSelectMultiple,
+            "chargeable_categories": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, contract: ProjectContract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.contract = contract
+        self.fields["projects"].queryset = Project.objects.filter(contract=contract).order_by(
+            "code"
+        )
+        self.fields["chargeable_categories"].queryset = Category.objects.order_by("code")
+        self._apply_bootstrap()
+        for name in ("projects", "chargeable_categories"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
+
+    def _save_m2m(self):
+        # The service sets the many-to-many relations together with the rule.
+        return None

@@ -48,3 +48,16 @@ def round_money(amount: Decimal, currency: str | None = None) -> Decimal:
 def percent_of(amount: Decimal, percent: Decimal, currency: str | None = None) -> Decimal:
     """``percent`` % of ``amount``, rounded half-up to the currency's minor unit."""
     return round_money(amount * percent / HUNDRED, currency)
+
+
+def split_by_percents(amount: Decimal, percents, currency: str | None = None) -> list[Decimal]:
+    """Split ``amount`` into parts of ``percents`` (adding up to 100): each part is rounded
+    half-up and the last part takes the remainder, so the parts add back to ``amount`` exactly."""
+    percents = [Decimal(percent) for percent in percents]
+    if not percents:
+        return []
+    if sum(percents) != HUNDRED:
+        raise ValueError(f"The percentages add up to {sum(percents)} %, not 100 %.")
+    parts = [percent_of(amount, percent, currency) for percent in percents[:-1]]
+    parts.append(round_money(amount, currency) - sum(parts, start=ZERO))
+    return parts

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
-from contracts.models import Budget, Project, ProjectContract
+from contracts.models import BillingRule, Budget, Milestone, Project, ProjectContract
+from contracts.money import percent_of
 
 HISTORY_LIMIT = 50
 
@@ -113,3 +115,42 @@ def history_entries(*querysets: QuerySet, limit: int = HISTORY_LIMIT) -> list[Hi
 
 def _display(value) -> str:
     return "" if value is None else str(value)
+
+
+def milestone_timeline(*, contract: ProjectContract) -> list[Milestone]:
+    """The contract's milestones in due-date order, with who completed them (one query)."""
+    return list(
+        Milestone.objects.filter(contract=contract)
+        .select_related("completed_by", "project", "contract")
+        .order_by("due_date", "sequence", "pk")
+    )
+
+
+def milestone_value(milestone: Milestone, contract: ProjectContract):
+    """The milestone's amount: fixed, or its percentage of the contract value (half-up)."""
+    if milestone.amount is not None:
+        return milestone.amount
+    return percent_of(contract.contract_value, milestone.percent, contract.currency)
+
+
+def schedule_summary(*, contract: ProjectContract, milestones: list[Milestone]) -> dict:
+    """Totals of a schedule by status, from already fetched milestones (no query)."""
+    totals = {"planned": Decimal("0"), "completed": Decimal("0"), "invoiced": Decimal("0")}
+    for milestone in milestones:
+        milestone.value = milestone_value(milestone, contract)
+        totals[milestone.status] += milestone.value
+    scheduled = sum(totals.values(), start=Decimal("0"))
+    return {
+        **totals,
+        "scheduled": scheduled,
+        "unscheduled": contract.contract_value - scheduled,
+        "overdue": sum(1 for milestone in milestones if milestone.is_overdue),
+    }
+
+
+def billing_rules(*, contract: ProjectContract) -> list[BillingRule]:
+    return list(
+        BillingRule.objects.filter(contract=contract)
+        .prefetch_related("projects", "chargeable_categories", "caps__category")
+        .order_by("pk")
+    )

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_fsm import has_transition_perm
 
-from contracts.models import Budget, Project, ProjectContract
+from contracts.models import (
+    BillingRule,
+    Budget,
+    Category,
+    Milestone,
+    MilestoneStatus,
+    Project,
+    ProjectContract,
+)
+from contracts.money import split_by_percents
 
 PROJECT_TYPE_LOCKED = _(
     "The project type cannot be changed because the project already has transactions."
@@ -102,3 +115,156 @@ def budget_save(*, budget: Budget, actor: AbstractBaseUser | None) -> Budget:
 @transaction.atomic
 def budget_delete(*, budget: Budget, actor: AbstractBaseUser | None) -> None:
     with_history_user(budget, actor).delete()
+
+
+# ------------------------------------------------------------------------------------------
+# Milestones (billing schedule)
+# ------------------------------------------------------------------------------------------
+
+MILESTONE_NEEDS_ACCEPTANCE = _(
+    "This contract needs the customer's acceptance (who accepted and when) before a milestone "
+    "can be completed."
+)
+MILESTONE_NOT_PLANNED = _("Only a planned milestone can be completed; this one is %(status)s.")
+MILESTONE_NOT_COMPLETED = _("A milestone can only be invoiced after it is completed.")
+MILESTONE_FROZEN = _("Only planned milestones can be changed or removed.")
+SCHEDULE_NOT_EMPTY = _(
+    "This contract already has a billing schedule. Remove its planned milestones first."
+)
+MILESTONE_NOT_ALLOWED = _("Your role cannot complete milestones.")
+
+
+class MilestoneNotInvoiceable(ValidationError):
+    def __init__(self) -> None:
+        super().__init__(MILESTONE_NOT_COMPLETED, code="milestone_not_completed")
+
+
+@transaction.atomic
+def milestone_save(*, milestone: Milestone, actor: AbstractBaseUser | None) -> Milestone:
+    """Validate and save a planned milestone."""
+    if milestone.pk:
+        stored = Milestone.objects.select_for_update().get(pk=milestone.pk)
+        if stored.status != MilestoneStatus.PLANNED:
+            raise ValidationError(MILESTONE_FROZEN)
+    milestone.full_clean()
+    with_history_user(milestone, actor).save()
+    return milestone
+
+
+@transaction.atomic
+def milestone_delete(*, milestone: Milestone, actor: AbstractBaseUser | None) -> None:
+    stored = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    if stored.status != MilestoneStatus.PLANNED:
+        raise ValidationError(MILESTONE_FROZEN)
+    with_history_user(stored, actor).delete()
+
+
+@transaction.atomic
+def milestone_complete(
+    *,
+    milestone: Milestone,
+    actor: AbstractBaseUser,
+    accepted_by_name: str = "",
+    accepted_on: datetime.date | None = None,
+    evidence: UploadedFile | None = None,
+) -> Milestone:
+    """Complete a planned milestone, recording who and when, and the customer's acceptance
+    when the contract asks for it. The row is locked, so two people cannot both complete it."""
+    locked = Milestone.objects.select_for_update().select_related("contract").get(pk=milestone.pk)
+    if locked.status != MilestoneStatus.PLANNED:
+        raise ValidationError(MILESTONE_NOT_PLANNED % {"status": locked.get_status_display()})
+    if accepted_by_name:
+        locked.accepted_by_name = accepted_by_name
+    if accepted_on:
+        locked.accepted_on = accepted_on
+    if evidence:
+        locked.acceptance_evidence = evidence
+    if not locked.acceptance_ok():
+        raise ValidationError(MILESTONE_NEEDS_ACCEPTANCE)
+    if not has_transition_perm(locked.complete, actor):
+        raise PermissionDenied(MILESTONE_NOT_ALLOWED)
+    locked.complete(by=actor)
+    with_history_user(locked, actor).save()
+    return locked
+
+
+@transaction.atomic
+def milestone_invoice(*, milestone: Milestone, actor: AbstractBaseUser | None) -> Milestone:
+    """Mark a completed milestone invoiced (called when its invoice is posted)."""
+    locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    if locked.status != MilestoneStatus.COMPLETED:
+        raise MilestoneNotInvoiceable()
+    locked.mark_invoiced()
+    with_history_user(locked, actor).save()
+    return locked
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate_day in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=candidate_day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def milestone_schedule_fill(
+    *,
+    contract: ProjectContract,
+    percents: Sequence[Decimal],
+    first_due_date: datetime.date,
+    months_between: int,
+    actor: AbstractBaseUser | None,
+) -> list[Milestone]:
+    """Fill an empty billing schedule from a template: one milestone per percentage of the
+    contract value, due ``months_between`` apart; the last takes the rounding remainder."""
+    ProjectContract.objects.select_for_update().filter(pk=contract.pk).first()
+    if contract.milestones.exists():
+        raise ValidationError(SCHEDULE_NOT_EMPTY)
+    try:
+        amounts = split_by_percents(contract.contract_value, percents, contract.currency)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
+    milestones = []
+    for number, (percent, amount) in enumerate(zip(percents, amounts, strict=True), start=1):
+        milestone = Milestone(
+            contract=contract,
+            sequence=number,
+            description=_("Milestone %(number)s of %(count)s (%(percent)s %%)")
+            % {"number": number, "count": len(amounts), "percent": Decimal(percent).normalize()},
+            due_date=_add_months(first_due_date, months_between * (number - 1)),
+            amount=amount,
+        )
+        milestones.append(milestone_save(milestone=milestone, actor=actor))
+    return milestones
+
+
+# ------------------------------------------------------------------------------------------
+# Billing rules
+# ------------------------------------------------------------------------------------------
+
+RULE_PROJECT_OF_OTHER_CONTRACT = _("Every project of a billing rule must belong to its contract.")
+RULE_NEEDS_PROJECT = _("A billing rule applies to at least one project of the contract.")
+
+
+@transaction.atomic
+def billing_rule_save(
+    *,
+    rule: BillingRule,
+    projects: Sequence[Project],
+    chargeable_categories: Sequence[Category] = (),
+    actor: AbstractBaseUser | None,
+) -> BillingRule:
+    """Validate and save a billing rule with its projects and chargeable categories."""
+    if not projects:
+        raise ValidationError({"projects": [RULE_NEEDS_PROJECT]})
+    if any(project.contract_id != rule.contract_id for project in projects):
+        raise ValidationError({"projects": [RULE_PROJECT_OF_OTHER_CONTRACT]})
+    rule.full_clean()
+    with_history_user(rule, actor).save()
+    rule.projects.set(projects)
+    rule.chargeable_categories.set(chargeable_categories)
+    return rule

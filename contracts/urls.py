@@ -9,6 +9,38 @@ urlpatterns = [
     path("new/", views.ContractCreateView.as_view(), name="contract_create"),
     path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
+    path("<int:pk>/billing/", views.ContractBillingView.as_view(), name="contract_billing"),
+    path("<int:pk>/billing/schedule/", views.ScheduleFillView.as_view(), name="schedule_fill"),
+    path(
+        "<int:contract_pk>/milestones/new/",
+        views.MilestoneFormView.as_view(),
+        name="milestone_create",
+    ),
+    path(
+        "<int:contract_pk>/milestones/<int:pk>/edit/",
+        views.MilestoneFormView.as_view(),
+        name="milestone_update",
+    ),
+    path(
+        "<int:contract_pk>/milestones/<int:pk>/complete/",
+        views.MilestoneCompleteView.as_view(),
+        name="milestone_complete",
+    ),
+    path(
+        "<int:contract_pk>/milestones/<int:pk>/delete/",
+        views.MilestoneDeleteView.as_view(),
+        name="milestone_delete",
+    ),
+    path(
+        "<int:contract_pk>/billing-rules/new/",
+        views.BillingRuleFormView.as_view(),
+        name="billing_rule_create",
+    ),
+    path(
+        "<int:contract_pk>/billing-rules/<int:pk>/edit/",
+        views.BillingRuleFormView.as_view(),
+        name="billing_rule_update",
+    ),
     path("projects/new/", views.ProjectCreateView.as_view(), name="project_create"),
     path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="project_detail"),
     path("projects/<int:pk>/edit/", views.ProjectUpdateView.as_view(), name="project_update"),

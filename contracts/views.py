@@ -10,14 +10,24 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import DeleteView, DetailView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
 from contracts import selectors, services
 from contracts.filters import ContractFilter
-from contracts.forms import BudgetForm, ContractForm, ProjectForm
-from contracts.models import Budget, Project, ProjectContract
+from contracts.forms import (
+    BillingRuleForm,
+    BudgetForm,
+    ContractForm,
+    MilestoneCompleteForm,
+    MilestoneForm,
+    ProjectForm,
+    ScheduleFillForm,
+)
+from contracts.models import BillingRule, Budget, Milestone, Project, ProjectContract
 
 
 class PermissionRequired(PermissionRequiredMixin):
@@ -230,3 +240,182 @@ class BudgetDeleteView(PermissionRequired, DeleteView):
         services.budget_delete(budget=self.object, actor=self.request.user)
         messages.success(self.request, _("The budget line was deleted."))
         return redirect("contracts:project_detail", pk=self.kwargs["project_pk"])
+
+
+class ContractBillingView(PermissionRequired, DetailView):
+    """The contract's billing rules and its milestone timeline."""
+
+    permission_required = "contracts.view_milestone"
+    template_name = "contracts/contract_billing.html"
+    context_object_name = "contract"
+
+    def get_queryset(self):
+        return ProjectContract.objects.select_related("customer", "legal_entity")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        milestones = selectors.milestone_timeline(contract=self.object)
+        context.update(
+            milestones=milestones,
+            schedule=selectors.schedule_summary(contract=self.object, milestones=milestones),
+            rules=selectors.billing_rules(contract=self.object),
+            fill_form=ScheduleFillForm() if not milestones else None,
+            today=timezone.localdate(),
+        )
+        return context
+
+
+class ContractChildFormView(PermissionRequired, ServiceFormMixin, TemplateView):
+    """Create or edit a record that belongs to a contract (milestone, billing rule)."""
+
+    model = None
+    form_class = None
+    template_name = "contracts/contract_child_form.html"
+    title = ""
+
+    def get_contract(self) -> ProjectContract:
+        return get_object_or_404(ProjectContract, pk=self.kwargs["contract_pk"])
+
+    def get_object(self):
+        if "pk" not in self.kwargs:
+            return None
+        return get_object_or_404(
+            self.model, pk=self.kwargs["pk"], contract_id=self.kwargs["contract_pk"]
+        )
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(
+            data, files, instance=self.get_object(), contract=self.get_contract()
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.get_context_data(
+                form=self.get_form(), contract=self.get_contract(), title=self.title
+            )
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST, request.FILES)
+        if form.is_valid():
+            return self.form_valid(form)
+        return self.render_to_response(
+            self.get_context_data(form=form, contract=self.get_contract(), title=self.title)
+        )
+
+    def form_invalid(self, form):
+        return self.render_to_response(
+            self.get_context_data(form=form, contract=self.get_contract(), title=self.title)
+        )
+
+    def get_success_url(self):
+        return reverse("contracts:contract_billing", kwargs={"pk": self.kwargs["contract_pk"]})
+
+
+class MilestoneFormView(ContractChildFormView):
+    model = Milestone
+    form_class = MilestoneForm
+    title = _("Milestone")
+    success_message = _("The milestone was saved.")
+
+    def get_permission_required(self):
+        return ["contracts.change_milestone" if "pk" in self.kwargs else "contracts.add_milestone"]
+
+    def save_with_service(self, form):
+        return services.milestone_save(milestone=form.instance, actor=self.request.user)
+
+
+class BillingRuleFormView(ContractChildFormView):
+    model = BillingRule
+    form_class = BillingRuleForm
+    title = _("Billing rule")
+    success_message = _("The billing rule was saved.")
+
+    def get_permission_required(self):
+        return [
+            "contracts.change_billingrule" if "pk" in self.kwargs else "contracts.add_billingrule"
+        ]
+
+    def save_with_service(self, form):
+        return services.billing_rule_save(
+            rule=form.instance,
+            projects=list(form.cleaned_data["projects"]),
+            chargeable_categories=list(form.cleaned_data["chargeable_categories"]),
+            actor=self.request.user,
+        )
+
+
+class MilestoneCompleteView(PermissionRequired, TemplateView):
+    permission_required = "contracts.complete_milestone"
+    template_name = "contracts/milestone_complete.html"
+
+    def get_milestone(self) -> Milestone:
+        return get_object_or_404(
+            Milestone.objects.select_related("contract"),
+            pk=self.kwargs["pk"],
+            contract_id=self.kwargs["contract_pk"],
+        )
+
+    def get(self, request, *args, **kwargs):
+        milestone = self.get_milestone()
+        form = MilestoneCompleteForm(milestone=milestone)
+        return self.render_to_response(self.get_context_data(form=form, milestone=milestone))
+
+    def post(self, request, *args, **kwargs):
+        milestone = self.get_milestone()
+        form = MilestoneCompleteForm(request.POST, request.FILES, milestone=milestone)
+        if form.is_valid():
+            try:
+                services.milestone_complete(
+                    milestone=milestone,
+                    actor=request.user,
+                    accepted_by_name=form.cleaned_data["accepted_by_name"],
+                    accepted_on=form.cleaned_data["accepted_on"],
+                    evidence=form.cleaned_data["evidence"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The milestone was completed."))
+                return redirect("contracts:contract_billing", pk=milestone.contract_id)
+        return self.render_to_response(self.get_context_data(form=form, milestone=milestone))
+
+
+class ScheduleFillView(PermissionRequired, View):
+    permission_required = "contracts.add_milestone"
+
+    def post(self, request, pk):
+        contract = get_object_or_404(ProjectContract, pk=pk)
+        form = ScheduleFillForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a billing plan and a first due date."))
+            return redirect("contracts:contract_billing", pk=pk)
+        try:
+            milestones = services.milestone_schedule_fill(
+                contract=contract,
+                percents=form.cleaned_data["template"].percents,
+                first_due_date=form.cleaned_data["first_due_date"],
+                months_between=form.cleaned_data["months_between"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("%(count)s milestones were planned.") % {"count": len(milestones)}
+            )
+        return redirect("contracts:contract_billing", pk=pk)
+
+
+class MilestoneDeleteView(PermissionRequired, View):
+    permission_required = "contracts.delete_milestone"
+
+    def post(self, request, contract_pk, pk):
+        milestone = get_object_or_404(Milestone, pk=pk, contract_id=contract_pk)
+        try:
+            services.milestone_delete(milestone=milestone, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The milestone was removed."))
+        return redirect("contracts:contract_billing", pk=contract_pk)

@@ -238,3 +238,29 @@ class TransactionAllocationFactory(factory.django.DjangoModelFactory):
     transaction = factory.SubFactory(ProjectTransactionFactory)
     source = factory.SubFactory(FundingSourceFactory)
     amount = Decimal("8000.00")
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.Milestone
+
+    contract = factory.SubFactory(ProjectContractFactory)
+    sequence = factory.Sequence(lambda n: n + 1)
+    description = factory.Sequence(lambda n: f"Milestone {n}")
+    due_date = datetime.date(2026, 3, 31)
+    amount = Decimal("10000.00")
+
+
+class BillingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.BillingRule
+        skip_postgeneration_save = True
+
+    contract = factory.SubFactory(ProjectContractFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    rule_type = contracts.BillingRuleType.TIME_AND_MATERIAL
+
+    @factory.post_generation
+    def projects(self, create, extracted, **kwargs):
+        if create:
+            self.projects.set(extracted or [ProjectFactory(contract=self.contract)])
