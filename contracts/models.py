@@ -592,7 +592,7 @@ class BillingRule(models.Model):
     percent_complete = models.DecimalField(_("percent complete"), **PERCENT, default=0)
     fee_percent = models.DecimalField(_("fee (%)"), **PERCENT, null=True, blank=True)
     propose_at_thresholds = models.BooleanField(
-        _("create proposals at 25/50/75/100 % complete"), default=False
+        _("create proposals at 25, 50, 75 and 100 percent complete"), default=False
     )
     history = HistoricalRecords()
 

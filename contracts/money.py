@@ -52,12 +52,17 @@ def percent_of(amount: Decimal, percent: Decimal, currency: str | None = None) -
 
 def split_by_percents(amount: Decimal, percents, currency: str | None = None) -> list[Decimal]:
     """Split ``amount`` into parts of ``percents`` (adding up to 100): each part is rounded
-    half-up and the last part takes the remainder, so the parts add back to ``amount`` exactly."""
+    half-up and the last part takes the remainder, so the parts add back to ``amount`` exactly.
+    Raises ``ValueError`` when the percentages do not add up to 100, or when the amount is so
+    small that the remainder would be negative."""
     percents = [Decimal(percent) for percent in percents]
     if not percents:
         return []
     if sum(percents) != HUNDRED:
         raise ValueError(f"The percentages add up to {sum(percents)} %, not 100 %.")
     parts = [percent_of(amount, percent, currency) for percent in percents[:-1]]
-    parts.append(round_money(amount, currency) - sum(parts, start=ZERO))
+    last = round_money(amount, currency) - sum(parts, start=ZERO)
+    if last < 0:
+        raise ValueError(f"{amount} is too small to split into {len(percents)} parts.")
+    parts.append(last)
     return parts
