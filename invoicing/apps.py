@@ -19,7 +19,13 @@ class InvoicingConfig(AppConfig):
             "import_projecttransaction",
             "export_projecttransaction",
             "add_importbatch",
+            "add_invoiceproposal",
+            "change_invoiceproposal",
+            "add_proposalline",
+            "change_proposalline",
+            "delete_proposalline",
         ],
+        "approver": ["approve_invoiceproposal"],
         "project_manager": ["add_projecttransaction", "change_projecttransaction"],
     }
 

@@ -1,0 +1,653 @@
+"""Invoice proposals: generating them from the billing rules, editing drafts, and the approval
+workflow (DOMAIN.md sections 4 to 6). Every function here is a service: it writes, it locks what
+it changes, and it refuses a bad action with a message a clerk understands, leaving nothing half
+done.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import has_transition_perm
+
+from contracts.models import (
+    BillingRule,
+    BillingRuleType,
+    Budget,
+    Category,
+    InvoicingScope,
+    Milestone,
+    MilestoneStatus,
+    ProjectContract,
+    TransactionKind,
+)
+from contracts.money import round_money
+from contracts.selectors import milestone_value
+from contracts.services import with_history_user
+from invoicing import billing, services
+from invoicing.models import (
+    BillingStatus,
+    InvoiceProposal,
+    ProjectTransaction,
+    ProposalLine,
+    ProposalLineType,
+    ProposalStatus,
+    TransactionAllocation,
+)
+
+NOT_A_DRAFT = gettext_lazy("Only a draft proposal can be changed; this one is %(status)s.")
+OWN_SUBMISSION = gettext_lazy("You submitted this proposal, so someone else must approve it.")
+NOT_AN_APPROVER = gettext_lazy("Only approvers can approve or reject invoice proposals.")
+CHANGED_AFTER_SUBMISSION = gettext_lazy(
+    "The lines changed after the proposal was submitted; it must be submitted again."
+)
+REASON_REQUIRED = gettext_lazy("Give the reason for the rejection, so the submitter can fix it.")
+EMPTY_PROPOSAL = gettext_lazy("A proposal needs at least one line before it can be submitted.")
+WRONG_STATE = gettext_lazy("This proposal is %(status)s, so it cannot be %(action)s.")
+LINE_ELSEWHERE = gettext_lazy(
+    "This transaction's funding is also in a proposal that is no longer a draft; its price "
+    "cannot change now."
+)
+NOTHING_TO_BILL = gettext_lazy("There is nothing to bill for this contract up to %(date)s.")
+
+BILLABLE_WORK_KINDS = (
+    TransactionKind.HOUR,
+    TransactionKind.EXPENSE,
+    TransactionKind.ITEM,
+    TransactionKind.FEE,
+)
+
+
+def _locked(proposal: InvoiceProposal) -> InvoiceProposal:
+    return InvoiceProposal.objects.select_for_update().get(pk=proposal.pk)
+
+
+def _require_draft(proposal: InvoiceProposal) -> None:
+    if proposal.status != ProposalStatus.DRAFT:
+        raise ValidationError(NOT_A_DRAFT % {"status": proposal.get_status_display()})
+
+
+def transactions_billing_status_refresh(*, transaction_ids: Iterable[int]) -> None:
+    """In proposal while any share of the transaction is on an open proposal line; otherwise
+    back to uninvoiced. Invoiced and credited transactions are left alone."""
+    transaction_ids = list(set(transaction_ids))
+    open_lines = ProposalLine.objects.filter(transaction_id=OuterRef("pk"), is_open=True)
+    candidates = ProjectTransaction.objects.filter(
+        pk__in=transaction_ids,
+        billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
+    )
+    candidates.filter(Exists(open_lines)).update(billing_status=BillingStatus.IN_PROPOSAL)
+    candidates.filter(~Exists(open_lines)).update(billing_status=BillingStatus.UNINVOICED)
+
+
+def _bump(proposal: InvoiceProposal, actor) -> None:
+    proposal.revision += 1
+    with_history_user(proposal, actor).save()
+
+
+# ------------------------------------------------------------------------------------------
+# Workflow
+# ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_submit(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> InvoiceProposal:
+    """Draft -> submitted. Records who submitted and the revision of the lines."""
+    locked = _locked(proposal)
+    if locked.status != ProposalStatus.DRAFT:
+        raise ValidationError(
+            WRONG_STATE % {"status": locked.get_status_display(), "action": _("submitted")}
+        )
+    if not locked.has_lines():
+        raise ValidationError(EMPTY_PROPOSAL)
+    locked.submit(by=actor)
+    with_history_user(locked, actor).save()
+    return locked
+
+
+@transaction.atomic
+def proposal_approve(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> InvoiceProposal:
+    """Submitted -> approved, by an approver who did not submit it, and only when the lines
+    did not change after submission. The row lock makes two approvals at once impossible."""
+    locked = _locked(proposal)
+    if locked.status != ProposalStatus.SUBMITTED:
+        raise ValidationError(
+            WRONG_STATE % {"status": locked.get_status_display(), "action": _("approved")}
+        )
+    if locked.submitted_by_id == actor.pk:
+        raise PermissionDenied(OWN_SUBMISSION)
+    if not locked.unchanged_since_submission():
+        raise ValidationError(CHANGED_AFTER_SUBMISSION)
+    if not has_transition_perm(locked.approve, actor):
+        raise PermissionDenied(NOT_AN_APPROVER)
+    locked.approve(by=actor)
+    with_history_user(locked, actor).save()
+    return locked
+
+
+@transaction.atomic
+def proposal_reject(
+    *, proposal: InvoiceProposal, actor: AbstractBaseUser, reason: str
+) -> InvoiceProposal:
+    """Submitted -> draft, with a reason the submitter sees."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [REASON_REQUIRED]})
+    locked = _locked(proposal)
+    if locked.status != ProposalStatus.SUBMITTED:
+        raise ValidationError(
+            WRONG_STATE % {"status": locked.get_status_display(), "action": _("rejected")}
+        )
+    if not has_transition_perm(locked.reject, actor):
+        raise PermissionDenied(NOT_AN_APPROVER)
+    locked.reject(reason=reason)
+    with_history_user(locked, actor).save()
+    return locked
+
+
+@transaction.atomic
+def proposal_cancel(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> InvoiceProposal:
+    """Draft -> cancelled: every line is freed and its transactions return to uninvoiced."""
+    locked = _locked(proposal)
+    if locked.status != ProposalStatus.DRAFT:
+        raise ValidationError(
+            WRONG_STATE % {"status": locked.get_status_display(), "action": _("cancelled")}
+        )
+    transaction_ids = list(
+        locked.lines.exclude(transaction=None).values_list("transaction_id", flat=True)
+    )
+    locked.lines.update(is_open=False)
+    locked.cancel()
+    with_history_user(locked, actor).save()
+    transactions_billing_status_refresh(transaction_ids=transaction_ids)
+    return locked
+
+
+# ------------------------------------------------------------------------------------------
+# Editing a draft
+# ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_line_remove(
+    *, proposal: InvoiceProposal, line: ProposalLine, actor: AbstractBaseUser
+) -> None:
+    """Remove a line from a draft; its transaction returns to uninvoiced (unless another open
+    proposal still holds another funder's share of it)."""
+    locked = _locked(proposal)
+    _require_draft(locked)
+    line = locked.lines.get(pk=line.pk)
+    transaction_id = line.transaction_id
+    line.delete()
+    _bump(locked, actor)
+    if transaction_id:
+        transactions_billing_status_refresh(transaction_ids=[transaction_id])
+
+
+@transaction.atomic
+def proposal_fee_add(
+    *, proposal: InvoiceProposal, description: str, amount: Decimal, actor: AbstractBaseUser
+) -> ProposalLine:
+    """Add a fee line to a draft."""
+    locked = _locked(proposal)
+    _require_draft(locked)
+    line = ProposalLine(
+        proposal=locked,
+        line_type=ProposalLineType.FEE,
+        kind=TransactionKind.FEE,
+        description=description,
+        amount=round_money(amount, locked.contract.currency),
+    )
+    line.full_clean()
+    line.save()
+    _bump(locked, actor)
+    return line
+
+
+@transaction.atomic
+def proposal_line_price_change(
+    *, proposal: InvoiceProposal, line: ProposalLine, sales_price: Decimal, actor: AbstractBaseUser
+) -> ProposalLine:
+    """Change the sales price of a draft line's transaction; its funding is allocated again and
+    every funder's share is updated on its own draft proposal."""
+    locked = _locked(proposal)
+    _require_draft(locked)
+    line = locked.lines.select_related("transaction").get(pk=line.pk)
+    record = ProjectTransaction.objects.select_for_update().get(pk=line.transaction_id)
+    open_lines = list(
+        ProposalLine.objects.select_for_update()
+        .filter(transaction=record, is_open=True)
+        .select_related("proposal")
+    )
+    if any(other.proposal.status != ProposalStatus.DRAFT for other in open_lines):
+        raise ValidationError(LINE_ELSEWHERE)
+    drafts = {other.proposal.funding_source_id: other.proposal for other in open_lines}
+    for other in open_lines:
+        other.delete()
+    ProjectTransaction.objects.filter(pk=record.pk).update(billing_status=BillingStatus.UNINVOICED)
+    record.billing_status = BillingStatus.UNINVOICED
+    record.sales_price = sales_price
+    services.transaction_update(record=record, actor=actor)
+    new_line = None
+    for allocation in record.allocations.select_related("source"):
+        if allocation.source_id is None or allocation.is_on_hold:
+            continue
+        target = drafts.get(allocation.source_id) or _draft_for(locked, allocation.source, actor)
+        created = _transaction_line(target, allocation, record)
+        if allocation.source_id == locked.funding_source_id:
+            new_line = created
+    for target in {*drafts.values(), locked}:
+        _bump(_locked(target), actor)
+    transactions_billing_status_refresh(transaction_ids=[record.pk])
+    return new_line
+
+
+def _draft_for(proposal: InvoiceProposal, source, actor) -> InvoiceProposal:
+    return InvoiceProposal.objects.create(
+        contract=proposal.contract,
+        funding_source=source,
+        project=proposal.project,
+        kind=proposal.kind,
+        up_to_date=proposal.up_to_date,
+        created_by=actor,
+    )
+
+
+def _transaction_line(
+    proposal: InvoiceProposal, allocation: TransactionAllocation, record
+) -> ProposalLine:
+    share = allocation.amount
+    unit_price = record.sales_price if share == record.sales_amount else None
+    line = ProposalLine(
+        proposal=proposal,
+        line_type=ProposalLineType.TRANSACTION,
+        allocation=allocation,
+        transaction=record,
+        kind=record.kind,
+        description=_line_description(record),
+        quantity=record.quantity,
+        unit_price=unit_price,
+        amount=share,
+    )
+    line.save()
+    return line
+
+
+def _line_description(record: ProjectTransaction) -> str:
+    parts = [record.date.isoformat(), record.category.name if record.category_id else ""]
+    if record.worker_id:
+        parts.append(record.worker.name)
+    elif record.item_id:
+        parts.append(record.item.name)
+    if record.description:
+        parts.append(record.description)
+    return " · ".join(part for part in parts if part)[:500]
+
+
+# ------------------------------------------------------------------------------------------
+# Generating proposals from the billing rules
+# ------------------------------------------------------------------------------------------
+
+
+def _on_account_record(
+    contract, rule, *, amount, quantity, unit_price, description, day, actor, milestone=None
+):
+    """An on-account transaction made by a billing rule, recorded (and funded) like any other."""
+    project = rule.projects.order_by("code").first()
+    record = ProjectTransaction(
+        kind=TransactionKind.ON_ACCOUNT,
+        date=day,
+        project=project,
+        category=_on_account_category(),
+        quantity=quantity,
+        cost_price=Decimal("0"),
+        sales_price=unit_price if unit_price is not None else amount,
+        currency=contract.currency,
+        description=description[:500],
+        billing_rule=rule,
+        milestone=milestone,
+    )
+    services.transaction_record(record=record, actor=actor)
+    if record.sales_amount != amount:  # a cumulative amount that is not quantity x price
+        record.sales_price, record.quantity = amount, Decimal("1")
+        services.transaction_update(record=record, actor=actor)
+    return record
+
+
+def _on_account_category():
+    category = Category.objects.filter(kind=TransactionKind.ON_ACCOUNT).order_by("pk").first()
+    if category is None:
+        raise ValidationError(
+            _("Create a category of kind 'On-account' before billing milestones or progress.")
+        )
+    return category
+
+
+def _billed_by_rule(rule: BillingRule) -> tuple[Decimal, Decimal]:
+    """Amount and quantity of the on-account transactions a rule has made so far."""
+    totals = rule.transactions.exclude(billing_status=BillingStatus.CREDITED).aggregate(
+        amount=Sum("sales_amount"), quantity=Sum("quantity")
+    )
+    return totals["amount"] or Decimal("0"), totals["quantity"] or Decimal("0")
+
+
+def billing_rules_apply(
+    *, contract: ProjectContract, up_to_date: datetime.date, actor
+) -> list[ProjectTransaction]:
+    """Turn what the contract's rules say is due into on-account transactions: completed
+    milestones, units delivered, progress. Returns the new transactions (already funded)."""
+    created = []
+    currency = contract.currency
+    for rule in contract.billing_rules.filter(is_active=True).prefetch_related("projects"):
+        if not rule.projects.exists():
+            continue
+        billed, billed_quantity = _billed_by_rule(rule)
+        if rule.rule_type == BillingRuleType.MILESTONE:
+            due = Milestone.objects.filter(
+                contract=contract,
+                status=MilestoneStatus.COMPLETED,
+                completed_at__date__lte=up_to_date,
+            ).exclude(transactions__isnull=False)
+            for milestone in due.order_by("due_date", "sequence"):
+                amount = milestone_value(milestone, contract)
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=amount,
+                        quantity=Decimal("1"),
+                        unit_price=amount,
+                        description=milestone.description,
+                        day=up_to_date,
+                        actor=actor,
+                        milestone=milestone,
+                    )  # fmt: skip
+                )
+        elif rule.rule_type == BillingRuleType.UNIT_OF_DELIVERY:
+            line = billing.unit_of_delivery_amount(
+                unit_price=rule.unit_price, total_units=rule.total_units,
+                units_delivered=rule.units_delivered, units_invoiced=billed_quantity, currency=currency,
+            )  # fmt: skip
+            if line is not None:
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=line.amount,
+                        quantity=line.quantity,
+                        unit_price=rule.unit_price,
+                        description=f"{rule.name}: {line.quantity.normalize()} {rule.unit_name}",
+                        day=up_to_date,
+                        actor=actor,
+                    )  # fmt: skip
+                )
+        elif rule.rule_type == BillingRuleType.PROGRESS_MANUAL:
+            line = billing.manual_progress_amount(
+                contract_value=contract.contract_value, percent_complete=rule.percent_complete,
+                billed_to_date=billed, currency=currency,
+            )  # fmt: skip
+            if line is not None:
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=line.amount,
+                        quantity=Decimal("1"),
+                        unit_price=line.amount,
+                        description=f"{rule.name}: {rule.percent_complete.normalize()} %",
+                        day=up_to_date,
+                        actor=actor,
+                    )  # fmt: skip
+                )
+        elif rule.rule_type == BillingRuleType.PROGRESS_AUTOMATIC:
+            progress = billing.automatic_progress_amount(
+                lines=_progress_budget_lines(rule, up_to_date),
+                billed_to_date=billed,
+                currency=currency,
+            )
+            if progress.line is not None:
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=progress.line.amount,
+                        quantity=Decimal("1"),
+                        unit_price=progress.line.amount,
+                        day=up_to_date,
+                        actor=actor,
+                        description=f"{rule.name}: {progress.percent_complete.quantize(Decimal('0.1'))} %",
+                    )  # fmt: skip
+                )
+    return created
+
+
+def _progress_budget_lines(rule: BillingRule, up_to_date) -> list[billing.ProgressBudgetLine]:
+    projects = list(rule.projects.all())
+    budgets = (
+        Budget.objects.filter(project__in=projects)
+        .values("category_id")
+        .annotate(cost=Sum("cost_amount"), revenue=Sum("revenue_amount"))
+    )
+    actual = dict(
+        ProjectTransaction.objects.filter(project__in=projects, date__lte=up_to_date)
+        .exclude(kind=TransactionKind.ON_ACCOUNT)
+        .values_list("category_id")
+        .annotate(total=Sum("cost_amount"))
+    )
+    return [
+        billing.ProgressBudgetLine(
+            category_id=row["category_id"],
+            cost_budget=row["cost"],
+            revenue_budget=row["revenue"],
+            actual_cost=actual.get(row["category_id"], Decimal("0")),
+        )
+        for row in budgets
+    ]
+
+
+def billable_allocations(*, contract: ProjectContract, up_to_date: datetime.date):
+    """Funded shares of the contract's transactions that can be billed now: uninvoiced,
+    chargeable, dated up to the date, not on hold, not on an open proposal, and covered by a
+    time-and-material rule (work) or made by a rule (on-account). Not-to-exceed caps leave the
+    transactions beyond the cap uninvoiced (they are reported, not billed)."""
+    open_line = ProposalLine.objects.filter(allocation=OuterRef("pk"), is_open=True)
+    base = (
+        TransactionAllocation.objects.filter(
+            transaction__project__contract=contract,
+            transaction__billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
+            transaction__is_chargeable=True,
+            transaction__date__lte=up_to_date,
+            source__isnull=False,
+            is_on_hold=False,
+        )
+        .exclude(Exists(open_line))
+        .select_related("source", "transaction", "transaction__category", "transaction__worker", "transaction__item", "transaction__project")
+        .order_by("transaction__date", "transaction_id", "pk")
+    )  # fmt: skip
+    rules = list(
+        contract.billing_rules.filter(
+            is_active=True, rule_type=BillingRuleType.TIME_AND_MATERIAL
+        ).prefetch_related("projects", "chargeable_categories", "caps")
+    )
+    coverage = []
+    for rule in rules:
+        project_ids = {project.pk for project in rule.projects.all()}
+        categories = {category.pk for category in rule.chargeable_categories.all()}
+        caps = {cap.category_id: cap.amount for cap in rule.caps.all()}
+        coverage.append((project_ids, categories, caps))
+    billed_per_category = _billed_per_category(contract)
+    used_per_category: dict[int, Decimal] = defaultdict(Decimal)
+    capped = []
+    chosen = []
+    for share in base:
+        record = share.transaction
+        if record.kind == TransactionKind.ON_ACCOUNT:
+            chosen.append(share)
+            continue
+        rule = next(
+            (
+                (projects, categories, caps)
+                for projects, categories, caps in coverage
+                if _covers(projects, record.project)
+                and (not categories or record.category_id in categories)
+            ),
+            None,
+        )
+        if rule is None:
+            continue
+        cap = rule[2].get(record.category_id)
+        if cap is not None:
+            after = (
+                billed_per_category[record.category_id]
+                + used_per_category[record.category_id]
+                + share.amount
+            )
+            if after > cap:
+                capped.append(share)
+                continue
+            used_per_category[record.category_id] += share.amount
+        chosen.append(share)
+    return chosen, capped
+
+
+def _covers(project_ids: set, project) -> bool:
+    return project.pk in project_ids or (
+        project.parent_id is not None and project.parent_id in project_ids
+    )
+
+
+def _billed_per_category(contract) -> dict[int, Decimal]:
+    """What invoices and open proposals already bill per category (for not-to-exceed caps)."""
+    rows = (
+        ProposalLine.objects.filter(
+            proposal__contract=contract,
+            line_type=ProposalLineType.TRANSACTION,
+        )
+        .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+        .values_list("transaction__category_id")
+        .annotate(total=Sum("amount"))
+    )
+    return defaultdict(Decimal, dict(rows))
+
+
+@transaction.atomic
+def proposals_generate(
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    actor: AbstractBaseUser,
+    split_by_kind: bool = False,
+) -> list[InvoiceProposal]:
+    """Run the contract's billing rules up to a date and make one draft proposal per funding
+    source (and per project when the contract is invoiced per project, and per transaction kind
+    when asked). Fee rules add their fee on the hours of each proposal."""
+    ProjectContract.objects.select_for_update().filter(pk=contract.pk).first()
+    billing_rules_apply(contract=contract, up_to_date=up_to_date, actor=actor)
+    chosen, _capped = billable_allocations(contract=contract, up_to_date=up_to_date)
+    if not chosen:
+        raise ValidationError(NOTHING_TO_BILL % {"date": up_to_date.isoformat()})
+    groups: dict[tuple, list[TransactionAllocation]] = defaultdict(list)
+    per_project = contract.invoicing_scope == InvoicingScope.PER_PROJECT
+    for share in chosen:
+        record = share.transaction
+        key = (
+            share.source_id,
+            (record.project.parent_id or record.project_id) if per_project else None,
+            record.kind if split_by_kind else "",
+        )
+        groups[key].append(share)
+    fee_rules = list(
+        contract.billing_rules.filter(
+            is_active=True, rule_type=BillingRuleType.FEE
+        ).prefetch_related("projects")
+    )
+    proposals = []
+    for (_source_id, project_id, kind), shares in sorted(
+        groups.items(), key=lambda item: tuple(str(v) for v in item[0])
+    ):
+        proposal = InvoiceProposal.objects.create(
+            contract=contract,
+            funding_source=shares[0].source,
+            project_id=project_id,
+            kind=kind,
+            up_to_date=up_to_date,
+            created_by=actor,
+        )
+        for share in shares:
+            _transaction_line(proposal, share, share.transaction)
+        for rule in fee_rules:
+            project_ids = {project.pk for project in rule.projects.all()}
+            base = sum(
+                (share.amount for share in shares if share.transaction.kind == TransactionKind.HOUR and _covers(project_ids, share.transaction.project)),
+                start=Decimal("0"),
+            )  # fmt: skip
+            if base:
+                fee = billing.fee_line(
+                    base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
+                )
+                ProposalLine.objects.create(
+                    proposal=proposal, line_type=ProposalLineType.FEE, kind=TransactionKind.FEE,
+                    description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": rule.fee_percent.normalize(), "base": base},
+                    amount=fee.amount,
+                )  # fmt: skip
+        with_history_user(proposal, actor).save()
+        proposals.append(proposal)
+    transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in chosen])
+    return proposals
+
+
+@transaction.atomic
+def proposal_create_manual(
+    *,
+    contract: ProjectContract,
+    allocation_ids: Sequence[int],
+    up_to_date: datetime.date,
+    actor: AbstractBaseUser,
+) -> list[InvoiceProposal]:
+    """Proposals from hand-picked funded shares (one proposal per funding source)."""
+    shares = list(
+        TransactionAllocation.objects.select_for_update()
+        .filter(
+            pk__in=allocation_ids, transaction__project__contract=contract, source__isnull=False
+        )
+        .select_related(
+            "source",
+            "transaction",
+            "transaction__category",
+            "transaction__worker",
+            "transaction__item",
+        )
+        .order_by("pk")
+    )
+    if not shares:
+        raise ValidationError(_("Pick at least one line to bill."))
+    taken = ProposalLine.objects.filter(allocation__in=shares, is_open=True).select_related(
+        "proposal"
+    )
+    if taken:
+        raise ValidationError(
+            _("Some lines are already in an open proposal: %(proposals)s.")
+            % {"proposals": ", ".join(sorted({f"#{line.proposal_id}" for line in taken}))}
+        )
+    by_source = defaultdict(list)
+    for share in shares:
+        by_source[share.source].append(share)
+    proposals = []
+    for source, source_shares in sorted(by_source.items(), key=lambda item: item[0].pk):
+        proposal = InvoiceProposal.objects.create(
+            contract=contract, funding_source=source, up_to_date=up_to_date, created_by=actor
+        )
+        for share in source_shares:
+            _transaction_line(proposal, share, share.transaction)
+        proposals.append(proposal)
+    transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in shares])
+    return proposals
