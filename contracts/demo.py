@@ -371,6 +371,11 @@ def demo_billing_terms_create(contracts: dict[str, ProjectContract], *, supplies
             continue
         rule = BillingRule.objects.create(contract=contract, name=f"{code} billing", **fields)
         rule.projects.set(contract.projects.all())
+        if code == "E1":  # the fee is on top of hours billed at their rates
+            hours = BillingRule.objects.create(
+                contract=contract, name="E1 hours", rule_type="time_material"
+            )
+            hours.projects.set(contract.projects.all())
         if code == "T1":
             BillingRuleCap.objects.create(rule=rule, category=supplies, amount=D("10000"))
     schedules = {

@@ -66,3 +66,8 @@ def split_by_percents(amount: Decimal, percents, currency: str | None = None) ->
         raise ValueError(f"{amount} is too small to split into {len(percents)} parts.")
     parts.append(last)
     return parts
+
+
+def plain_number(value) -> str:
+    """A number without exponent or needless zeros, for text: 10.00 -> "10", 7.50 -> "7.5"."""
+    return format(Decimal(value).normalize(), "f")

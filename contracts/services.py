@@ -22,7 +22,7 @@ from contracts.models import (
     Project,
     ProjectContract,
 )
-from contracts.money import split_by_percents
+from contracts.money import plain_number, split_by_percents
 
 PROJECT_TYPE_LOCKED = _(
     "The project type cannot be changed because the project already has transactions."
@@ -234,7 +234,7 @@ def milestone_schedule_fill(
             contract=contract,
             sequence=number,
             description=_("Milestone %(number)s of %(count)s (%(percent)s %%)")
-            % {"number": number, "count": len(amounts), "percent": Decimal(percent).normalize()},
+            % {"number": number, "count": len(amounts), "percent": plain_number(percent)},
             due_date=_add_months(first_due_date, months_between * (number - 1)),
             amount=amount,
         )

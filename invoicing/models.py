@@ -521,3 +521,44 @@ class ProposalLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount}"
+
+
+class BillingRun(models.Model):
+    """Generating proposals for many contracts up to a date, as a background task."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    up_to_date = models.DateField(_("billed up to"))
+    split_by_kind = models.BooleanField(_("one proposal per transaction kind"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    total_contracts = models.PositiveIntegerField(_("contracts"), default=0)
+    processed_contracts = models.PositiveIntegerField(_("processed"), default=0)
+    proposals_created = models.PositiveIntegerField(_("proposals created"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.up_to_date} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_contracts:
+            return 100
+        return self.processed_contracts * 100 // self.total_contracts

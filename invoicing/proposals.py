@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import has_transition_perm
@@ -24,17 +25,19 @@ from contracts.models import (
     BillingRuleType,
     Budget,
     Category,
+    ContractStatus,
     InvoicingScope,
     Milestone,
     MilestoneStatus,
     ProjectContract,
     TransactionKind,
 )
-from contracts.money import round_money
+from contracts.money import plain_number, round_money
 from contracts.selectors import milestone_value
 from contracts.services import with_history_user
 from invoicing import billing, services
 from invoicing.models import (
+    BillingRun,
     BillingStatus,
     InvoiceProposal,
     ProjectTransaction,
@@ -65,6 +68,10 @@ BILLABLE_WORK_KINDS = (
     TransactionKind.ITEM,
     TransactionKind.FEE,
 )
+
+
+class NothingToBill(ValidationError):
+    """The billing rules found nothing to bill (not an error in a billing run)."""
 
 
 def _locked(proposal: InvoiceProposal) -> InvoiceProposal:
@@ -385,7 +392,7 @@ def billing_rules_apply(
                         amount=line.amount,
                         quantity=line.quantity,
                         unit_price=rule.unit_price,
-                        description=f"{rule.name}: {line.quantity.normalize()} {rule.unit_name}",
+                        description=f"{rule.name}: {plain_number(line.quantity)} {rule.unit_name}",
                         day=up_to_date,
                         actor=actor,
                     )  # fmt: skip
@@ -403,7 +410,7 @@ def billing_rules_apply(
                         amount=line.amount,
                         quantity=Decimal("1"),
                         unit_price=line.amount,
-                        description=f"{rule.name}: {rule.percent_complete.normalize()} %",
+                        description=f"{rule.name}: {plain_number(rule.percent_complete)} %",
                         day=up_to_date,
                         actor=actor,
                     )  # fmt: skip
@@ -554,7 +561,7 @@ def proposals_generate(
     billing_rules_apply(contract=contract, up_to_date=up_to_date, actor=actor)
     chosen, _capped = billable_allocations(contract=contract, up_to_date=up_to_date)
     if not chosen:
-        raise ValidationError(NOTHING_TO_BILL % {"date": up_to_date.isoformat()})
+        raise NothingToBill(NOTHING_TO_BILL % {"date": up_to_date.isoformat()})
     groups: dict[tuple, list[TransactionAllocation]] = defaultdict(list)
     per_project = contract.invoicing_scope == InvoicingScope.PER_PROJECT
     for share in chosen:
@@ -596,7 +603,7 @@ def proposals_generate(
                 )
                 ProposalLine.objects.create(
                     proposal=proposal, line_type=ProposalLineType.FEE, kind=TransactionKind.FEE,
-                    description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": rule.fee_percent.normalize(), "base": base},
+                    description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": plain_number(rule.fee_percent), "base": base},
                     amount=fee.amount,
                 )  # fmt: skip
         with_history_user(proposal, actor).save()
@@ -651,3 +658,32 @@ def proposal_create_manual(
         proposals.append(proposal)
     transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in shares])
     return proposals
+
+
+def billing_run_execute(*, run_id: int) -> None:
+    """Generate proposals for every active contract up to the run's date. Each contract is its
+    own transaction: one contract's problem is recorded and the others go on."""
+    run = BillingRun.objects.select_related("created_by").get(pk=run_id)
+    contracts = list(ProjectContract.objects.filter(status=ContractStatus.ACTIVE).order_by("pk"))
+    BillingRun.objects.filter(pk=run_id).update(total_contracts=len(contracts))
+    created, problems = 0, []
+    for number, contract in enumerate(contracts, start=1):
+        try:
+            created += len(
+                proposals_generate(
+                    contract=contract,
+                    up_to_date=run.up_to_date,
+                    actor=run.created_by,
+                    split_by_kind=run.split_by_kind,
+                )
+            )
+        except NothingToBill:
+            pass
+        except ValidationError as refused:
+            problems.append([contract.code, " ".join(refused.messages)])
+        BillingRun.objects.filter(pk=run_id).update(
+            processed_contracts=number, proposals_created=created
+        )
+    BillingRun.objects.filter(pk=run_id).update(
+        status=BillingRun.Status.DONE, problems=problems, finished_at=timezone.now()
+    )

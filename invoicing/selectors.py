@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Count, QuerySet, Sum
 
-from invoicing.models import BillingStatus, ImportBatch, ProjectTransaction, TransactionAllocation
+from contracts.models import Milestone, MilestoneStatus, TransactionKind
+from contracts.money import percent_of, round_money
+from invoicing import billing
+from invoicing.explanations import allocation_explain
+from invoicing.models import (
+    BillingStatus,
+    ImportBatch,
+    InvoiceProposal,
+    ProjectTransaction,
+    TransactionAllocation,
+)
 
 
 def transaction_list() -> QuerySet[ProjectTransaction]:
@@ -48,3 +61,129 @@ def transaction_allocations(*, transaction: ProjectTransaction) -> QuerySet[Tran
 
 def import_batch_list() -> QuerySet[ImportBatch]:
     return ImportBatch.objects.select_related("created_by").defer("errors", "preview")
+
+
+def proposal_list() -> QuerySet:
+    """Proposals with their contract, funder and total, in one query."""
+    return (
+        InvoiceProposal.objects.select_related(
+            "contract", "funding_source", "submitted_by", "project"
+        )
+        .annotate(total=Sum("lines__amount"), line_count=Count("lines"))
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class LineGroup:
+    kind: str
+    label: str
+    lines: list
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class TaxPreview:
+    label: str
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
+
+
+def proposal_summary(*, proposal) -> dict:
+    """Lines grouped by kind with each line's funding explanation, net total, the retention the
+    contract withholds, and VAT per tax rate (a preview: posting computes the invoice)."""
+    contract = proposal.contract
+    currency = contract.currency
+    lines = list(
+        proposal.lines.select_related(
+            "allocation__rule",
+            "allocation__binding_limit",
+            "transaction__project__tax_group",
+            "transaction__category",
+        ).order_by("kind", "pk")
+    )
+    labels = dict(TransactionKind.choices)
+    groups: dict[str, list] = {}
+    for line in lines:
+        line.explanation = (
+            allocation_explain(line.allocation, currency) if line.allocation_id else ""
+        )
+        groups.setdefault(line.kind or line.line_type, []).append(line)
+    order = {kind: position for position, kind in enumerate(TransactionKind.values)}
+    grouped = [
+        LineGroup(
+            kind,
+            str(labels.get(kind, kind)),
+            group,
+            sum((line.amount for line in group), Decimal("0")),
+        )
+        for kind, group in sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
+    ]
+    net = sum((line.amount for line in lines), Decimal("0"))
+    retention = None
+    if (
+        contract.retention_percent
+        and contract.billing_rules.filter(applies_retention=True).exists()
+    ):
+        retention = billing.retention_line(
+            lines_total=net, retention_percent=contract.retention_percent, currency=currency
+        )
+    after_retention = net + (retention.amount if retention else Decimal("0"))
+    taxes: dict[tuple, Decimal] = {}
+    default_tax = contract.default_tax_group
+    for line in lines:
+        project = line.transaction.project if line.transaction_id else None
+        tax_group = (project.tax_group if project and project.tax_group_id else None) or default_tax
+        key = (str(tax_group), tax_group.rate)
+        taxes[key] = taxes.get(key, Decimal("0")) + line.amount
+    if retention and taxes:
+        # Retention reduces the taxable base of the default tax group.
+        key = (str(default_tax), default_tax.rate)
+        taxes[key] = taxes.get(key, Decimal("0")) + retention.amount
+    tax_lines = [
+        TaxPreview(label, rate, round_money(base, currency), percent_of(base, rate, currency))
+        for (label, rate), base in sorted(taxes.items())
+    ]
+    tax_total = sum((tax.tax for tax in tax_lines), Decimal("0"))
+    return {
+        "groups": grouped,
+        "net": net,
+        "retention": retention,
+        "after_retention": after_retention,
+        "taxes": tax_lines,
+        "gross": after_retention + tax_total,
+    }
+
+
+def billable_now(*, contracts) -> list[dict]:
+    """Per contract: uninvoiced chargeable amount and completed milestones waiting (2 queries)."""
+    contract_ids = [contract.pk for contract in contracts]
+    work = dict(
+        TransactionAllocation.objects.filter(
+            transaction__project__contract_id__in=contract_ids,
+            transaction__billing_status=BillingStatus.UNINVOICED,
+            transaction__is_chargeable=True,
+            source__isnull=False,
+            is_on_hold=False,
+        )
+        .values_list("transaction__project__contract_id")
+        .annotate(total=Sum("amount"))
+    )
+    milestones = dict(
+        Milestone.objects.filter(
+            contract_id__in=contract_ids,
+            status=MilestoneStatus.COMPLETED,
+            transactions__isnull=True,
+        )
+        .values_list("contract_id")
+        .annotate(count=Count("pk"))
+    )
+    return [
+        {
+            "contract": contract,
+            "work": work.get(contract.pk, Decimal("0")),
+            "milestones": milestones.get(contract.pk, 0),
+        }
+        for contract in contracts
+    ]

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from invoicing import services
+from invoicing import proposals, services
 
 
 @task()
@@ -13,3 +13,8 @@ def import_batch_validate_task(batch_id: int) -> str:
 @task()
 def import_batch_commit_task(batch_id: int) -> str:
     return services.import_batch_commit(batch_id=batch_id).status
+
+
+@task()
+def billing_run_task(run_id: int) -> None:
+    proposals.billing_run_execute(run_id=run_id)

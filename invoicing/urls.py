@@ -1,6 +1,6 @@
 from django.urls import path
 
-from invoicing import views
+from invoicing import proposal_views, views
 
 app_name = "invoicing"
 
@@ -26,4 +26,33 @@ urlpatterns = [
     path(
         "imports/<int:pk>/errors.csv", views.ImportErrorReportView.as_view(), name="import_errors"
     ),
+    path("proposals/", proposal_views.ProposalListView.as_view(), name="proposal_list"),
+    path(
+        "proposals/<int:pk>/", proposal_views.ProposalDetailView.as_view(), name="proposal_detail"
+    ),
+    path(
+        "proposals/<int:pk>/lines/",
+        proposal_views.ProposalLineEditView.as_view(),
+        name="proposal_lines",
+    ),
+    path(
+        "proposals/<int:pk>/<str:action>/",
+        proposal_views.ProposalActionView.as_view(),
+        name="proposal_action",
+    ),
+    path("billable/", proposal_views.BillableNowView.as_view(), name="billable_now"),
+    path(
+        "billable/<int:contract_pk>/",
+        proposal_views.BillableNowView.as_view(),
+        name="billable_contract",
+    ),
+    path(
+        "billable/<int:contract_pk>/generate/",
+        proposal_views.GenerateProposalsView.as_view(),
+        name="proposals_generate",
+    ),
+    path(
+        "billing-runs/new/", proposal_views.BillingRunStartView.as_view(), name="billing_run_start"
+    ),
+    path("billing-runs/<int:pk>/", proposal_views.BillingRunView.as_view(), name="billing_run"),
 ]

@@ -12,12 +12,14 @@ from django.db import connection, connections
 
 from invoicing import proposals
 from invoicing.models import InvoiceProposal, ProposalStatus
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
 from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
+from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are tested on PostgreSQL"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks are tested on PostgreSQL"
+    ),
 ]
 
 
@@ -36,7 +38,9 @@ def run_together(*actions):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(n, action)) for n, action in enumerate(actions)]
+    threads = [
+        threading.Thread(target=worker, args=(n, action)) for n, action in enumerate(actions)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

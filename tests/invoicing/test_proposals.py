@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from contracts import services as contract_services
-from contracts.models import ProjectType
+from contracts.models import Category, ProjectType
 from funding.models import FundingRule
 from invoicing import proposals
 from invoicing.models import (
@@ -54,7 +54,8 @@ def contract_with_customer(project_type=ProjectType.TIME_AND_MATERIAL, **fields)
     project = ProjectFactory(contract=contract, project_type=project_type)
     source = FundingSourceFactory(contract=contract, name="Customer", is_rounding_source=True)
     FundingRuleLineFactory(rule__contract=contract, rule__priority=1, source=source, percentage=100)
-    CategoryFactory(code="ONACC", kind="on_account")
+    if not Category.objects.filter(code="ONACC").exists():
+        CategoryFactory(code="ONACC", kind="on_account")
     return contract, project, source
 
 
