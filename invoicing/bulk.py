@@ -1,7 +1,6 @@
-"""Fast inserts for bulk paths (timesheet import): COPY on PostgreSQL, bulk_create elsewhere.
-
-Both run inside the caller's transaction, so an import stays all or nothing.
-"""
+"""Fast inserts for bulk paths (timesheet import, billing runs): COPY on PostgreSQL,
+bulk_create elsewhere. Both run inside the caller's transaction, so the caller stays all or
+nothing."""
 
 from __future__ import annotations
 
@@ -29,35 +28,45 @@ def ids_reserve(model: type[models.Model], count: int) -> list[int]:
 
 
 def rows_insert(
-    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence], *, ids: bool = True
 ) -> list[int]:
-    """Insert ``rows`` (values in ``fields`` order, foreign keys as ids) and return their ids."""
+    """Insert ``rows`` (values in ``fields`` order, foreign keys as ids) and return their ids.
+    With ``ids=False`` the database numbers the rows and nothing is returned (a query fewer)."""
     if not rows:
         return []
     if connection.vendor == "postgresql":
-        return _copy_insert(model, fields, rows)
+        return _copy_insert(model, fields, rows, with_ids=ids)
     objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
     model.objects.bulk_create(objects, batch_size=BULK_CREATE_BATCH)
     return [obj.pk for obj in objects]
 
 
-def _copy_insert(model, fields, rows) -> list[int]:
-    ids = ids_reserve(model, len(rows))
+def _copy_insert(model, fields, rows, *, with_ids: bool) -> list[int]:
+    ids = ids_reserve(model, len(rows)) if with_ids else []
     meta = model._meta
-    columns = [meta.pk.column] + [meta.get_field(name).column for name in fields]
+    columns = ([meta.pk.column] if with_ids else []) + [
+        meta.get_field(name).column for name in fields
+    ]
     json_positions = {
         position
         for position, name in enumerate(fields)
         if isinstance(meta.get_field(name), models.JSONField)
     }
+    encoded: dict[str, str] = {}  # JSON values repeat (the same few limit ids): encode each once
+
+    def as_json(value) -> str:
+        key = repr(value)
+        if key not in encoded:
+            encoded[key] = json.dumps(value)
+        return encoded[key]
+
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({quoted}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for pk, row in zip(ids, rows, strict=True):
+        for index, row in enumerate(rows):
             if json_positions:
                 row = [
-                    json.dumps(value) if p in json_positions else value
-                    for p, value in enumerate(row)
+                    as_json(value) if p in json_positions else value for p, value in enumerate(row)
                 ]
-            copy.write_row((pk, *row))
+            copy.write_row((ids[index], *row) if with_ids else row)
     return ids

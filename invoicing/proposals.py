@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import has_transition_perm
+from simple_history.utils import bulk_create_with_history
 
 from contracts.models import (
     BillingRule,
@@ -27,15 +29,17 @@ from contracts.models import (
     Category,
     ContractStatus,
     InvoicingScope,
+    Item,
     Milestone,
     MilestoneStatus,
     ProjectContract,
     TransactionKind,
+    Worker,
 )
 from contracts.money import plain_number, round_money
 from contracts.selectors import milestone_value
 from contracts.services import with_history_user
-from invoicing import billing, services
+from invoicing import billing, bulk, services
 from invoicing.models import (
     BillingRun,
     BillingStatus,
@@ -68,6 +72,9 @@ BILLABLE_WORK_KINDS = (
     TransactionKind.ITEM,
     TransactionKind.FEE,
 )
+
+
+RUN_CHUNK = 50
 
 
 class NothingToBill(ValidationError):
@@ -231,7 +238,7 @@ def proposal_line_price_change(
     line = locked.lines.select_related("transaction").get(pk=line.pk)
     record = ProjectTransaction.objects.select_for_update().get(pk=line.transaction_id)
     open_lines = list(
-        ProposalLine.objects.select_for_update()
+        ProposalLine.objects.select_for_update(of=("self",))
         .filter(transaction=record, is_open=True)
         .select_related("proposal")
     )
@@ -270,8 +277,10 @@ def _draft_for(proposal: InvoiceProposal, source, actor) -> InvoiceProposal:
 
 
 def _transaction_line(
-    proposal: InvoiceProposal, allocation: TransactionAllocation, record
+    proposal: InvoiceProposal, allocation: TransactionAllocation, record, *, save: bool = True
 ) -> ProposalLine:
+    """The line billing one funder's share of a transaction (saved unless ``save=False``, for
+    callers that insert many lines at once)."""
     share = allocation.amount
     unit_price = record.sales_price if share == record.sales_amount else None
     line = ProposalLine(
@@ -285,7 +294,8 @@ def _transaction_line(
         unit_price=unit_price,
         amount=share,
     )
-    line.save()
+    if save:
+        line.save()
     return line
 
 
@@ -347,15 +357,37 @@ def _billed_by_rule(rule: BillingRule) -> tuple[Decimal, Decimal]:
     return totals["amount"] or Decimal("0"), totals["quantity"] or Decimal("0")
 
 
+def active_billing_rules(contract: ProjectContract) -> list[BillingRule]:
+    """The contract's active rules with projects, chargeable categories and caps (4 queries)."""
+    return list(
+        contract.billing_rules.filter(is_active=True)
+        .prefetch_related("projects", "chargeable_categories", "caps")
+        .order_by("pk")
+    )
+
+
+ON_ACCOUNT_RULE_TYPES = (
+    BillingRuleType.MILESTONE,
+    BillingRuleType.UNIT_OF_DELIVERY,
+    BillingRuleType.PROGRESS_MANUAL,
+    BillingRuleType.PROGRESS_AUTOMATIC,
+)
+
+
 def billing_rules_apply(
-    *, contract: ProjectContract, up_to_date: datetime.date, actor
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    actor,
+    rules: list[BillingRule] | None = None,
 ) -> list[ProjectTransaction]:
     """Turn what the contract's rules say is due into on-account transactions: completed
     milestones, units delivered, progress. Returns the new transactions (already funded)."""
     created = []
     currency = contract.currency
-    for rule in contract.billing_rules.filter(is_active=True).prefetch_related("projects"):
-        if not rule.projects.exists():
+    rules = active_billing_rules(contract) if rules is None else rules
+    for rule in rules:
+        if rule.rule_type not in ON_ACCOUNT_RULE_TYPES or not rule.projects.all():
             continue
         billed, billed_quantity = _billed_by_rule(rule)
         if rule.rule_type == BillingRuleType.MILESTONE:
@@ -461,13 +493,87 @@ def _progress_budget_lines(rule: BillingRule, up_to_date) -> list[billing.Progre
     ]
 
 
-def billable_allocations(*, contract: ProjectContract, up_to_date: datetime.date):
+@dataclass(frozen=True, slots=True)
+class BillableShare:
+    """One funder's share of a transaction, as much as billing needs (no model instances:
+    a billing run reads hundreds of thousands of these)."""
+
+    pk: int
+    amount: Decimal
+    source_id: int
+    transaction_id: int
+    kind: str
+    project_id: int
+    project_parent_id: int | None
+    category_id: int
+    quantity: Decimal
+    sales_price: Decimal
+    sales_amount: Decimal
+    description: str
+
+
+_SHARE_FIELDS = (
+    "pk",
+    "amount",
+    "source_id",
+    "transaction_id",
+    "transaction__kind",
+    "transaction__project_id",
+    "transaction__project__parent_id",
+    "transaction__category_id",
+    "transaction__quantity",
+    "transaction__sales_price",
+    "transaction__sales_amount",
+    "transaction__date",
+    "transaction__worker_id",
+    "transaction__item_id",
+    "transaction__description",
+)
+
+
+@dataclass(frozen=True)
+class LineNames:
+    """Names of categories, workers and items, read once (they are small tables) so that the
+    billable query needs no joins to them."""
+
+    categories: dict
+    workers: dict
+    items: dict
+
+    @classmethod
+    def load(cls) -> LineNames:
+        return cls(
+            dict(Category.objects.values_list("pk", "name")),
+            dict(Worker.objects.values_list("pk", "name")),
+            dict(Item.objects.values_list("pk", "name")),
+        )
+
+
+def _share(row, names: LineNames) -> BillableShare:
+    (pk, amount, source_id, transaction_id, kind, project_id, parent_id, category_id, quantity,
+     sales_price, sales_amount, day, worker_id, item_id, text) = row  # fmt: skip
+    who = names.workers.get(worker_id) or names.items.get(item_id) or ""
+    parts = [day.isoformat(), names.categories.get(category_id, ""), who, text or ""]
+    return BillableShare(
+        pk, amount, source_id, transaction_id, kind, project_id, parent_id, category_id,
+        quantity, sales_price, sales_amount, " · ".join(part for part in parts if part)[:500],
+    )  # fmt: skip
+
+
+def billable_allocations(
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    rules: list[BillingRule] | None = None,
+    names: LineNames | None = None,
+):
     """Funded shares of the contract's transactions that can be billed now: uninvoiced,
     chargeable, dated up to the date, not on hold, not on an open proposal, and covered by a
     time-and-material rule (work) or made by a rule (on-account). Not-to-exceed caps leave the
-    transactions beyond the cap uninvoiced (they are reported, not billed)."""
+    transactions beyond the cap uninvoiced (they are reported, not billed, as D365 holds them).
+    A fixed number of queries whatever the number of transactions."""
     open_line = ProposalLine.objects.filter(allocation=OuterRef("pk"), is_open=True)
-    base = (
+    rows = (
         TransactionAllocation.objects.filter(
             transaction__project__contract=contract,
             transaction__billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
@@ -477,59 +583,82 @@ def billable_allocations(*, contract: ProjectContract, up_to_date: datetime.date
             is_on_hold=False,
         )
         .exclude(Exists(open_line))
-        .select_related("source", "transaction", "transaction__category", "transaction__worker", "transaction__item", "transaction__project")
         .order_by("transaction__date", "transaction_id", "pk")
-    )  # fmt: skip
-    rules = list(
-        contract.billing_rules.filter(
-            is_active=True, rule_type=BillingRuleType.TIME_AND_MATERIAL
-        ).prefetch_related("projects", "chargeable_categories", "caps")
+        .values_list(*_SHARE_FIELDS)
     )
+    rules = active_billing_rules(contract) if rules is None else rules
     coverage = []
     for rule in rules:
+        if rule.rule_type != BillingRuleType.TIME_AND_MATERIAL:
+            continue
         project_ids = {project.pk for project in rule.projects.all()}
         categories = {category.pk for category in rule.chargeable_categories.all()}
         caps = {cap.category_id: cap.amount for cap in rule.caps.all()}
         coverage.append((project_ids, categories, caps))
-    billed_per_category = _billed_per_category(contract)
+    billed_per_category = _billed_per_category(contract) if any(c[2] for c in coverage) else {}
     used_per_category: dict[int, Decimal] = defaultdict(Decimal)
     capped = []
     chosen = []
-    for share in base:
-        record = share.transaction
-        if record.kind == TransactionKind.ON_ACCOUNT:
+    names = names or LineNames.load()
+    for row in rows:
+        share = _share(row, names)
+        if share.kind == TransactionKind.ON_ACCOUNT:
             chosen.append(share)
             continue
         rule = next(
             (
                 (projects, categories, caps)
                 for projects, categories, caps in coverage
-                if _covers(projects, record.project)
-                and (not categories or record.category_id in categories)
+                if _covers(projects, share.project_id, share.project_parent_id)
+                and (not categories or share.category_id in categories)
             ),
             None,
         )
         if rule is None:
             continue
-        cap = rule[2].get(record.category_id)
+        cap = rule[2].get(share.category_id)
         if cap is not None:
-            after = (
-                billed_per_category[record.category_id]
-                + used_per_category[record.category_id]
-                + share.amount
-            )
-            if after > cap:
+            already = billed_per_category.get(share.category_id, Decimal("0"))
+            if already + used_per_category[share.category_id] + share.amount > cap:
                 capped.append(share)
                 continue
-            used_per_category[record.category_id] += share.amount
+            used_per_category[share.category_id] += share.amount
         chosen.append(share)
     return chosen, capped
 
 
-def _covers(project_ids: set, project) -> bool:
-    return project.pk in project_ids or (
-        project.parent_id is not None and project.parent_id in project_ids
-    )
+def _covers(project_ids: set, project_id: int, parent_id: int | None) -> bool:
+    return project_id in project_ids or (parent_id is not None and parent_id in project_ids)
+
+
+LINE_FIELDS = (
+    "proposal_id",
+    "line_type",
+    "allocation_id",
+    "transaction_id",
+    "kind",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "is_open",
+)
+
+
+def _fee_row(proposal_id: int, *, description: str, amount: Decimal) -> tuple:
+    return (
+        proposal_id, ProposalLineType.FEE, None, None, TransactionKind.FEE, description,
+        Decimal("1"), None, amount, True,
+    )  # fmt: skip
+
+
+def _line_row(proposal_id: int, share: BillableShare) -> tuple:
+    """A transaction line in ``LINE_FIELDS`` order, for the bulk insert."""
+    unit_price = share.sales_price if share.amount == share.sales_amount else None
+    return (
+        proposal_id, ProposalLineType.TRANSACTION, share.pk, share.transaction_id, share.kind,
+        share.description, share.quantity, unit_price, share.amount, True,
+    )  # fmt: skip
 
 
 def _billed_per_category(contract) -> dict[int, Decimal]:
@@ -553,62 +682,70 @@ def proposals_generate(
     up_to_date: datetime.date,
     actor: AbstractBaseUser,
     split_by_kind: bool = False,
+    names: LineNames | None = None,
+    rules: list[BillingRule] | None = None,
 ) -> list[InvoiceProposal]:
     """Run the contract's billing rules up to a date and make one draft proposal per funding
     source (and per project when the contract is invoiced per project, and per transaction kind
     when asked). Fee rules add their fee on the hours of each proposal."""
     ProjectContract.objects.select_for_update().filter(pk=contract.pk).first()
-    billing_rules_apply(contract=contract, up_to_date=up_to_date, actor=actor)
-    chosen, _capped = billable_allocations(contract=contract, up_to_date=up_to_date)
+    rules = active_billing_rules(contract) if rules is None else rules
+    billing_rules_apply(contract=contract, up_to_date=up_to_date, actor=actor, rules=rules)
+    chosen, _capped = billable_allocations(
+        contract=contract, up_to_date=up_to_date, rules=rules, names=names
+    )
     if not chosen:
         raise NothingToBill(NOTHING_TO_BILL % {"date": up_to_date.isoformat()})
     groups: dict[tuple, list[TransactionAllocation]] = defaultdict(list)
     per_project = contract.invoicing_scope == InvoicingScope.PER_PROJECT
     for share in chosen:
-        record = share.transaction
         key = (
             share.source_id,
-            (record.project.parent_id or record.project_id) if per_project else None,
-            record.kind if split_by_kind else "",
+            (share.project_parent_id or share.project_id) if per_project else None,
+            share.kind if split_by_kind else "",
         )
         groups[key].append(share)
-    fee_rules = list(
-        contract.billing_rules.filter(
-            is_active=True, rule_type=BillingRuleType.FEE
-        ).prefetch_related("projects")
+    fee_rules = [rule for rule in rules if rule.rule_type == BillingRuleType.FEE]
+    ordered = sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0]))
+    # All proposals of the contract in one insert, their history in another, their lines in
+    # one COPY: a billing run's queries grow with contracts, not with transactions.
+    proposals = bulk_create_with_history(
+        [
+            InvoiceProposal(
+                contract=contract,
+                funding_source_id=shares[0].source_id,
+                project_id=project_id,
+                kind=kind,
+                up_to_date=up_to_date,
+                created_by=actor,
+            )
+            for (_source_id, project_id, kind), shares in ordered
+        ],
+        InvoiceProposal,
+        default_user=actor,
     )
-    proposals = []
-    for (_source_id, project_id, kind), shares in sorted(
-        groups.items(), key=lambda item: tuple(str(v) for v in item[0])
-    ):
-        proposal = InvoiceProposal.objects.create(
-            contract=contract,
-            funding_source=shares[0].source,
-            project_id=project_id,
-            kind=kind,
-            up_to_date=up_to_date,
-            created_by=actor,
-        )
-        for share in shares:
-            _transaction_line(proposal, share, share.transaction)
+    rows = []
+    for proposal, (_key, shares) in zip(proposals, ordered, strict=True):
+        rows += [_line_row(proposal.pk, share) for share in shares]
         for rule in fee_rules:
             project_ids = {project.pk for project in rule.projects.all()}
             base = sum(
-                (share.amount for share in shares if share.transaction.kind == TransactionKind.HOUR and _covers(project_ids, share.transaction.project)),
+                (share.amount for share in shares if share.kind == TransactionKind.HOUR and _covers(project_ids, share.project_id, share.project_parent_id)),
                 start=Decimal("0"),
             )  # fmt: skip
             if base:
                 fee = billing.fee_line(
                     base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
                 )
-                ProposalLine.objects.create(
-                    proposal=proposal, line_type=ProposalLineType.FEE, kind=TransactionKind.FEE,
+                rows.append(_fee_row(proposal.pk,
                     description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": plain_number(rule.fee_percent), "base": base},
                     amount=fee.amount,
-                )  # fmt: skip
-        with_history_user(proposal, actor).save()
-        proposals.append(proposal)
-    transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in chosen])
+                ))  # fmt: skip
+    bulk.rows_insert(ProposalLine, LINE_FIELDS, rows, ids=False)
+    # Every chosen share is now on an open line: its transaction is in a proposal.
+    ProjectTransaction.objects.filter(
+        pk__in={share.transaction_id for share in chosen}, billing_status=BillingStatus.UNINVOICED
+    ).update(billing_status=BillingStatus.IN_PROPOSAL)
     return proposals
 
 
@@ -622,7 +759,7 @@ def proposal_create_manual(
 ) -> list[InvoiceProposal]:
     """Proposals from hand-picked funded shares (one proposal per funding source)."""
     shares = list(
-        TransactionAllocation.objects.select_for_update()
+        TransactionAllocation.objects.select_for_update(of=("self",))
         .filter(
             pk__in=allocation_ids, transaction__project__contract=contract, source__isnull=False
         )
@@ -653,36 +790,55 @@ def proposal_create_manual(
         proposal = InvoiceProposal.objects.create(
             contract=contract, funding_source=source, up_to_date=up_to_date, created_by=actor
         )
-        for share in source_shares:
-            _transaction_line(proposal, share, share.transaction)
+        ProposalLine.objects.bulk_create(
+            [
+                _transaction_line(proposal, share, share.transaction, save=False)
+                for share in source_shares
+            ]
+        )
         proposals.append(proposal)
     transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in shares])
     return proposals
 
 
 def billing_run_execute(*, run_id: int) -> None:
-    """Generate proposals for every active contract up to the run's date. Each contract is its
-    own transaction: one contract's problem is recorded and the others go on."""
+    """Generate proposals for every active contract up to the run's date. Contracts are
+    committed in chunks (fewer commits) and each contract is its own savepoint, so one
+    contract's problem rolls back only that contract and is recorded; the others go on."""
     run = BillingRun.objects.select_related("created_by").get(pk=run_id)
     contracts = list(ProjectContract.objects.filter(status=ContractStatus.ACTIVE).order_by("pk"))
     BillingRun.objects.filter(pk=run_id).update(total_contracts=len(contracts))
+    names = LineNames.load()
+    rules_by_contract: dict[int, list[BillingRule]] = defaultdict(list)
+    all_rules = (
+        BillingRule.objects.filter(contract__in=contracts, is_active=True)
+        .prefetch_related("projects", "chargeable_categories", "caps")
+        .order_by("pk")
+    )
+    for rule in all_rules:
+        rules_by_contract[rule.contract_id].append(rule)
     created, problems = 0, []
-    for number, contract in enumerate(contracts, start=1):
-        try:
-            created += len(
-                proposals_generate(
-                    contract=contract,
-                    up_to_date=run.up_to_date,
-                    actor=run.created_by,
-                    split_by_kind=run.split_by_kind,
-                )
-            )
-        except NothingToBill:
-            pass
-        except ValidationError as refused:
-            problems.append([contract.code, " ".join(refused.messages)])
+    for start in range(0, len(contracts), RUN_CHUNK):
+        chunk = contracts[start : start + RUN_CHUNK]
+        with transaction.atomic():
+            for contract in chunk:
+                try:
+                    created += len(
+                        proposals_generate(
+                            contract=contract,
+                            up_to_date=run.up_to_date,
+                            actor=run.created_by,
+                            split_by_kind=run.split_by_kind,
+                            names=names,
+                            rules=rules_by_contract[contract.pk],
+                        )
+                    )
+                except NothingToBill:
+                    pass
+                except ValidationError as refused:
+                    problems.append([contract.code, " ".join(refused.messages)])
         BillingRun.objects.filter(pk=run_id).update(
-            processed_contracts=number, proposals_created=created
+            processed_contracts=start + len(chunk), proposals_created=created
         )
     BillingRun.objects.filter(pk=run_id).update(
         status=BillingRun.Status.DONE, problems=problems, finished_at=timezone.now()
