@@ -246,6 +246,25 @@ def milestone_schedule_fill(
 # Billing rules
 # ------------------------------------------------------------------------------------------
 
+# Apps that bill register here to hear when a rule's completion moves (contracts never imports
+# them): listener(rule_id=..., previous_percent=..., current_percent=..., actor=...).
+_completion_listeners: list[Callable] = []
+
+
+def billing_rule_completion_listener_register(listener: Callable) -> None:
+    if listener not in _completion_listeners:
+        _completion_listeners.append(listener)
+
+
+def billing_rule_completion(rule: BillingRule) -> Decimal | None:
+    """Percent complete a rule's own figures say (unit of delivery, manual progress)."""
+    if rule.rule_type == "unit" and rule.total_units:
+        return min(Decimal("100"), rule.units_delivered * 100 / rule.total_units)
+    if rule.rule_type == "progress_manual":
+        return rule.percent_complete
+    return None
+
+
 RULE_PROJECT_OF_OTHER_CONTRACT = _("Every project of a billing rule must belong to its contract.")
 RULE_NEEDS_PROJECT = _("A billing rule applies to at least one project of the contract.")
 
@@ -264,7 +283,17 @@ def billing_rule_save(
     if any(project.contract_id != rule.contract_id for project in projects):
         raise ValidationError({"projects": [RULE_PROJECT_OF_OTHER_CONTRACT]})
     rule.full_clean()
+    stored = BillingRule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
+    previous = billing_rule_completion(stored) if stored else Decimal("0")
     with_history_user(rule, actor).save()
     rule.projects.set(projects)
     rule.chargeable_categories.set(chargeable_categories)
+    current = billing_rule_completion(rule)
+    if current is not None and previous is not None and current != previous:
+        for listener in _completion_listeners:
+            transaction.on_commit(
+                lambda listener=listener: listener(
+                    rule_id=rule.pk, previous_percent=previous, current_percent=current, actor=actor
+                )
+            )
     return rule

@@ -30,7 +30,12 @@ class InvoicingConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from contracts.services import project_usage_check_register
+        from contracts.services import (
+            billing_rule_completion_listener_register,
+            project_usage_check_register,
+        )
+        from invoicing.proposals import proposals_at_thresholds
 
-        # A project's type is locked once it has transactions (contracts cannot import us).
+        # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)
+        billing_rule_completion_listener_register(proposals_at_thresholds)

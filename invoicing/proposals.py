@@ -627,6 +627,15 @@ def billable_allocations(
     return chosen, capped
 
 
+def _has_prepayments(contract: ProjectContract) -> bool:
+    return ProjectTransaction.objects.filter(
+        project__contract=contract,
+        kind=TransactionKind.ON_ACCOUNT,
+        billing_rule__isnull=True,
+        milestone__isnull=True,
+    ).exists()
+
+
 def _covers(project_ids: set, project_id: int, parent_id: int | None) -> bool:
     return project_id in project_ids or (parent_id is not None and parent_id in project_ids)
 
@@ -742,6 +751,8 @@ def proposals_generate(
                     amount=fee.amount,
                 ))  # fmt: skip
     bulk.rows_insert(ProposalLine, LINE_FIELDS, rows, ids=False)
+    if _has_prepayments(contract):
+        prepayment_deductions(contract=contract, proposals=proposals)
     # Every chosen share is now on an open line: its transaction is in a proposal.
     ProjectTransaction.objects.filter(
         pk__in={share.transaction_id for share in chosen}, billing_status=BillingStatus.UNINVOICED
@@ -842,4 +853,75 @@ def billing_run_execute(*, run_id: int) -> None:
         )
     BillingRun.objects.filter(pk=run_id).update(
         status=BillingRun.Status.DONE, problems=problems, finished_at=timezone.now()
+    )
+
+
+def proposals_at_thresholds(*, rule_id: int, previous_percent, current_percent, actor) -> list:
+    """A rule that asks for it creates its proposals by itself when its completion crosses
+    25, 50, 75 or 100 %. Nothing to bill is not an error here."""
+    rule = BillingRule.objects.select_related("contract").get(pk=rule_id)
+    if not rule.propose_at_thresholds or actor is None:
+        return []
+    crossed = billing.thresholds_crossed(
+        previous_percent=previous_percent, current_percent=current_percent
+    )
+    if not crossed:
+        return []
+    try:
+        return proposals_generate(
+            contract=rule.contract, up_to_date=timezone.localdate(), actor=actor
+        )
+    except NothingToBill:
+        return []
+
+
+def prepayment_deductions(
+    *, contract: ProjectContract, proposals: Sequence[InvoiceProposal]
+) -> None:
+    """Offset time-and-material prepayments: each new proposal of a funder who prepaid gets a
+    negative deduction line, never more than what is left of the prepayment and never more
+    than the proposal's own positive total (so no invoice turns negative by accident)."""
+    for proposal in proposals:
+        lines = list(proposal.lines.all())
+        if any(_is_prepayment_line(line) for line in lines):
+            continue  # the proposal that bills the prepayment itself
+        invoice_total = sum((line.amount for line in lines), Decimal("0"))
+        source_lines = ProposalLine.objects.filter(
+            proposal__contract=contract, proposal__funding_source_id=proposal.funding_source_id
+        )
+        prepaid = source_lines.filter(
+            proposal__status=ProposalStatus.POSTED,
+            transaction__kind=TransactionKind.ON_ACCOUNT,
+            transaction__billing_rule__isnull=True,
+            transaction__milestone__isnull=True,
+        ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+        deducted = -(
+            source_lines.filter(line_type=ProposalLineType.DEDUCTION)
+            .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+            .aggregate(total=Sum("amount"))["total"]
+            or Decimal("0")
+        )
+        line = billing.on_account_deduction(
+            invoice_total=invoice_total,
+            prepaid=prepaid,
+            deducted_to_date=deducted,
+            currency=contract.currency,
+        )
+        if line is not None:
+            ProposalLine.objects.create(
+                proposal=proposal,
+                line_type=ProposalLineType.DEDUCTION,
+                kind=TransactionKind.ON_ACCOUNT,
+                description=_("Deduction of the on-account prepayment"),
+                amount=line.amount,
+            )
+
+
+def _is_prepayment_line(line: ProposalLine) -> bool:
+    record = line.transaction
+    return (
+        record is not None
+        and record.kind == TransactionKind.ON_ACCOUNT
+        and record.billing_rule_id is None
+        and record.milestone_id is None
     )

@@ -375,3 +375,70 @@ def test_transaction_in_a_proposal_cannot_be_edited(people):
     record.quantity = D("1")
     with pytest.raises(ValidationError, match="cannot be changed"):
         services.transaction_update(record=record, actor=None)
+
+
+def prepayment(project, amount, actor=None):
+    from invoicing import services
+
+    record = ProjectTransaction(
+        kind="on_account", date=datetime.date(2026, 1, 15), project=project,
+        category=Category.objects.get(code="ONACC"), quantity=D("1"), cost_price=D("0"),
+        sales_price=D(amount), currency="", description="Prepayment",
+    )  # fmt: skip
+    return services.transaction_record(record=record, actor=actor)
+
+
+def mark_posted(proposal, people):
+    InvoiceProposal.objects.filter(pk=proposal.pk).update(
+        status="posted", submitted_by=people["clerk"], approved_by=people["approver"]
+    )
+
+
+def test_time_and_material_prepayment_is_offset_by_deductions(people):
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    prepayment(project, "5000")
+    [prepaid] = proposals.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    assert total(prepaid) == D("5000.00")
+    assert not prepaid.lines.filter(line_type="deduction").exists()
+    mark_posted(prepaid, people)  # invoiced (posting itself comes with the invoices)
+
+    worker = WorkerFactory(sales_rate=D("100"))
+    hours(project, worker, "30")  # 3,000.00
+    [first] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=people["clerk"])
+    assert first.lines.get(line_type="deduction").amount == D("-3000.00")
+    assert total(first) == D("0.00")  # never negative
+    mark_posted(first, people)
+
+    hours(project, worker, "40", date=datetime.date(2026, 3, 30))  # 4,000.00
+    [second] = proposals.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    assert second.lines.get(line_type="deduction").amount == D("-2000.00")  # what is left
+    assert total(second) == D("2000.00")
+
+
+def test_rule_creates_proposals_when_completion_crosses_a_threshold(
+    people, django_capture_on_commit_callbacks
+):
+    contract, project, _source = contract_with_customer(
+        contract_value=D("100000.00"), project_type=ProjectType.FIXED_PRICE
+    )
+    rule = BillingRuleFactory(
+        contract=contract,
+        rule_type="progress_manual",
+        percent_complete=D("10"),
+        propose_at_thresholds=True,
+        projects=[project],
+    )
+    rule.percent_complete = D("20")
+    with django_capture_on_commit_callbacks(execute=True):
+        contract_services.billing_rule_save(rule=rule, projects=[project], actor=people["manager"])
+    assert not InvoiceProposal.objects.exists()  # 10 -> 20 crosses nothing
+    rule.percent_complete = D("30")
+    with django_capture_on_commit_callbacks(execute=True):
+        contract_services.billing_rule_save(rule=rule, projects=[project], actor=people["manager"])
+    proposal = InvoiceProposal.objects.get()
+    assert total(proposal) == D("30000.00")
