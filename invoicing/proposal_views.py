@@ -184,6 +184,9 @@ class ProposalLineEditView(PermissionRequired, View):
                 messages.success(
                     request, _("The price was changed and the funding allocated again.")
                 )
+            elif operation == "release":
+                proposals.proposal_retention_release_add(proposal=proposal, actor=request.user)
+                messages.success(request, _("The retained amount was added for release."))
             elif operation == "fee":
                 form = FeeForm(request.POST)
                 if not form.is_valid():
@@ -232,8 +235,22 @@ class BillableNowView(PermissionRequired, TemplateView):
         if "contract_pk" in self.kwargs:
             contracts = contracts.filter(pk=self.kwargs["contract_pk"])
         rows = selectors.billable_now(contracts=list(contracts))
+        extra = {}
+        if "contract_pk" in self.kwargs and rows:
+            contract = rows[0]["contract"]
+            chosen, capped = proposals.billable_allocations(
+                contract=contract, up_to_date=timezone.localdate()
+            )
+            names = dict(FundingSource.objects.filter(contract=contract).values_list("pk", "name"))
+            extra = {
+                "shares": chosen,
+                "capped": capped,
+                "source_names": names,
+                "contract": contract,
+            }
         return {
             **super().get_context_data(**kwargs),
+            **extra,
             "rows": rows,
             "single": "contract_pk" in self.kwargs,
             "form": GenerateForm(),
@@ -291,3 +308,47 @@ class BillingRunView(PermissionRequired, DetailView):
         if self.request.htmx and not self.request.htmx.boosted:
             return ["invoicing/_billing_run_status.html"]
         return [self.template_name]
+
+
+class ManualProposalView(PermissionRequired, View):
+    """Create proposals from hand-picked lines (one per funding source)."""
+
+    permission_required = "invoicing.add_invoiceproposal"
+
+    def post(self, request, contract_pk):
+        contract = get_object_or_404(ProjectContract, pk=contract_pk)
+        picked = [int(value) for value in request.POST.getlist("share") if value.isdigit()]
+        try:
+            created = proposals.proposal_create_manual(
+                contract=contract,
+                allocation_ids=picked,
+                up_to_date=timezone.localdate(),
+                actor=request.user,
+            )
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+            return redirect("invoicing:billable_contract", contract_pk=contract_pk)
+        messages.success(request, _("%(count)s proposals were created.") % {"count": len(created)})
+        return redirect(f"{reverse('invoicing:proposal_list')}?contract={contract.pk}&status=draft")
+
+
+class PrepareRuleLinesView(PermissionRequired, View):
+    """Turn completed milestones, delivered units and progress into on-account lines now, so
+    they can be picked by hand."""
+
+    permission_required = "invoicing.add_invoiceproposal"
+
+    def post(self, request, contract_pk):
+        contract = get_object_or_404(ProjectContract, pk=contract_pk)
+        try:
+            with transaction.atomic():
+                created = proposals.billing_rules_apply(
+                    contract=contract, up_to_date=timezone.localdate(), actor=request.user
+                )
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(
+                request, _("%(count)s on-account lines were prepared.") % {"count": len(created)}
+            )
+        return redirect("invoicing:billable_contract", contract_pk=contract_pk)

@@ -103,8 +103,10 @@ def transactions_billing_status_refresh(*, transaction_ids: Iterable[int]) -> No
     candidates.filter(~Exists(open_lines)).update(billing_status=BillingStatus.UNINVOICED)
 
 
-def _bump(proposal: InvoiceProposal, actor) -> None:
+def _bump(proposal: InvoiceProposal, actor, reason: str) -> None:
+    """Count a change to the lines and say what it was in the proposal's history."""
     proposal.revision += 1
+    proposal._change_reason = reason[:100]
     with_history_user(proposal, actor).save()
 
 
@@ -202,7 +204,7 @@ def proposal_line_remove(
     line = locked.lines.get(pk=line.pk)
     transaction_id = line.transaction_id
     line.delete()
-    _bump(locked, actor)
+    _bump(locked, actor, _("Removed: %(line)s") % {"line": line.description})
     if transaction_id:
         transactions_billing_status_refresh(transaction_ids=[transaction_id])
 
@@ -223,7 +225,7 @@ def proposal_fee_add(
     )
     line.full_clean()
     line.save()
-    _bump(locked, actor)
+    _bump(locked, actor, _("Fee added: %(line)s") % {"line": description})
     return line
 
 
@@ -260,7 +262,12 @@ def proposal_line_price_change(
         if allocation.source_id == locked.funding_source_id:
             new_line = created
     for target in {*drafts.values(), locked}:
-        _bump(_locked(target), actor)
+        _bump(
+            _locked(target),
+            actor,
+            _("Price changed to %(price)s: %(line)s")
+            % {"price": plain_number(sales_price), "line": record.description or record.pk},
+        )
     transactions_billing_status_refresh(transaction_ids=[record.pk])
     return new_line
 
@@ -925,3 +932,66 @@ def _is_prepayment_line(line: ProposalLine) -> bool:
         and record.billing_rule_id is None
         and record.milestone_id is None
     )
+
+
+def retention_ledger(*, contract: ProjectContract, funding_source_id: int) -> dict[str, Decimal]:
+    """Retention withheld on the funder's posted proposals (the contract's percentage of each
+    one's lines, as the invoice withholds it) and released so far on open or posted ones."""
+    currency = contract.currency
+    retained = Decimal("0")
+    if contract.retention_percent:
+        posted = (
+            ProposalLine.objects.filter(
+                proposal__contract=contract,
+                proposal__funding_source_id=funding_source_id,
+                proposal__status=ProposalStatus.POSTED,
+            )
+            .exclude(line_type=ProposalLineType.RETENTION_RELEASE)
+            .values_list("proposal_id")
+            .annotate(total=Sum("amount"))
+        )
+        for _proposal_id, net in posted:
+            line = billing.retention_line(
+                lines_total=net, retention_percent=contract.retention_percent, currency=currency
+            )
+            retained += -line.amount if line else Decimal("0")
+    released = (
+        ProposalLine.objects.filter(
+            proposal__contract=contract,
+            proposal__funding_source_id=funding_source_id,
+            line_type=ProposalLineType.RETENTION_RELEASE,
+        )
+        .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return {"retained": retained, "released": released or Decimal("0")}
+
+
+NOTHING_RETAINED = gettext_lazy(
+    "Nothing is retained for this funder, so there is nothing to release."
+)
+
+
+@transaction.atomic
+def proposal_retention_release_add(
+    *, proposal: InvoiceProposal, actor: AbstractBaseUser
+) -> ProposalLine:
+    """Release on a draft what is still retained for its funder (never more than retained)."""
+    locked = _locked(proposal)
+    _require_draft(locked)
+    ledger = retention_ledger(contract=locked.contract, funding_source_id=locked.funding_source_id)
+    line = billing.retention_release_line(
+        retained_to_date=ledger["retained"],
+        released_to_date=ledger["released"],
+        currency=locked.contract.currency,
+    )
+    if line is None:
+        raise ValidationError(NOTHING_RETAINED)
+    created = ProposalLine.objects.create(
+        proposal=locked,
+        line_type=ProposalLineType.RETENTION_RELEASE,
+        description=_("Release of retained amounts"),
+        amount=line.amount,
+    )
+    _bump(locked, actor, _("Retention released: %(amount)s") % {"amount": line.amount})
+    return created

@@ -52,6 +52,16 @@ urlpatterns = [
         name="proposals_generate",
     ),
     path(
+        "billable/<int:contract_pk>/manual/",
+        proposal_views.ManualProposalView.as_view(),
+        name="proposals_manual",
+    ),
+    path(
+        "billable/<int:contract_pk>/prepare/",
+        proposal_views.PrepareRuleLinesView.as_view(),
+        name="rule_lines_prepare",
+    ),
+    path(
         "billing-runs/new/", proposal_views.BillingRunStartView.as_view(), name="billing_run_start"
     ),
     path("billing-runs/<int:pk>/", proposal_views.BillingRunView.as_view(), name="billing_run"),

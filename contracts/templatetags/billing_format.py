@@ -54,3 +54,9 @@ def query_with(context, **changes) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (empty when missing)."""
+    return mapping.get(key, "") if mapping else ""

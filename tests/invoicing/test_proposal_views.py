@@ -181,3 +181,64 @@ def test_proposal_detail_runs_a_bounded_number_of_queries(
     [bigger] = proposals.proposals_generate(contract=proposal.contract, up_to_date=DAY, actor=clerk)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("invoicing:proposal_detail", args=[bigger.pk]))
+
+
+def test_pick_lines_by_hand(client, draft):
+    proposal, clerk = draft
+    proposals.proposal_cancel(proposal=proposal, actor=clerk)
+    client.force_login(clerk)
+    page = client.get(reverse("invoicing:billable_contract", args=[proposal.contract_id]))
+    shares = page.context["shares"]
+    assert len(shares) == 1
+    response = client.post(
+        reverse("invoicing:proposals_manual", args=[proposal.contract_id]),
+        {"share": [shares[0].pk]},
+    )
+    assert response.status_code == 302
+    manual = InvoiceProposal.objects.get(status="draft")
+    assert manual.lines.get().amount == Decimal("20000.00")
+    # The same line cannot be picked twice.
+    again = client.post(
+        reverse("invoicing:proposals_manual", args=[proposal.contract_id]),
+        {"share": [shares[0].pk]},
+        follow=True,
+    )
+    assert "already in an open proposal" in again.content.decode()
+
+
+def test_nothing_picked_is_explained(client, draft):
+    proposal, clerk = draft
+    client.force_login(clerk)
+    response = client.post(
+        reverse("invoicing:proposals_manual", args=[proposal.contract_id]), {}, follow=True
+    )
+    assert "Pick at least one line" in response.content.decode()
+
+
+def test_line_changes_are_explained_in_the_history(client, draft):
+    proposal, clerk = draft
+    client.force_login(clerk)
+    client.post(
+        reverse("invoicing:proposal_lines", args=[proposal.pk]),
+        {"operation": "fee", "description": "Travel time", "amount": "450"},
+    )
+    html = client.get(reverse("invoicing:proposal_detail", args=[proposal.pk])).content.decode()
+    assert "Fee added: Travel time" in html
+
+
+def test_retention_release_releases_what_posted_proposals_withheld(client, draft):
+    proposal, clerk = draft
+    contract = proposal.contract
+    contract.retention_percent = Decimal("10")
+    contract.save()
+    approver = UserFactory(username="lars", role="approver")
+    InvoiceProposal.objects.filter(pk=proposal.pk).update(
+        status="posted", submitted_by=clerk, approved_by=approver
+    )
+    later = InvoiceProposal.objects.create(
+        contract=contract, funding_source=proposal.funding_source, up_to_date=DAY, created_by=clerk
+    )
+    line = proposals.proposal_retention_release_add(proposal=later, actor=clerk)
+    assert line.amount == Decimal("2200.00")  # 10 % of 22,000.00 withheld
+    with pytest.raises(Exception, match="Nothing is retained"):
+        proposals.proposal_retention_release_add(proposal=later, actor=clerk)
