@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import (
     BillingPlanTemplate,
     BillingRule,
+    BillingRuleCap,
     Budget,
     Category,
     Milestone,
@@ -225,3 +226,46 @@ class BillingRuleForm(BootstrapFormMixin, forms.ModelForm):
     def _save_m2m(self):
         # The service sets the many-to-many relations together with the rule.
         return None
+
+
+class BillingRuleCapForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = BillingRuleCap
+        fields = ["category", "amount"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._apply_bootstrap()
+
+
+class BaseCapFormSet(forms.BaseInlineFormSet):
+    def caps(self) -> list[tuple[Category, object]]:
+        """(category, amount) of the filled, not removed rows."""
+        return [
+            (form.cleaned_data["category"], form.cleaned_data["amount"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("category")
+        ]
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        categories = [category for category, _amount in self.caps()]
+        if len(categories) != len(set(categories)):
+            raise forms.ValidationError(_("Give each category one cap only."))
+
+    def validate_unique(self):
+        return None  # checked across the rows in clean(); the caps are replaced as a whole
+
+
+CapFormSet = forms.inlineformset_factory(
+    BillingRule,
+    BillingRuleCap,
+    form=BillingRuleCapForm,
+    formset=BaseCapFormSet,
+    extra=2,
+    can_delete=True,
+)

@@ -15,6 +15,7 @@ from django_fsm import has_transition_perm
 
 from contracts.models import (
     BillingRule,
+    BillingRuleCap,
     Budget,
     Category,
     Milestone,
@@ -275,9 +276,11 @@ def billing_rule_save(
     rule: BillingRule,
     projects: Sequence[Project],
     chargeable_categories: Sequence[Category] = (),
+    caps: Sequence[tuple[Category, Decimal]] | None = None,
     actor: AbstractBaseUser | None,
 ) -> BillingRule:
-    """Validate and save a billing rule with its projects and chargeable categories."""
+    """Validate and save a billing rule with its projects, chargeable categories and (when
+    given) its not-to-exceed caps, which replace the old ones."""
     if not projects:
         raise ValidationError({"projects": [RULE_NEEDS_PROJECT]})
     if any(project.contract_id != rule.contract_id for project in projects):
@@ -288,6 +291,12 @@ def billing_rule_save(
     with_history_user(rule, actor).save()
     rule.projects.set(projects)
     rule.chargeable_categories.set(chargeable_categories)
+    if caps is not None:
+        rule.caps.all().delete()
+        for category, amount in caps:
+            cap = BillingRuleCap(rule=rule, category=category, amount=amount)
+            cap.full_clean()
+            cap.save()
     current = billing_rule_completion(rule)
     if current is not None and previous is not None and current != previous:
         for listener in _completion_listeners:

@@ -21,6 +21,7 @@ from contracts.filters import ContractFilter
 from contracts.forms import (
     BillingRuleForm,
     BudgetForm,
+    CapFormSet,
     ContractForm,
     MilestoneCompleteForm,
     MilestoneForm,
@@ -336,11 +337,31 @@ class BillingRuleFormView(ContractChildFormView):
             "contracts.change_billingrule" if "pk" in self.kwargs else "contracts.add_billingrule"
         ]
 
+    def get_caps_formset(self, data=None):
+        return CapFormSet(data, instance=self.get_object() or BillingRule(), prefix="caps")
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("caps_formset", self.get_caps_formset())
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST, request.FILES)
+        caps_formset = self.get_caps_formset(request.POST)
+        if form.is_valid() and caps_formset.is_valid():
+            self.caps = caps_formset.caps()
+            return self.form_valid(form)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form, contract=self.get_contract(), title=self.title, caps_formset=caps_formset
+            )
+        )
+
     def save_with_service(self, form):
         return services.billing_rule_save(
             rule=form.instance,
             projects=list(form.cleaned_data["projects"]),
             chargeable_categories=list(form.cleaned_data["chargeable_categories"]),
+            caps=self.caps,
             actor=self.request.user,
         )
 

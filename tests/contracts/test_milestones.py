@@ -282,3 +282,36 @@ def test_fill_schedule_from_the_page(clerk_client):
     assert list(Milestone.objects.filter(contract=contract).values_list("amount", flat=True)) == [
         D("27000.00"), D("27000.00"), D("36000.00"),
     ]  # fmt: skip
+
+
+def test_clerk_sets_not_to_exceed_caps_on_a_rule(clerk_client):
+    from tests.factories import CategoryFactory, ProjectFactory
+
+    contract = ProjectContractFactory()
+    project = ProjectFactory(contract=contract)
+    supplies = CategoryFactory(code="OFFICE", kind="expense")
+    url = reverse("contracts:billing_rule_create", args=[contract.pk])
+    assert "Not-to-exceed caps" in clerk_client.get(url).content.decode()
+    data = {
+        "name": "T&M",
+        "rule_type": "time_material",
+        "projects": [project.pk],
+        "is_active": "on",
+        "units_delivered": "0",
+        "percent_complete": "0",
+        "caps-TOTAL_FORMS": "2",
+        "caps-INITIAL_FORMS": "0",
+        "caps-MIN_NUM_FORMS": "0",
+        "caps-MAX_NUM_FORMS": "1000",
+        "caps-0-category": supplies.pk,
+        "caps-0-amount": "10000",
+        "caps-1-category": supplies.pk,
+        "caps-1-amount": "5000",
+    }
+    response = clerk_client.post(url, data)
+    assert "one cap only" in response.content.decode()
+    data.update({"caps-1-category": "", "caps-1-amount": ""})
+    response = clerk_client.post(url, data)
+    assert response.status_code == 302
+    rule = contract.billing_rules.get()
+    assert [(cap.category, cap.amount) for cap in rule.caps.all()] == [(supplies, D("10000.00"))]
