@@ -184,6 +184,12 @@ class LegalEntity(CodedModel, AddressMixin):
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     bankgiro = models.CharField(_("bank giro"), max_length=20, blank=True)
+    locked_until = models.DateField(
+        _("books closed up to"),
+        null=True,
+        blank=True,
+        help_text=_("Nothing can be posted with an invoice date on or before this date."),
+    )
     history = HistoricalRecords()
 
     class Meta(CodedModel.Meta):

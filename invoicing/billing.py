@@ -895,3 +895,68 @@ def _plain(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+# ------------------------------------------------------------------------------------------
+# Invoice totals: net, retention, VAT per rate, gross (shared by the preview and posting)
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxableLine:
+    amount: Decimal
+    tax_rate: Decimal
+    tax_label: str
+
+
+@dataclass(frozen=True)
+class TaxTotal:
+    label: str
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    net: Decimal
+    retention: BillingLine | None
+    taxes: tuple[TaxTotal, ...]
+    vat: Decimal
+    gross: Decimal
+
+
+def invoice_totals(
+    *,
+    lines: Sequence[TaxableLine],
+    retention_percent: Decimal,
+    retention_tax: tuple[Decimal, str],
+    currency: str,
+) -> InvoiceTotals:
+    """Totals of an invoice from its rounded lines: the net; the retention withheld (a negative
+    line of the retention percent of the net, in the tax group ``retention_tax``); VAT computed
+    per tax rate on the invoice (not per line), rounded half-up; and the gross."""
+    net = lines_total(
+        [BillingLine(description="", kind="fee", amount=line.amount) for line in lines]
+    )
+    retention = (
+        retention_line(lines_total=net, retention_percent=retention_percent, currency=currency)
+        if retention_percent
+        else None
+    )
+    bases: dict[tuple[Decimal, str], Decimal] = {}
+    for line in lines:
+        key = (Decimal(line.tax_rate), line.tax_label)
+        bases[key] = bases.get(key, ZERO) + line.amount
+    if retention is not None:
+        key = (Decimal(retention_tax[0]), retention_tax[1])
+        bases[key] = bases.get(key, ZERO) + retention.amount
+    taxes = tuple(
+        TaxTotal(label, rate, round_money(base, currency), percent_of(base, rate, currency))
+        for (rate, label), base in sorted(bases.items(), key=lambda item: (-item[0][0], item[0][1]))
+    )
+    vat = sum((tax.tax for tax in taxes), ZERO)
+    after_retention = net + (retention.amount if retention else ZERO)
+    return InvoiceTotals(
+        net=net, retention=retention, taxes=taxes, vat=vat, gross=after_retention + vat
+    )

@@ -43,6 +43,7 @@ from invoicing import billing, bulk, services
 from invoicing.models import (
     BillingRun,
     BillingStatus,
+    InvoiceLine,
     InvoiceProposal,
     ProjectTransaction,
     ProposalLine,
@@ -935,26 +936,13 @@ def _is_prepayment_line(line: ProposalLine) -> bool:
 
 
 def retention_ledger(*, contract: ProjectContract, funding_source_id: int) -> dict[str, Decimal]:
-    """Retention withheld on the funder's posted proposals (the contract's percentage of each
-    one's lines, as the invoice withholds it) and released so far on open or posted ones."""
-    currency = contract.currency
-    retained = Decimal("0")
-    if contract.retention_percent:
-        posted = (
-            ProposalLine.objects.filter(
-                proposal__contract=contract,
-                proposal__funding_source_id=funding_source_id,
-                proposal__status=ProposalStatus.POSTED,
-            )
-            .exclude(line_type=ProposalLineType.RETENTION_RELEASE)
-            .values_list("proposal_id")
-            .annotate(total=Sum("amount"))
-        )
-        for _proposal_id, net in posted:
-            line = billing.retention_line(
-                lines_total=net, retention_percent=contract.retention_percent, currency=currency
-            )
-            retained += -line.amount if line else Decimal("0")
+    """Retention withheld on the funder's posted invoices (their retention lines) and released
+    so far on open proposals or posted ones."""
+    withheld = InvoiceLine.objects.filter(
+        invoice__contract=contract,
+        invoice__funding_source_id=funding_source_id,
+        line_type="retention",
+    ).aggregate(total=Sum("amount"))["total"]
     released = (
         ProposalLine.objects.filter(
             proposal__contract=contract,
@@ -964,7 +952,7 @@ def retention_ledger(*, contract: ProjectContract, funding_source_id: int) -> di
         .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
         .aggregate(total=Sum("amount"))["total"]
     )
-    return {"retained": retained, "released": released or Decimal("0")}
+    return {"retained": -(withheld or Decimal("0")), "released": released or Decimal("0")}
 
 
 NOTHING_RETAINED = gettext_lazy(

@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet, Sum
 
 from contracts.models import Milestone, MilestoneStatus, TransactionKind
-from contracts.money import percent_of, round_money
 from invoicing import billing
 from invoicing.explanations import allocation_explain
 from invoicing.models import (
@@ -82,14 +81,6 @@ class LineGroup:
     total: Decimal
 
 
-@dataclass(frozen=True)
-class TaxPreview:
-    label: str
-    rate: Decimal
-    base: Decimal
-    tax: Decimal
-
-
 def proposal_summary(*, proposal) -> dict:
     """Lines grouped by kind with each line's funding explanation, net total, the retention the
     contract withholds, and VAT per tax rate (a preview: posting computes the invoice)."""
@@ -120,40 +111,41 @@ def proposal_summary(*, proposal) -> dict:
         )
         for kind, group in sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
     ]
-    net = sum((line.amount for line in lines), Decimal("0"))
-    retention = None
-    if (
-        contract.retention_percent
-        and contract.billing_rules.filter(applies_retention=True).exists()
-    ):
-        retention = billing.retention_line(
-            lines_total=net, retention_percent=contract.retention_percent, currency=currency
-        )
-    after_retention = net + (retention.amount if retention else Decimal("0"))
-    taxes: dict[tuple, Decimal] = {}
-    default_tax = contract.default_tax_group
-    for line in lines:
-        project = line.transaction.project if line.transaction_id else None
-        tax_group = (project.tax_group if project and project.tax_group_id else None) or default_tax
-        key = (str(tax_group), tax_group.rate)
-        taxes[key] = taxes.get(key, Decimal("0")) + line.amount
-    if retention and taxes:
-        # Retention reduces the taxable base of the default tax group.
-        key = (str(default_tax), default_tax.rate)
-        taxes[key] = taxes.get(key, Decimal("0")) + retention.amount
-    tax_lines = [
-        TaxPreview(label, rate, round_money(base, currency), percent_of(base, rate, currency))
-        for (label, rate), base in sorted(taxes.items())
-    ]
-    tax_total = sum((tax.tax for tax in tax_lines), Decimal("0"))
+    totals = proposal_totals(proposal=proposal, lines=lines)
     return {
         "groups": grouped,
-        "net": net,
-        "retention": retention,
-        "after_retention": after_retention,
-        "taxes": tax_lines,
-        "gross": after_retention + tax_total,
+        "net": totals.net,
+        "retention": totals.retention,
+        "after_retention": totals.net
+        + (totals.retention.amount if totals.retention else Decimal("0")),
+        "taxes": totals.taxes,
+        "gross": totals.gross,
     }
+
+
+def line_tax(line, contract) -> tuple[Decimal, str]:
+    """VAT rate and label of a proposal line: the project's tax group, else the contract's."""
+    project = line.transaction.project if line.transaction_id else None
+    tax_group = (
+        project.tax_group if project and project.tax_group_id else None
+    ) or contract.default_tax_group
+    return tax_group.rate, str(tax_group)
+
+
+def proposal_totals(*, proposal, lines) -> billing.InvoiceTotals:
+    """The totals the invoice of this proposal will have (the preview and posting share it)."""
+    contract = proposal.contract
+    withholds = (
+        bool(contract.retention_percent)
+        and contract.billing_rules.filter(applies_retention=True).exists()
+    )
+    default = contract.default_tax_group
+    return billing.invoice_totals(
+        lines=[billing.TaxableLine(line.amount, *line_tax(line, contract)) for line in lines],
+        retention_percent=contract.retention_percent if withholds else Decimal("0"),
+        retention_tax=(default.rate, str(default)),
+        currency=contract.currency,
+    )
 
 
 def billable_now(*, contracts) -> list[dict]:

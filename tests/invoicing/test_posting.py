@@ -1,0 +1,197 @@
+"""Posting: numbered, final invoices; VAT per rate; closed periods; nothing half-written."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from contracts import services as contract_services
+from contracts.models import MilestoneStatus, ProjectType
+from invoicing import posting, proposals
+from invoicing.models import (
+    BillingStatus,
+    InternalCharge,
+    Invoice,
+    InvoiceLine,
+    ProjectTransaction,
+    ProposalStatus,
+)
+from tests.factories import (
+    BillingRuleFactory,
+    MilestoneFactory,
+    UserFactory,
+    WorkerFactory,
+)
+from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "clerk": UserFactory(username="karin", role="finance_clerk"),
+        "approver": UserFactory(username="lars", role="approver"),
+    }
+
+
+def approved_e1(people, **contract_fields):
+    contract, project, _source = contract_with_customer(**contract_fields)
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    BillingRuleFactory(contract=contract, rule_type="fee", fee_percent=D("10"), projects=[project])
+    hours(project, WorkerFactory(sales_rate=D("100")), "200")
+    [proposal] = proposals.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
+    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    return proposal
+
+
+def test_example_e1_posted_as_invoice_one(people):
+    proposal = approved_e1(people)
+    invoice = posting.invoice_post(
+        proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 4, 1)
+    )
+    assert (invoice.sequence_number, invoice.number) == (
+        1,
+        f"{proposal.contract.legal_entity.invoice_number_prefix}1",
+    )
+    assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (
+        D("22000.00"),
+        D("5500.00"),
+        D("27500.00"),
+    )
+    assert invoice.due_date == datetime.date(2026, 5, 1)  # 30 days net
+    assert invoice.lines.count() == 2
+    assert [(tax.rate, tax.base, tax.amount) for tax in invoice.taxes.all()] == [
+        (D("25.00"), D("22000.00"), D("5500.00"))
+    ]
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.POSTED
+    assert set(ProjectTransaction.objects.values_list("billing_status", flat=True)) == {
+        BillingStatus.INVOICED
+    }
+    assert not proposal.lines.filter(is_open=True).exists()
+
+
+def test_numbers_follow_each_other_per_legal_entity(people):
+    first = posting.invoice_post(proposal=approved_e1(people), actor=people["clerk"])
+    second_proposal = approved_e1(people, legal_entity=first.legal_entity)
+    second = posting.invoice_post(proposal=second_proposal, actor=people["clerk"])
+    assert (first.sequence_number, second.sequence_number) == (1, 2)
+
+
+def test_retention_is_withheld_on_the_invoice(people):
+    proposal = approved_e1(people, retention_percent=D("10"))
+    invoice = posting.invoice_post(proposal=proposal, actor=people["clerk"])
+    assert invoice.retention_total == D("-2200.00")
+    assert invoice.lines.get(line_type="retention").amount == D("-2200.00")
+    assert invoice.gross_total == D("24750.00")  # (22,000 - 2,200) x 1.25
+    ledger = proposals.retention_ledger(
+        contract=proposal.contract, funding_source_id=proposal.funding_source_id
+    )
+    assert ledger == {"retained": D("2200.00"), "released": D("0")}
+
+
+def test_only_an_approved_proposal_is_posted(people):
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    hours(project, WorkerFactory(sales_rate=D("100")), "1")
+    [draft] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=people["clerk"])
+    with pytest.raises(ValidationError, match="Only an approved proposal"):
+        posting.invoice_post(proposal=draft, actor=people["clerk"])
+    assert not Invoice.objects.exists()
+
+
+def test_posting_into_a_closed_period_is_refused(people):
+    proposal = approved_e1(people)
+    entity = proposal.contract.legal_entity
+    entity.locked_until = datetime.date(2026, 3, 31)
+    entity.save()
+    with pytest.raises(ValidationError, match="closed up to 2026-03-31"):
+        posting.invoice_post(
+            proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 3, 31)
+        )
+    assert not Invoice.objects.exists()
+    posting.invoice_post(
+        proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 4, 1)
+    )
+
+
+def test_a_posting_that_fails_after_taking_a_number_leaves_no_gap(people, monkeypatch):
+    proposal = approved_e1(people)
+    original = InvoiceLine.objects.bulk_create
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("printer on fire")
+
+    monkeypatch.setattr(InvoiceLine.objects, "bulk_create", fail)
+    with pytest.raises(RuntimeError):
+        posting.invoice_post(proposal=proposal, actor=people["clerk"])
+    monkeypatch.setattr(InvoiceLine.objects, "bulk_create", original)
+    assert not Invoice.objects.exists()
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.APPROVED
+    invoice = posting.invoice_post(proposal=proposal, actor=people["clerk"])
+    assert invoice.sequence_number == 1
+
+
+def test_internal_organization_gets_an_internal_charge(people):
+    contract, project, customer = contract_with_customer()
+    customer.source_type, customer.customer = "organization", None
+    customer.save()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    hours(project, WorkerFactory(sales_rate=D("100")), "10")
+    [proposal] = proposals.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
+    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    charge = posting.invoice_post(proposal=proposal, actor=people["clerk"])
+    assert isinstance(charge, InternalCharge) and charge.amount == D("1000.00")
+    assert not Invoice.objects.exists()
+
+
+def test_posting_marks_the_milestone_invoiced(people):
+    contract, project, _source = contract_with_customer(project_type=ProjectType.FIXED_PRICE)
+    BillingRuleFactory(contract=contract, rule_type="milestone", projects=[project])
+    milestone = MilestoneFactory(contract=contract, amount=D("10000.00"))
+    contract_services.milestone_complete(
+        milestone=milestone, actor=UserFactory(username="pm", role="project_manager")
+    )
+    [proposal] = proposals.proposals_generate(
+        contract=contract, up_to_date=datetime.date.today(), actor=people["clerk"]
+    )
+    proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
+    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    posting.invoice_post(proposal=proposal, actor=people["clerk"])
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.INVOICED
+
+
+def test_read_only_users_cannot_post(people):
+    proposal = approved_e1(people)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        posting.invoice_post(
+            proposal=proposal, actor=UserFactory(username="audit", role="read_only")
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL")
+def test_database_refuses_changes_to_a_posted_invoice(people):
+    invoice = posting.invoice_post(proposal=approved_e1(people), actor=people["clerk"])
+    for change in (
+        lambda: Invoice.objects.filter(pk=invoice.pk).update(gross_total=D("1")),
+        lambda: Invoice.objects.filter(pk=invoice.pk).update(number="X-1"),
+        lambda: InvoiceLine.objects.filter(invoice=invoice).update(amount=D("1")),
+        lambda: InvoiceLine.objects.filter(invoice=invoice).delete(),
+    ):
+        with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+            change()
+    Invoice.objects.filter(pk=invoice.pk).update(status="sent")  # the payment state may change
