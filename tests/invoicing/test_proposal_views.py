@@ -226,19 +226,22 @@ def test_line_changes_are_explained_in_the_history(client, draft):
     assert "Fee added: Travel time" in html
 
 
-def test_retention_release_releases_what_posted_proposals_withheld(client, draft):
+def test_retention_release_releases_what_posted_invoices_withheld(client, draft):
+    from invoicing import posting
+
     proposal, clerk = draft
     contract = proposal.contract
     contract.retention_percent = Decimal("10")
     contract.save()
     approver = UserFactory(username="lars", role="approver")
-    InvoiceProposal.objects.filter(pk=proposal.pk).update(
-        status="posted", submitted_by=clerk, approved_by=approver
-    )
+    proposals.proposal_submit(proposal=proposal, actor=clerk)
+    proposals.proposal_approve(proposal=proposal, actor=approver)
+    invoice = posting.invoice_post(proposal=proposal, actor=clerk)
+    assert invoice.retention_total == Decimal("-2200.00")  # 10 % of 22,000.00 withheld
     later = InvoiceProposal.objects.create(
         contract=contract, funding_source=proposal.funding_source, up_to_date=DAY, created_by=clerk
     )
     line = proposals.proposal_retention_release_add(proposal=later, actor=clerk)
-    assert line.amount == Decimal("2200.00")  # 10 % of 22,000.00 withheld
+    assert line.amount == Decimal("2200.00")
     with pytest.raises(Exception, match="Nothing is retained"):
         proposals.proposal_retention_release_add(proposal=later, actor=clerk)
