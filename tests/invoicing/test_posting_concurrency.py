@@ -1,0 +1,105 @@
+"""Posting under load on PostgreSQL: gapless, unique numbers whatever happens at the same moment."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+
+from invoicing import posting
+from invoicing.models import Invoice, InvoiceProposal, ProposalLine
+from tests.factories import FundingSourceFactory, ProjectContractFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="posting concurrency is tested on PostgreSQL"
+    ),
+]
+
+
+def approved_proposals(count: int):
+    clerk = UserFactory(username="karin", role="finance_clerk")
+    approver = UserFactory(username="lars", role="approver")
+    contract = ProjectContractFactory()
+    source = FundingSourceFactory(contract=contract, customer=contract.customer)
+    made = InvoiceProposal.objects.bulk_create(
+        [
+            InvoiceProposal(
+                contract=contract,
+                funding_source=source,
+                up_to_date="2026-03-31",
+                created_by=clerk,
+                status="approved",
+                submitted_by=clerk,
+                approved_by=approver,
+            )  # fmt: skip
+            for _ in range(count)
+        ]
+    )
+    ProposalLine.objects.bulk_create(
+        [
+            ProposalLine(
+                proposal=proposal,
+                line_type="fee",
+                kind="fee",
+                description="Fee",
+                amount=Decimal("100.00"),
+            )
+            for proposal in made
+        ]
+    )
+    return made, clerk
+
+
+def in_threads(workers: int, work):
+    errors = []
+
+    def run(index):
+        try:
+            work(index)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def test_eight_threads_posting_200_proposals_number_them_1_to_200():
+    made, clerk = approved_proposals(200)
+    queue = list(made)
+    lock = threading.Lock()
+
+    def work(_index):
+        while True:
+            with lock:
+                if not queue:
+                    return
+                proposal = queue.pop()
+            posting.invoice_post(proposal=proposal, actor=clerk)
+
+    errors = in_threads(8, work)
+    assert errors == []
+    numbers = sorted(Invoice.objects.values_list("sequence_number", flat=True))
+    assert numbers == list(range(1, 201))
+
+
+def test_two_threads_posting_the_same_proposal_make_one_invoice():
+    [proposal], clerk = approved_proposals(1)
+    barrier = threading.Barrier(2)
+
+    def work(_index):
+        barrier.wait()
+        posting.invoice_post(proposal=proposal, actor=clerk)
+
+    errors = in_threads(2, work)
+    assert len(errors) == 1 and isinstance(errors[0], ValidationError)
+    assert Invoice.objects.count() == 1
+    assert Invoice.objects.get().sequence_number == 1
