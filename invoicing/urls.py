@@ -1,6 +1,6 @@
 from django.urls import path
 
-from invoicing import proposal_views, views
+from invoicing import invoice_views, proposal_views, views
 
 app_name = "invoicing"
 
@@ -36,10 +36,16 @@ urlpatterns = [
         name="proposal_lines",
     ),
     path(
+        "proposals/<int:pk>/post/", invoice_views.ProposalPostView.as_view(), name="proposal_post"
+    ),
+    path(
         "proposals/<int:pk>/<str:action>/",
         proposal_views.ProposalActionView.as_view(),
         name="proposal_action",
     ),
+    path("invoices/", invoice_views.InvoiceListView.as_view(), name="invoice_list"),
+    path("invoices/<int:pk>/", invoice_views.InvoiceDetailView.as_view(), name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", invoice_views.InvoicePdfView.as_view(), name="invoice_pdf"),
     path("billable/", proposal_views.BillableNowView.as_view(), name="billable_now"),
     path(
         "billable/<int:contract_pk>/",

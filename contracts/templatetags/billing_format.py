@@ -60,3 +60,12 @@ def query_with(context, **changes) -> str:
 def get_item(mapping, key):
     """``mapping[key]`` in a template (empty when missing)."""
     return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def add_money(value, other):
+    """``value + other`` for Decimal amounts (the template language cannot add decimals)."""
+    first, second = _as_decimal(value), _as_decimal(other)
+    if first is None or second is None:
+        return value
+    return first + second

@@ -1,0 +1,128 @@
+"""Invoice pages: list, detail, PDF download, and posting an approved proposal."""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from contracts.models import ProjectContract
+from contracts.views import PermissionRequired
+from invoicing import documents, posting
+from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStatus
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=InvoiceStatus.choices, label=_("Status"), empty_label=_("All")
+    )
+    document_type = django_filters.ChoiceFilter(
+        choices=DocumentType.choices, label=_("Document"), empty_label=_("All")
+    )
+    contract = django_filters.ModelChoiceFilter(
+        queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "document_type", "contract"]
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
+        return form
+
+
+class InvoiceListView(PermissionRequired, TemplateView):
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/invoice_list.html"
+
+    def get_context_data(self, **kwargs):
+        invoices = Invoice.objects.select_related("customer", "contract", "legal_entity").order_by(
+            "legal_entity", "-sequence_number"
+        )
+        invoice_filter = InvoiceFilter(self.request.GET, queryset=invoices)
+        page = Paginator(invoice_filter.qs, settings.PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        return {**super().get_context_data(**kwargs), "filter": invoice_filter, "page": page}
+
+
+class InvoiceDetailView(PermissionRequired, DetailView):
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/invoice_detail.html"
+    context_object_name = "invoice"
+
+    def get_queryset(self):
+        return Invoice.objects.select_related(
+            "customer",
+            "contract",
+            "legal_entity",
+            "funding_source",
+            "proposal",
+            "posted_by",
+            "credited_invoice",
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(documents.invoice_context(self.object))
+        return context
+
+
+class InvoicePdfView(PermissionRequired, View):
+    permission_required = "invoicing.view_invoice"
+
+    def get(self, request, pk):
+        invoice = get_object_or_404(
+            Invoice.objects.select_related("customer", "legal_entity", "contract"), pk=pk
+        )
+        response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response
+
+
+class ProposalPostView(PermissionRequired, View):
+    """Post an approved proposal as a numbered invoice (or an internal charge)."""
+
+    permission_required = "invoicing.change_invoiceproposal"
+
+    def post(self, request, pk):
+        proposal = get_object_or_404(InvoiceProposal, pk=pk)
+        raw_date = request.POST.get("invoice_date") or ""
+        try:
+            invoice_date = (
+                datetime.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
+            )
+        except ValueError:
+            messages.error(request, _("Enter the invoice date as YYYY-MM-DD."))
+            return redirect(proposal.get_absolute_url())
+        try:
+            document = posting.invoice_post(
+                proposal=proposal, actor=request.user, invoice_date=invoice_date
+            )
+        except (ValidationError, PermissionDenied) as refused:
+            text = (
+                " ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
+            )
+            messages.error(request, text)
+            return redirect(proposal.get_absolute_url())
+        if isinstance(document, Invoice):
+            messages.success(
+                request, _("Invoice %(number)s was posted.") % {"number": document.number}
+            )
+            return redirect(document.get_absolute_url())
+        messages.success(request, _("The internal charge was posted."))
+        return redirect(proposal.get_absolute_url())

@@ -1,0 +1,94 @@
+"""Invoice PDFs: in the customer's language, with the figures, and nothing from outside."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from invoicing import documents, posting
+from invoicing.documents import static_path_for
+from tests.invoicing.test_posting import approved_e1, people  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(pdf: bytes) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+
+
+@pytest.fixture
+def invoice(people):  # noqa: F811
+    proposal = approved_e1(people)
+    return posting.invoice_post(
+        proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 4, 1)
+    )
+
+
+def test_invoice_html_has_the_figures_in_the_customers_language(invoice):
+    invoice.customer.language = "sv"
+    html = documents.invoice_html(invoice)
+    assert "Faktura" in html
+    assert "27\xa0500,00" in html  # gross in Swedish format
+    assert invoice.number in html
+
+
+def test_invoice_pdf_renders(invoice):
+    pdf = documents.invoice_pdf(invoice)
+    assert pdf.startswith(b"%PDF")
+    text = pdf_text(pdf)
+    assert (
+        invoice.number in text and "27,500.00" in text.replace("\xa0", " ") or "27 500,00" in text
+    )
+
+
+def test_fetcher_serves_only_the_projects_static_files(tmp_path):
+    assert static_path_for(
+        documents.invoice_context.__globals__["Path"]("static/css/documents.css").resolve().as_uri()
+    )
+    for url in (
+        "file:///etc/passwd",
+        "file:///work/main/static/../config/settings/base.py",
+        "http://127.0.0.1:8000/admin/",
+        "https://example.com/logo.png",
+        "file://evil-host/static/css/documents.css",
+        "data:text/plain,hello",
+    ):
+        assert static_path_for(url) is None, url
+
+
+def test_a_malicious_value_never_reaches_the_pdf(invoice):
+    # A description that tries to pull a local file or an internal URL into the document.
+    line = invoice.lines.first()
+    html = documents.invoice_html(invoice).replace(
+        line.description,
+        '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127.0.0.1:8000/">'
+        '<object data="file:///etc/hostname"></object>',
+    )
+    weasyprint = documents._weasyprint()
+    pdf = weasyprint.HTML(string=html, url_fetcher=documents.StaticOnlyURLFetcher()).write_pdf()
+    text = pdf_text(pdf)
+    assert "root:" not in text and "/bin/" not in text
+
+
+def test_pdf_view_needs_permission_and_returns_a_pdf(client, user_with_role, invoice):
+    client.force_login(user_with_role("read_only"))
+    response = client.get(reverse("invoicing:invoice_pdf", args=[invoice.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    client.force_login(user_with_role("finance_clerk"))
+    assert client.get(reverse("invoicing:invoice_detail", args=[invoice.pk])).status_code == 200
+
+
+def test_post_from_the_proposal_page(client, people):  # noqa: F811
+    proposal = approved_e1(people)
+    client.force_login(people["clerk"])
+    response = client.post(
+        reverse("invoicing:proposal_post", args=[proposal.pk]), {"invoice_date": "2026-04-01"}
+    )
+    proposal.refresh_from_db()
+    assert response["Location"] == proposal.invoice.get_absolute_url()
+    assert proposal.invoice.gross_total == Decimal("27500.00")
