@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal, InvalidOperation
 
 import django_filters
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.views.generic import DetailView, TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import documents, posting
+from invoicing import documents, payments, posting
 from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStatus
 
 
@@ -126,3 +127,78 @@ class ProposalPostView(PermissionRequired, View):
             return redirect(document.get_absolute_url())
         messages.success(request, _("The internal charge was posted."))
         return redirect(proposal.get_absolute_url())
+
+
+class ReceivablesView(PermissionRequired, TemplateView):
+    """Unpaid invoices, the overdue ones first in line, with totals per currency."""
+
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/receivables.html"
+
+    def get_context_data(self, **kwargs):
+        invoices = payments.receivables()
+        if self.request.GET.get("overdue"):
+            invoices = payments.overdue()
+        rows = list(invoices)
+        totals: dict[str, dict] = {}
+        for invoice in rows:
+            total = totals.setdefault(invoice.currency, {"open": 0, "overdue": 0})
+            total["open"] += invoice.open_amount
+            if invoice.is_overdue:
+                total["overdue"] += invoice.open_amount
+        return {
+            **super().get_context_data(**kwargs),
+            "invoices": rows,
+            "totals": sorted(totals.items()),
+            "only_overdue": bool(self.request.GET.get("overdue")),
+            "today": timezone.localdate(),
+        }
+
+
+class InvoicePaymentView(PermissionRequired, View):
+    """Mark sent, record a payment, or send a reminder."""
+
+    permission_required = "invoicing.change_invoiceproposal"
+
+    def post(self, request, pk):
+        invoice = get_object_or_404(Invoice, pk=pk)
+        operation = request.POST.get("operation")
+        try:
+            if operation == "sent":
+                payments.invoice_mark_sent(invoice=invoice, actor=request.user)
+                messages.success(request, _("The invoice is marked as sent."))
+            elif operation == "payment":
+                amount = _amount(request.POST.get("amount"))
+                raw_date = request.POST.get("paid_on") or timezone.localdate().isoformat()
+                paid_on = datetime.date.fromisoformat(raw_date)
+                payments.invoice_payment_record(
+                    invoice=invoice, amount=amount, paid_on=paid_on, actor=request.user
+                )
+                messages.success(request, _("The payment was recorded."))
+            elif operation == "reminder":
+                payments.invoice_reminder_send(invoice=invoice, actor=request.user)
+                messages.success(request, _("A reminder was e-mailed to the customer."))
+        except (payments.PaymentRefused, ValueError) as refused:
+            messages.error(request, str(refused))
+        return redirect(request.POST.get("next") or invoice.get_absolute_url())
+
+
+class RemindersSendView(PermissionRequired, View):
+    permission_required = "invoicing.change_invoiceproposal"
+
+    def post(self, request):
+        sent, problems = payments.overdue_reminders_send(actor=request.user)
+        messages.success(request, _("%(count)s reminders were sent.") % {"count": sent})
+        for problem in problems:
+            messages.warning(request, problem)
+        return redirect("invoicing:receivables")
+
+
+def _amount(text) -> Decimal:
+    try:
+        value = Decimal(str(text or "").replace(" ", "").replace("\u00a0", "").replace(",", "."))
+    except InvalidOperation as error:
+        raise ValueError(_("Enter the amount paid as a number.")) from error
+    if not value.is_finite():
+        raise ValueError(_("Enter the amount paid as a number."))
+    return value

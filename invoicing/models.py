@@ -696,9 +696,19 @@ class Invoice(models.Model):
             and self.open_amount > 0
         )
 
+    @property
+    def is_partly_paid(self) -> bool:
+        return self.status != InvoiceStatus.PAID and self.paid_amount > 0
+
     @transition(field=status, source=InvoiceStatus.POSTED, target=InvoiceStatus.SENT)
     def mark_sent(self) -> None:
         self.sent_at = timezone.now()
+
+    @transition(
+        field=status, source=[InvoiceStatus.POSTED, InvoiceStatus.SENT], target=InvoiceStatus.PAID
+    )
+    def mark_paid(self, *, on) -> None:
+        self.paid_at = on
 
 
 class InvoiceLine(models.Model):

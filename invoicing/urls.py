@@ -46,6 +46,17 @@ urlpatterns = [
     path("invoices/", invoice_views.InvoiceListView.as_view(), name="invoice_list"),
     path("invoices/<int:pk>/", invoice_views.InvoiceDetailView.as_view(), name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", invoice_views.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/payment/",
+        invoice_views.InvoicePaymentView.as_view(),
+        name="invoice_payment",
+    ),
+    path("receivables/", invoice_views.ReceivablesView.as_view(), name="receivables"),
+    path(
+        "receivables/reminders/",
+        invoice_views.RemindersSendView.as_view(),
+        name="reminders_send",
+    ),
     path("billable/", proposal_views.BillableNowView.as_view(), name="billable_now"),
     path(
         "billable/<int:contract_pk>/",

@@ -100,8 +100,12 @@ def main() -> None:
             started = time.perf_counter()
             pdf = documents.invoice_pdf(invoice)
             durations.append(time.perf_counter() - started)
-        info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-        pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+        info = subprocess.run(
+            ["pdfinfo", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        pages = int(
+            next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))
+        )
         return statistics.median(durations), pages
 
     documents.invoice_pdf(one_page)  # warm up fonts and templates
