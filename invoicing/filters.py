@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Project, ProjectContract, TransactionKind, Worker
+from contracts.models import Category, Project, ProjectContract, TransactionKind, Worker
 from invoicing.models import BillingStatus, ImportBatch, ProjectTransaction
 
 
@@ -26,6 +26,9 @@ class TransactionFilter(django_filters.FilterSet):
     worker = django_filters.ModelChoiceFilter(
         queryset=Worker.objects.order_by("code"), label=_("Worker"), empty_label=_("All")
     )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.order_by("code"), label=_("Category"), empty_label=_("All")
+    )
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("From"))
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("To"))
     import_batch = django_filters.ModelChoiceFilter(
@@ -34,7 +37,16 @@ class TransactionFilter(django_filters.FilterSet):
 
     class Meta:
         model = ProjectTransaction
-        fields = ["contract", "project", "kind", "billing_status", "worker", "date_from", "date_to"]
+        fields = [
+            "contract",
+            "project",
+            "kind",
+            "billing_status",
+            "category",
+            "worker",
+            "date_from",
+            "date_to",
+        ]
 
     @property
     def form(self):

@@ -19,7 +19,7 @@ from django.views.generic import DetailView, TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import documents, payments, posting
+from invoicing import control, documents, payments, posting
 from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStatus
 
 
@@ -202,3 +202,26 @@ def _amount(text) -> Decimal:
     if not value.is_finite():
         raise ValueError(_("Enter the amount paid as a number."))
     return value
+
+
+class InvoiceControlView(PermissionRequired, TemplateView):
+    """Invoice control of a contract, or of one of its projects, and its retention ledger."""
+
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/invoice_control.html"
+
+    def get_context_data(self, **kwargs):
+        contract = get_object_or_404(
+            ProjectContract.objects.select_related("customer"), pk=self.kwargs["contract_pk"]
+        )
+        project = None
+        project_id = self.request.GET.get("project")
+        if project_id and project_id.isdigit():
+            project = get_object_or_404(contract.projects, pk=project_id)
+        return {
+            **super().get_context_data(**kwargs),
+            "contract": contract,
+            "project": project,
+            "projects": contract.projects.order_by("code"),
+            "control": control.invoice_control(contract=contract, project=project),
+        }

@@ -53,6 +53,11 @@ urlpatterns = [
     ),
     path("receivables/", invoice_views.ReceivablesView.as_view(), name="receivables"),
     path(
+        "control/<int:contract_pk>/",
+        invoice_views.InvoiceControlView.as_view(),
+        name="invoice_control",
+    ),
+    path(
         "receivables/reminders/",
         invoice_views.RemindersSendView.as_view(),
         name="reminders_send",

@@ -7,6 +7,7 @@ from tests.factories import (
     FundingSourceFactory,
     ProjectContractFactory,
     ProjectFactory,
+    UserFactory,
     WorkerFactory,
 )
 
@@ -42,4 +43,15 @@ def billing_setup(db, media_root):
         "grant": grant,
         "customer_limit": customer_limit,
         "grant_limit": grant_limit,
+    }
+
+
+@pytest.fixture
+def people(db):
+    """A clerk, two approvers and a project manager."""
+    return {
+        "clerk": UserFactory(username="karin", role="finance_clerk"),
+        "approver": UserFactory(username="lars", role="approver"),
+        "second_approver": UserFactory(username="eva", role="approver"),
+        "manager": UserFactory(username="sofie", role="project_manager"),
     }

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from invoicing import documents, posting
 from invoicing.documents import static_path_for
-from tests.invoicing.test_posting import approved_e1, people  # noqa: F401 - fixture
+from tests.invoicing.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def pdf_text(pdf: bytes) -> str:
 
 
 @pytest.fixture
-def invoice(people):  # noqa: F811
+def invoice(people):
     proposal = approved_e1(people)
     return posting.invoice_post(
         proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 4, 1)
@@ -83,7 +83,7 @@ def test_pdf_view_needs_permission_and_returns_a_pdf(client, user_with_role, inv
     assert client.get(reverse("invoicing:invoice_detail", args=[invoice.pk])).status_code == 200
 
 
-def test_post_from_the_proposal_page(client, people):  # noqa: F811
+def test_post_from_the_proposal_page(client, people):
     proposal = approved_e1(people)
     client.force_login(people["clerk"])
     response = client.post(

@@ -9,20 +9,20 @@ from django.urls import reverse
 
 from invoicing import payments, posting
 from invoicing.models import InvoiceStatus
-from tests.invoicing.test_posting import approved_e1, people  # noqa: F401 - fixture
+from tests.invoicing.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
 @pytest.fixture
-def invoice(people):  # noqa: F811
+def invoice(people):
     return posting.invoice_post(
         proposal=approved_e1(people), actor=people["clerk"], invoice_date=datetime.date(2026, 1, 1)
     )
 
 
-def test_posted_sent_partly_paid_then_paid(invoice, people):  # noqa: F811
+def test_posted_sent_partly_paid_then_paid(invoice, people):
     clerk = people["clerk"]
     invoice = payments.invoice_mark_sent(invoice=invoice, actor=clerk)
     assert invoice.status == InvoiceStatus.SENT and invoice.sent_at
@@ -49,7 +49,7 @@ def test_posted_sent_partly_paid_then_paid(invoice, people):  # noqa: F811
     ("amount", "message"),
     [("0", "more than zero"), ("-5", "more than zero"), ("27500.01", "more than the")],
 )
-def test_bad_payments_are_refused(invoice, people, amount, message):  # noqa: F811
+def test_bad_payments_are_refused(invoice, people, amount, message):
     with pytest.raises(payments.PaymentRefused, match=message):
         payments.invoice_payment_record(
             invoice=invoice,
@@ -61,7 +61,7 @@ def test_bad_payments_are_refused(invoice, people, amount, message):  # noqa: F8
     assert invoice.paid_amount == 0
 
 
-def test_overdue_invoices_are_in_receivables_and_get_a_reminder(invoice, people, client):  # noqa: F811
+def test_overdue_invoices_are_in_receivables_and_get_a_reminder(invoice, people, client):
     customer = invoice.customer
     customer.email = "ap@customer.example"
     customer.save()
@@ -77,12 +77,12 @@ def test_overdue_invoices_are_in_receivables_and_get_a_reminder(invoice, people,
     assert invoice.number in html and "Overdue" in html
 
 
-def test_reminder_needs_an_email_address(invoice, people):  # noqa: F811
+def test_reminder_needs_an_email_address(invoice, people):
     with pytest.raises(payments.PaymentRefused, match="no invoice e-mail"):
         payments.invoice_reminder_send(invoice=invoice, actor=people["clerk"])
 
 
-def test_payment_from_the_invoice_page(client, invoice, people):  # noqa: F811
+def test_payment_from_the_invoice_page(client, invoice, people):
     client.force_login(people["clerk"])
     url = reverse("invoicing:invoice_payment", args=[invoice.pk])
     client.post(url, {"operation": "payment", "amount": "1 000,50", "paid_on": "2026-02-01"})

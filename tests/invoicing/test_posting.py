@@ -30,14 +30,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.fixture
-def people(db):
-    return {
-        "clerk": UserFactory(username="karin", role="finance_clerk"),
-        "approver": UserFactory(username="lars", role="approver"),
-    }
-
-
 def approved_e1(people, **contract_fields):
     contract, project, _source = contract_with_customer(**contract_fields)
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])

@@ -29,23 +29,12 @@ from tests.factories import (
     ProjectContractFactory,
     ProjectFactory,
     ProjectTransactionFactory,
-    UserFactory,
     WorkerFactory,
 )
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 DAY = datetime.date(2026, 3, 31)
-
-
-@pytest.fixture
-def people(db):
-    return {
-        "clerk": UserFactory(username="karin", role="finance_clerk"),
-        "approver": UserFactory(username="lars", role="approver"),
-        "second_approver": UserFactory(username="eva", role="approver"),
-        "manager": UserFactory(username="sofie", role="project_manager"),
-    }
 
 
 def contract_with_customer(project_type=ProjectType.TIME_AND_MATERIAL, **fields):

@@ -1,0 +1,161 @@
+"""Invoice control: where a contract (or one project) stands, by kind and category, and its
+retention ledger (DOMAIN.md section 9). Reads only; a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from contracts.models import Budget, Category, ProjectContract
+from invoicing.models import (
+    BillingStatus,
+    DocumentType,
+    InvoiceLine,
+    ProjectTransaction,
+    ProposalLine,
+    ProposalStatus,
+)
+
+ZERO = Decimal("0")
+AGE_BUCKETS = ((30, "0–30"), (90, "31–90"), (180, "91–180"), (None, "> 180"))
+
+
+@dataclass
+class ControlRow:
+    kind: str
+    category_id: int | None
+    category: str
+    budget: Decimal = ZERO
+    invoiced: Decimal = ZERO
+    credited: Decimal = ZERO
+    in_proposal: Decimal = ZERO
+    uninvoiced: Decimal = ZERO
+
+
+@dataclass
+class ControlSummary:
+    rows: list[ControlRow]
+    totals: ControlRow
+    retained: Decimal
+    released: Decimal
+    ledger: list[dict] = field(default_factory=list)
+
+
+def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummary:
+    """Budget, invoiced, credited, in proposal and uninvoiced per kind and category."""
+    projects = contract.projects.all() if project is None else [project]
+    rows: dict[tuple, ControlRow] = {}
+    names = dict(Category.objects.values_list("pk", "name"))
+
+    def row(kind, category_id) -> ControlRow:
+        key = (kind, category_id)
+        if key not in rows:
+            rows[key] = ControlRow(kind, category_id, names.get(category_id, ""))
+        return rows[key]
+
+    for category_id, kind, revenue in (
+        Budget.objects.filter(project__in=projects)
+        .values_list("category_id", "category__kind")
+        .annotate(total=Sum("revenue_amount"))
+    ):
+        row(kind, category_id).budget += revenue
+    invoice_lines = (
+        InvoiceLine.objects.filter(invoice__contract=contract, transaction__isnull=False)
+        .filter(transaction__project__in=projects)
+        .values_list("invoice__document_type", "transaction__kind", "transaction__category_id")
+        .annotate(total=Sum("amount"))
+    )
+    for document_type, kind, category_id, total in invoice_lines:
+        if document_type == DocumentType.CREDIT_NOTE:
+            row(kind, category_id).credited += -total
+        else:
+            row(kind, category_id).invoiced += total
+    open_lines = (
+        ProposalLine.objects.filter(
+            is_open=True, proposal__contract=contract, transaction__project__in=projects
+        )
+        .values_list("transaction__kind", "transaction__category_id")
+        .annotate(total=Sum("amount"))
+    )
+    for kind, category_id, total in open_lines:
+        row(kind, category_id).in_proposal += total
+    uninvoiced = (
+        ProjectTransaction.objects.filter(
+            project__in=projects, is_chargeable=True, billing_status=BillingStatus.UNINVOICED
+        )
+        .values_list("kind", "category_id")
+        .annotate(total=Sum("sales_amount"))
+    )
+    for kind, category_id, total in uninvoiced:
+        row(kind, category_id).uninvoiced += total
+    ordered = sorted(rows.values(), key=lambda item: (item.kind, item.category))
+    totals = ControlRow("", None, "")
+    for item in ordered:
+        for name in ("budget", "invoiced", "credited", "in_proposal", "uninvoiced"):
+            setattr(totals, name, getattr(totals, name) + getattr(item, name))
+    ledger = retention_ledger_by_age(contract=contract)
+    retained = sum((entry["withheld"] for entry in ledger), ZERO)
+    released = sum((entry["released"] for entry in ledger), ZERO)
+    return ControlSummary(ordered, totals, retained, released, ledger)
+
+
+def retention_ledger_by_age(
+    *, contract: ProjectContract, today: datetime.date | None = None
+) -> list[dict]:
+    """Per funder: withheld, released and outstanding retention, and what is withheld by age of
+    the invoice that withheld it (releases take the oldest first)."""
+    today = today or timezone.localdate()
+    withheld_rows = (
+        InvoiceLine.objects.filter(invoice__contract=contract, line_type="retention")
+        .values_list(
+            "invoice__funding_source_id", "invoice__funding_source__name", "invoice__invoice_date"
+        )
+        .annotate(total=Sum("amount"))
+        .order_by("invoice__invoice_date")
+    )
+    released = dict(
+        ProposalLine.objects.filter(proposal__contract=contract, line_type="retention_release")
+        .filter(Q(is_open=False, proposal__status=ProposalStatus.POSTED))
+        .values_list("proposal__funding_source_id")
+        .annotate(total=Sum("amount"))
+    )
+    funders: dict[int, dict] = {}
+    for source_id, name, invoice_date, total in withheld_rows:
+        entry = funders.setdefault(
+            source_id,
+            {
+                "funder": name,
+                "withheld": ZERO,
+                "released": released.get(source_id, ZERO),
+                "by_age": defaultdict(Decimal),
+            },
+        )
+        entry["withheld"] += -total
+        entry.setdefault("_dated", []).append((invoice_date, -total))
+    ledger = []
+    for entry in funders.values():
+        left_to_release = entry["released"]
+        for invoice_date, amount in entry.pop("_dated"):
+            settled = min(amount, left_to_release)
+            left_to_release -= settled
+            outstanding = amount - settled
+            if outstanding:
+                entry["by_age"][_bucket((today - invoice_date).days)] += outstanding
+        entry["outstanding"] = entry["withheld"] - entry["released"]
+        entry["by_age"] = [
+            (label, entry["by_age"].get(label, ZERO)) for _limit, label in AGE_BUCKETS
+        ]
+        ledger.append(entry)
+    return ledger
+
+
+def _bucket(days: int) -> str:
+    for limit, label in AGE_BUCKETS:
+        if limit is None or days <= limit:
+            return label
+    return AGE_BUCKETS[-1][1]
