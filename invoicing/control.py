@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from contracts.models import Budget, Category, ProjectContract
+from contracts.models import Budget, Category, ProjectContract, TransactionKind
 from invoicing.models import (
     BillingStatus,
     DocumentType,
@@ -22,6 +22,7 @@ from invoicing.models import (
 )
 
 ZERO = Decimal("0")
+KIND_LABELS = dict(TransactionKind.choices)
 AGE_BUCKETS = ((30, "0–30"), (90, "31–90"), (180, "91–180"), (None, "> 180"))
 
 
@@ -30,6 +31,7 @@ class ControlRow:
     kind: str
     category_id: int | None
     category: str
+    kind_label: str = ""
     budget: Decimal = ZERO
     invoiced: Decimal = ZERO
     credited: Decimal = ZERO
@@ -55,7 +57,9 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
     def row(kind, category_id) -> ControlRow:
         key = (kind, category_id)
         if key not in rows:
-            rows[key] = ControlRow(kind, category_id, names.get(category_id, ""))
+            rows[key] = ControlRow(
+                kind, category_id, names.get(category_id, ""), str(KIND_LABELS.get(kind, kind))
+            )
         return rows[key]
 
     for category_id, kind, revenue in (
