@@ -395,6 +395,13 @@ class InvoiceProposal(models.Model):
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     revision = models.PositiveIntegerField(_("revision"), default=0)
     submitted_revision = models.PositiveIntegerField(_("submitted revision"), null=True, blank=True)
+    # A credit proposal corrects a posted invoice and says why.
+    credited_invoice = models.ForeignKey(
+        "Invoice", verbose_name=_("corrects invoice"), on_delete=models.PROTECT,
+        related_name="credit_proposals", null=True, blank=True,
+    )  # fmt: skip
+    credit_reason = models.TextField(_("reason for the correction"), blank=True)
+    rebill_credited = models.BooleanField(_("bill the credited work again"), default=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -474,6 +481,7 @@ class InvoiceProposal(models.Model):
 
 class ProposalLineType(models.TextChoices):
     TRANSACTION = "transaction", _("Transaction")
+    CREDIT = "credit", _("Credit")
     FEE = "fee", _("Fee")
     RETENTION_RELEASE = "retention_release", _("Retention release")
     DEDUCTION = "deduction", _("On-account deduction")
@@ -501,6 +509,10 @@ class ProposalLine(models.Model):
     quantity = models.DecimalField(_("quantity"), **QUANTITY, default=1)
     unit_price = models.DecimalField(_("unit price"), **RATE, null=True, blank=True)
     amount = models.DecimalField(_("amount"), **MONEY)
+    credited_line = models.ForeignKey(
+        "InvoiceLine", verbose_name=_("credits invoice line"), on_delete=models.PROTECT,
+        related_name="credit_proposal_lines", null=True, blank=True,
+    )  # fmt: skip
     # True while the proposal is open; a line is in at most one open proposal (constraint below).
     is_open = models.BooleanField(_("open"), default=True)
 

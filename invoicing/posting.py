@@ -21,6 +21,7 @@ from contracts.models import Milestone, MilestoneStatus
 from contracts.services import with_history_user
 from funding.models import SourceType
 from invoicing import selectors
+from invoicing.credits import credit_note_settle
 from invoicing.models import (
     BillingStatus,
     DocumentType,
@@ -94,6 +95,8 @@ def invoice_post(
         with_history_user(milestone, actor).save()
     locked.post()
     with_history_user(locked, actor).save()
+    if locked.credited_invoice_id:
+        credit_note_settle(proposal=locked, actor=actor)
     return document
 
 
@@ -101,14 +104,15 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     contract = proposal.contract
     customer = proposal.funding_source.customer or contract.customer
     totals = selectors.proposal_totals(proposal=proposal, lines=lines)
-    if totals.gross < 0:
+    is_credit_note = totals.gross < 0
+    if is_credit_note and not proposal.credited_invoice_id:
         raise ValidationError(NEGATIVE_INVOICE)
     sequence_number, number = invoice_number_next(legal_entity=contract.legal_entity)
     invoice = Invoice.objects.create(
         legal_entity=contract.legal_entity,
         sequence_number=sequence_number,
         number=number,
-        document_type=DocumentType.INVOICE,
+        document_type=DocumentType.CREDIT_NOTE if is_credit_note else DocumentType.INVOICE,
         proposal=proposal,
         contract=contract,
         funding_source=proposal.funding_source,
@@ -116,7 +120,11 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
         language=customer.language,
         currency=contract.currency,
         invoice_date=invoice_date,
-        due_date=invoice_date + datetime.timedelta(days=contract.payment_terms.net_days),
+        due_date=invoice_date
+        if is_credit_note
+        else invoice_date + datetime.timedelta(days=contract.payment_terms.net_days),
+        credited_invoice_id=proposal.credited_invoice_id,
+        credit_reason=proposal.credit_reason,
         customer_reference=contract.customer_reference,
         net_total=totals.net,
         retention_total=totals.retention.amount if totals.retention else 0,
@@ -139,6 +147,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
                 tax_rate=rate,
                 tax_label=label,
                 transaction_id=line.transaction_id,
+                credited_line_id=line.credited_line_id,
             )
         )
     if totals.retention is not None:

@@ -92,6 +92,7 @@ def proposal_summary(*, proposal) -> dict:
             "allocation__binding_limit",
             "transaction__project__tax_group",
             "transaction__category",
+            "credited_line",
         ).order_by("kind", "pk")
     )
     labels = dict(TransactionKind.choices)
@@ -124,7 +125,10 @@ def proposal_summary(*, proposal) -> dict:
 
 
 def line_tax(line, contract) -> tuple[Decimal, str]:
-    """VAT rate and label of a proposal line: the project's tax group, else the contract's."""
+    """VAT rate and label of a proposal line: a credit takes its invoice line's; otherwise the
+    project's tax group, else the contract's."""
+    if line.credited_line_id:
+        return line.credited_line.tax_rate, line.credited_line.tax_label
     project = line.transaction.project if line.transaction_id else None
     tax_group = (
         project.tax_group if project and project.tax_group_id else None
