@@ -19,7 +19,7 @@ from django.views.generic import DetailView, TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import control, documents, payments, posting
+from invoicing import control, credits, documents, payments, posting
 from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStatus
 
 
@@ -225,3 +225,47 @@ class InvoiceControlView(PermissionRequired, TemplateView):
             "projects": contract.projects.order_by("code"),
             "control": control.invoice_control(contract=contract, project=project),
         }
+
+
+class CreditNoteView(PermissionRequired, TemplateView):
+    """Choose what to credit on an invoice; creates a draft credit proposal."""
+
+    permission_required = "invoicing.add_invoiceproposal"
+    template_name = "invoicing/credit_form.html"
+
+    def get_invoice(self) -> Invoice:
+        return get_object_or_404(
+            Invoice.objects.select_related("customer", "contract"), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        invoice = self.get_invoice()
+        return {
+            **super().get_context_data(**kwargs),
+            "invoice": invoice,
+            "open_lines": credits.open_to_credit(invoice),
+        }
+
+    def post(self, request, pk):
+        invoice = self.get_invoice()
+        amounts: dict[int, Decimal | None] = {}
+        try:
+            for line, _left in credits.open_to_credit(invoice):
+                if request.POST.get(f"line-{line.pk}"):
+                    text = request.POST.get(f"amount-{line.pk}", "").strip()
+                    amounts[line.pk] = _amount(text) if text else None
+            proposal = credits.credit_proposal_create(
+                invoice=invoice,
+                amounts=amounts,
+                reason=request.POST.get("reason", ""),
+                rebill=bool(request.POST.get("rebill")),
+                actor=request.user,
+            )
+        except (ValidationError, ValueError) as refused:
+            text = (
+                " ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
+            )
+            messages.error(request, text)
+            return self.render_to_response(self.get_context_data())
+        messages.success(request, _("The credit proposal was created; submit it for approval."))
+        return redirect(proposal.get_absolute_url())

@@ -51,6 +51,9 @@ urlpatterns = [
         invoice_views.InvoicePaymentView.as_view(),
         name="invoice_payment",
     ),
+    path(
+        "invoices/<int:pk>/credit/", invoice_views.CreditNoteView.as_view(), name="invoice_credit"
+    ),
     path("receivables/", invoice_views.ReceivablesView.as_view(), name="receivables"),
     path(
         "control/<int:contract_pk>/",

@@ -173,3 +173,22 @@ def test_a_credit_note_cannot_be_credited(invoice, people):
         credits.credit_proposal_create(
             invoice=note, amounts={}, reason="x", rebill=False, actor=people["clerk"]
         )
+
+
+def test_credit_from_the_invoice_page(client, invoice, people):
+    from django.urls import reverse
+
+    client.force_login(people["clerk"])
+    url = reverse("invoicing:invoice_credit", args=[invoice.pk])
+    assert "Open to credit" in client.get(url).content.decode()
+    fee = invoice.lines.get(line_type="fee")
+    response = client.post(url, {f"line-{fee.pk}": "on", f"amount-{fee.pk}": "", "reason": ""})
+    assert "Give the reason" in response.content.decode()
+    response = client.post(
+        url, {f"line-{fee.pk}": "on", f"amount-{fee.pk}": "500", "reason": "Fee reduced"}
+    )
+    proposal = invoice.credit_proposals.get()
+    assert response["Location"] == proposal.get_absolute_url()
+    assert proposal.lines.get().amount == D("-500.00")
+    html = client.get(proposal.get_absolute_url()).content.decode()
+    assert "Credit proposal" in html and invoice.number in html
