@@ -6,21 +6,24 @@ The URL fetcher serves only the project's own static files: a value in a templat
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import os
+import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
 from contracts.models import TransactionKind
-from invoicing.models import DocumentType, Invoice, InvoiceLine
+from invoicing.models import DocumentType, Invoice, InvoiceLine, PdfBatch
 
 STATIC_ROOTS = [Path(path).resolve() for path in settings.STATICFILES_DIRS]
 NOT_A_STATIC_FILE = "Only the project's own static files can be used in documents: {url}"
@@ -152,3 +155,27 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     return weasyprint.HTML(
         string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=StaticOnlyURLFetcher()
     ).write_pdf()
+
+
+def pdf_batch_render(*, batch_id: int) -> None:
+    """Render every invoice of a batch into one ZIP file, reporting progress as it goes."""
+    batch = PdfBatch.objects.get(pk=batch_id)
+    buffer = io.BytesIO()
+    try:
+        invoices = Invoice.objects.filter(pk__in=batch.invoice_ids).select_related(
+            "customer", "legal_entity", "contract"
+        )
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for number, invoice in enumerate(
+                invoices.order_by("legal_entity", "sequence_number"), start=1
+            ):
+                archive.writestr(f"{invoice.number}.pdf", invoice_pdf(invoice))
+                PdfBatch.objects.filter(pk=batch_id).update(processed=number)
+        batch.archive.save(f"invoices-{batch_id}.zip", ContentFile(buffer.getvalue()), save=False)
+        batch.status = PdfBatch.Status.DONE
+        batch.processed = len(batch.invoice_ids)
+        batch.save(update_fields=["archive", "status", "processed"])
+    except Exception as error:  # noqa: BLE001 - the batch page explains any failure
+        PdfBatch.objects.filter(pk=batch_id).update(
+            status=PdfBatch.Status.FAILED, message=str(error)
+        )

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +21,8 @@ from django.views.generic import DetailView, TemplateView
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
 from invoicing import control, credits, documents, payments, posting
-from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStatus
+from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStatus, PdfBatch
+from invoicing.tasks import pdf_batch_task
 
 
 class InvoiceFilter(django_filters.FilterSet):
@@ -269,3 +271,41 @@ class CreditNoteView(PermissionRequired, TemplateView):
             return self.render_to_response(self.get_context_data())
         messages.success(request, _("The credit proposal was created; submit it for approval."))
         return redirect(proposal.get_absolute_url())
+
+
+class PdfBatchStartView(PermissionRequired, View):
+    """Render the PDFs of the invoices the list shows (with its filters) in the background."""
+
+    permission_required = "invoicing.view_invoice"
+
+    def post(self, request):
+        invoices = InvoiceFilter(request.POST, queryset=Invoice.objects.all()).qs
+        ids = list(invoices.values_list("pk", flat=True)[:2000])
+        if not ids:
+            messages.error(request, _("There are no invoices to render."))
+            return redirect("invoicing:invoice_list")
+        batch = PdfBatch.objects.create(created_by=request.user, invoice_ids=ids)
+        transaction.on_commit(lambda: pdf_batch_task.enqueue(batch.pk))
+        return redirect("invoicing:pdf_batch", pk=batch.pk)
+
+
+class PdfBatchView(PermissionRequired, DetailView):
+    permission_required = "invoicing.view_invoice"
+    model = PdfBatch
+    context_object_name = "batch"
+    template_name = "invoicing/pdf_batch.html"
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["invoicing/_pdf_batch_status.html"]
+        return [self.template_name]
+
+
+class PdfBatchDownloadView(PermissionRequired, View):
+    permission_required = "invoicing.view_invoice"
+
+    def get(self, request, pk):
+        batch = get_object_or_404(PdfBatch, pk=pk, status=PdfBatch.Status.DONE)
+        return FileResponse(
+            batch.archive.open("rb"), as_attachment=True, filename=f"invoices-{batch.pk}.zip"
+        )

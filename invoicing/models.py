@@ -807,3 +807,40 @@ class InternalCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.funding_source}: {self.amount}"
+
+
+class PdfBatch(models.Model):
+    """Rendering many invoice PDFs into one ZIP file, as a background task."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    invoice_ids = models.JSONField(_("invoices"), default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    processed = models.PositiveIntegerField(_("processed"), default=0)
+    archive = models.FileField(_("archive"), upload_to="pdf-batches/%Y/%m/", blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("PDF batch")
+        verbose_name_plural = _("PDF batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{len(self.invoice_ids)} PDFs ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        total = len(self.invoice_ids)
+        return 100 if not total else self.processed * 100 // total

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from invoicing import proposals, services
+from invoicing import documents, proposals, services
 
 
 @task()
@@ -18,3 +18,8 @@ def import_batch_commit_task(batch_id: int) -> str:
 @task()
 def billing_run_task(run_id: int) -> None:
     proposals.billing_run_execute(run_id=run_id)
+
+
+@task()
+def pdf_batch_task(batch_id: int) -> None:
+    documents.pdf_batch_render(batch_id=batch_id)

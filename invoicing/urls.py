@@ -54,6 +54,13 @@ urlpatterns = [
     path(
         "invoices/<int:pk>/credit/", invoice_views.CreditNoteView.as_view(), name="invoice_credit"
     ),
+    path("invoices/pdfs/", invoice_views.PdfBatchStartView.as_view(), name="pdf_batch_start"),
+    path("invoices/pdfs/<int:pk>/", invoice_views.PdfBatchView.as_view(), name="pdf_batch"),
+    path(
+        "invoices/pdfs/<int:pk>/download/",
+        invoice_views.PdfBatchDownloadView.as_view(),
+        name="pdf_batch_download",
+    ),
     path("receivables/", invoice_views.ReceivablesView.as_view(), name="receivables"),
     path(
         "control/<int:contract_pk>/",

@@ -92,3 +92,23 @@ def test_post_from_the_proposal_page(client, people):
     proposal.refresh_from_db()
     assert response["Location"] == proposal.invoice.get_absolute_url()
     assert proposal.invoice.gross_total == Decimal("27500.00")
+
+
+def test_batch_of_pdfs_renders_in_the_background(
+    client, invoice, people, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import io
+    import zipfile
+
+    from invoicing.models import PdfBatch
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(people["clerk"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("invoicing:pdf_batch_start"), {"status": ""})
+    batch = PdfBatch.objects.get()
+    assert response["Location"] == reverse("invoicing:pdf_batch", args=[batch.pk])
+    assert (batch.status, batch.processed) == ("done", 1)
+    download = client.get(reverse("invoicing:pdf_batch_download", args=[batch.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    assert archive.namelist() == [f"{invoice.number}.pdf"]
