@@ -11,7 +11,7 @@ from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_example_e1_from_billable_now_to_an_approved_proposal(browser, live_server):
+def test_example_e1_from_billable_now_to_a_posted_invoice_and_its_pdf(browser, live_server):
     clerk = UserFactory(username="karin", role="finance_clerk")
     approver = UserFactory(username="lars", role="approver")
     contract, project, _source = contract_with_customer(code="E1")
