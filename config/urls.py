@@ -6,6 +6,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from config.health import health
+
 admin.site.site_header = "Project billing administration"
 admin.site.site_title = "Project billing"
 
@@ -14,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("healthz", health, name="health"),
     path("contracts/", include("contracts.urls")),
     path("contracts/<int:contract_pk>/funding/", include("funding.urls")),
     path("billing/", include("invoicing.urls")),
