@@ -3,16 +3,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from config.health import health
+from invoicing.invoice_views import DashboardView
 
 admin.site.site_header = "Project billing administration"
 admin.site.site_title = "Project billing"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="contracts:contract_list"), name="home"),
+    path("", DashboardView.as_view(), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

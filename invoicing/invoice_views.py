@@ -20,7 +20,7 @@ from django.views.generic import DetailView, TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import control, credits, documents, payments, posting
+from invoicing import control, credits, dashboard, documents, payments, posting
 from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStatus, PdfBatch
 from invoicing.tasks import pdf_batch_task
 
@@ -309,3 +309,12 @@ class PdfBatchDownloadView(PermissionRequired, View):
         return FileResponse(
             batch.archive.open("rb"), as_attachment=True, filename=f"invoices-{batch.pk}.zip"
         )
+
+
+class DashboardView(TemplateView):
+    """The landing page: what needs doing today, for this user's role."""
+
+    template_name = "invoicing/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **dashboard.dashboard(user=self.request.user)}

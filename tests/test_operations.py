@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_production_settings_pass_the_deploy_check():
     # The browser tests allow async-unsafe calls in this process; a deployment never does.
-    inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    inherited = {
+        key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env = {
         **inherited,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",

@@ -54,6 +54,6 @@ def log_in(page, live_server):
         page.fill("#id_username", user.username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/contracts/")
+        page.wait_for_url(f"{live_server.url}/")
 
     return log_in_as

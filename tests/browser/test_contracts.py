@@ -23,7 +23,8 @@ def test_clerk_creates_a_contract_with_a_project_and_sees_it_in_the_list(page, l
     terms = PaymentTermsFactory(code="NET30")
     log_in(clerk)
 
-    # When she creates a contract
+    # When she creates a contract (from the contract list)
+    page.click("#main-nav >> text=Contracts")
     page.click("text=New contract")
     page.fill("#id_code", "BRIDGE-1")
     page.fill("#id_name", "Bridge inspection")

@@ -29,7 +29,7 @@ def test_example_e1_from_billable_now_to_a_posted_invoice_and_its_pdf(browser, l
         page.fill("#id_username", user.username)
         page.fill("#id_password", "secret-password-1")
         page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/contracts/")
+        page.wait_for_url(f"{live_server.url}/")
         return context, page
 
     clerk_context, page = session(clerk)

@@ -1,0 +1,140 @@
+"""The landing page's figures, per user and role. A fixed number of queries whatever the data."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from contracts.models import ContractStatus, Milestone, MilestoneStatus, ProjectContract
+from contracts.selectors import milestone_value
+from funding.models import FundingLimit
+from invoicing import selectors
+from invoicing.models import DocumentType, Invoice, InvoiceStatus, ProposalStatus
+
+LIST_SIZE = 8
+LIMIT_WARNING = Decimal("0.8")
+
+
+def _month_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    start = today.replace(day=1)
+    following = (start + datetime.timedelta(days=32)).replace(day=1)
+    return start, following - datetime.timedelta(days=1)
+
+
+def dashboard(*, user, today: datetime.date | None = None) -> dict:
+    today = today or timezone.localdate()
+    month_start, month_end = _month_bounds(today)
+    planned = Milestone.objects.filter(status=MilestoneStatus.PLANNED).select_related("contract")
+    due_this_month = list(
+        planned.filter(due_date__range=(month_start, month_end)).order_by("due_date")[:LIST_SIZE]
+    )
+    overdue_milestones = list(planned.filter(due_date__lt=today).order_by("due_date")[:LIST_SIZE])
+    milestone_counts = planned.aggregate(
+        this_month=Count("pk", filter=Q(due_date__range=(month_start, month_end))),
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+    )
+    active = list(
+        ProjectContract.objects.filter(status=ContractStatus.ACTIVE).select_related("customer")
+    )
+    billable = sorted(
+        (
+            row
+            for row in selectors.billable_now(contracts=active)
+            if row["work"] or row["milestones"]
+        ),
+        key=lambda row: row["work"],
+        reverse=True,
+    )
+    waiting = []
+    if user.has_perm("invoicing.approve_invoiceproposal"):
+        waiting = list(
+            selectors.proposal_list()
+            .filter(status=ProposalStatus.SUBMITTED)
+            .exclude(submitted_by=user)[:LIST_SIZE]
+        )
+    rejected = list(
+        selectors.proposal_list()
+        .filter(status=ProposalStatus.DRAFT)
+        .exclude(rejection_reason="")
+        .filter(Q(submitted_by=user) | Q(created_by=user))[:LIST_SIZE]
+    )
+    unpaid = Invoice.objects.filter(document_type=DocumentType.INVOICE).exclude(
+        status=InvoiceStatus.PAID
+    )
+    receivable_rows = list(
+        unpaid.values("currency")
+        .annotate(
+            count=Count("pk"),
+            open=Sum(F("gross_total") - F("paid_amount")),
+            overdue_count=Count("pk", filter=Q(due_date__lt=today)),
+            overdue=Sum(F("gross_total") - F("paid_amount"), filter=Q(due_date__lt=today)),
+        )
+        .order_by("currency")
+    )
+    limits = list(
+        FundingLimit.objects.filter(amount__gt=0, used_amount__gte=F("amount") * LIMIT_WARNING)
+        .select_related("source__contract")
+        .order_by("-used_amount")[:LIST_SIZE]
+    )
+    return {
+        "today": today,
+        "due_this_month": due_this_month,
+        "overdue_milestones": overdue_milestones,
+        "milestone_counts": milestone_counts,
+        "billable": billable[:LIST_SIZE],
+        "billable_count": len(billable),
+        "waiting": waiting,
+        "rejected": rejected,
+        "receivables": receivable_rows,
+        "limits": limits,
+        "charts": charts(today=today, active=active, billable=billable),
+    }
+
+
+def charts(*, today: datetime.date, active, billable) -> dict:
+    """Invoiced revenue per month (the most used currency), milestones planned against invoiced
+    per contract, and work in progress per contract. Amounts are decimal strings for the chart."""
+    first_month = (today.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    invoices = Invoice.objects.filter(invoice_date__gte=first_month)
+    currencies = Counter(dict(invoices.values_list("currency").annotate(n=Count("pk"))))
+    currency = currencies.most_common(1)[0][0] if currencies else "SEK"
+    per_month = dict(
+        invoices.filter(currency=currency)
+        .annotate(month=TruncMonth("invoice_date"))
+        .values_list("month")
+        .annotate(total=Sum("net_total"))
+    )
+    months = []
+    month = first_month
+    while month <= today:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    revenue = [str(per_month.get(month, Decimal("0"))) for month in months]
+    milestones = list(
+        Milestone.objects.filter(contract__in=active)
+        .select_related("contract")
+        .order_by("contract__code")
+    )
+    plan: dict[str, list[Decimal]] = {}
+    for milestone in milestones:
+        code = milestone.contract.code
+        entry = plan.setdefault(code, [Decimal("0"), Decimal("0")])
+        value = milestone_value(milestone, milestone.contract)
+        entry[0] += value
+        if milestone.status == MilestoneStatus.INVOICED:
+            entry[1] += value
+    return {
+        "currency": currency,
+        "months": [month.strftime("%Y-%m") for month in months],
+        "revenue": revenue,
+        "plan_labels": list(plan),
+        "plan_planned": [str(values[0]) for values in plan.values()],
+        "plan_invoiced": [str(values[1]) for values in plan.values()],
+        "wip_labels": [row["contract"].code for row in billable[:12]],
+        "wip_values": [str(row["work"]) for row in billable[:12]],
+    }

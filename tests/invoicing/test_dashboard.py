@@ -1,0 +1,65 @@
+"""The dashboard: the landing page after log-in, per role, with a bounded number of queries."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from funding.models import FundingLimit
+from invoicing import proposals
+from tests.factories import BillingRuleFactory, FundingLimitFactory, MilestoneFactory, WorkerFactory
+from tests.invoicing.test_posting import approved_e1
+from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_lands_on_the_dashboard(client, user_with_role):
+    user_with_role("finance_clerk", username="karin")
+    response = client.post(reverse("login"), {"username": "karin", "password": "secret-password-1"})
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_dashboard_shows_what_needs_doing(client, people):
+    proposal = approved_e1(people)  # approved: nothing waiting
+    contract, project, source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    hours(project, WorkerFactory(sales_rate=Decimal("100")), "10")
+    [waiting] = proposals.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    proposals.proposal_submit(proposal=waiting, actor=people["clerk"])
+    MilestoneFactory(
+        contract=proposal.contract,
+        due_date=datetime.date(2020, 1, 1),
+        description="Late design review",
+    )
+    limit = FundingLimitFactory(source=source, amount=Decimal("1000"))
+    FundingLimit.objects.filter(pk=limit.pk).update(used_amount=Decimal("900"))
+
+    client.force_login(people["approver"])
+    html = client.get(reverse("home")).content.decode()
+    assert f"#{waiting.pk} {contract.code}" in html
+    assert "Late design review" in html and "Overdue" in html
+    assert "90 %" in html  # the funding limit
+    assert reverse("invoicing:proposal_detail", args=[waiting.pk]) in html
+
+    client.force_login(people["clerk"])
+    html = client.get(reverse("home")).content.decode()
+    assert f"#{waiting.pk} {contract.code}" not in html  # clerks do not approve
+
+
+def test_dashboard_runs_a_bounded_number_of_queries(client, people, django_assert_max_num_queries):
+    client.force_login(people["approver"])
+    approved_e1(people)
+    with django_assert_max_num_queries(30) as few:
+        client.get(reverse("home"))
+    for _ in range(4):
+        contract, project, _source = contract_with_customer()
+        BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+        hours(project, WorkerFactory(sales_rate=Decimal("100")), "3")
+        MilestoneFactory(contract=contract)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("home"))
