@@ -20,6 +20,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("contracts/<int:contract_pk>/funding/", include("funding.urls")),
     path("billing/", include("invoicing.urls")),
+    path("api/v1/", include("invoicing.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -7,6 +7,8 @@ one on-hold and one rounding source per contract, one line per source and rule.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -332,7 +334,7 @@ class FundingRuleLine(models.Model):
         _("percentage"),
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(0.01), MaxValueValidator(100)],
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)],
     )
     history = HistoricalRecords()
 

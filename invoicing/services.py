@@ -468,6 +468,21 @@ def timesheet_drafts_save(
     return ids
 
 
+@transaction.atomic
+def timesheet_rows_import(
+    *, header: Sequence[str], cells: Sequence[Sequence[str]]
+) -> timesheets.ValidationOutcome:
+    """Check rows with the CSV import's rules and, when none has an error, insert them all
+    (the API's bulk create). Checked inside the transaction that writes, like the import: one
+    bad row and nothing is written; rows imported before are skipped."""
+    entry_column = list(header).index("entry_id")
+    lookups = timesheet_lookups(references=[row[entry_column] for row in cells])
+    outcome = timesheets.timesheet_validate(header, cells, lookups)
+    if not outcome.errors:
+        timesheet_drafts_save(drafts=outcome.drafts, batch_id=None)
+    return outcome
+
+
 def _errors_as_json(errors: Sequence[timesheets.RowError]) -> list[list]:
     return [
         [error.row, error.column, str(error.message), error.value]

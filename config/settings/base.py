@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "sequences",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "contracts",
     "funding",
     "invoicing",
@@ -177,6 +180,29 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
 PAGE_SIZE = 25
+
+# JSON API: token or session authentication, exactly the permissions of the UI (model
+# permissions, view_ for reads), JSON errors with field-level messages, OpenAPI schema.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["invoicing.api.permissions.RolePermissions"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "invoicing.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Project billing API",
+    "DESCRIPTION": "Contracts, funding, transactions, proposals and invoices.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 LOGGING = {
     "version": 1,

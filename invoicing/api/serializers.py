@@ -1,0 +1,352 @@
+"""API representations. Writes go through the same services as the finance UI."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from contracts.models import Milestone, Project, ProjectContract
+from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
+from invoicing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceProposal,
+    InvoiceTax,
+    ProjectTransaction,
+    ProposalLine,
+    TransactionAllocation,
+)
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProjectContract
+        fields = [
+            "id",
+            "code",
+            "name",
+            "legal_entity",
+            "customer",
+            "status",
+            "currency",
+            "contract_value",
+            "retention_percent",
+            "default_tax_group",
+            "payment_terms",
+            "invoicing_scope",
+            "requires_customer_acceptance",
+            "start_date",
+            "end_date",
+            "customer_reference",
+            "description",
+        ]
+        # Uniqueness and every constraint are checked by the service (model validation), with
+        # the same messages as the UI.
+        validators = []
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "code",
+            "name",
+            "contract",
+            "parent",
+            "project_type",
+            "status",
+            "tax_group",
+            "start_date",
+            "end_date",
+        ]
+        validators = []
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class FundingSourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FundingSource
+        fields = [
+            "id",
+            "contract",
+            "name",
+            "source_type",
+            "customer",
+            "is_on_hold",
+            "is_rounding_source",
+        ]
+        validators = []
+
+
+class FundingLimitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FundingLimit
+        fields = [
+            "id",
+            "source",
+            "amount",
+            "used_amount",
+            "project",
+            "category",
+            "worker",
+            "item",
+            "kind",
+            "date_from",
+            "date_to",
+        ]
+        read_only_fields = ["used_amount"]
+
+
+class FundingRuleLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FundingRuleLine
+        fields = ["source", "percentage"]
+
+
+class FundingRuleSerializer(serializers.ModelSerializer):
+    lines = FundingRuleLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = FundingRule
+        fields = [
+            "id",
+            "contract",
+            "name",
+            "priority",
+            "project",
+            "worker",
+            "item",
+            "category",
+            "category_group",
+            "kind",
+            "valid_from",
+            "valid_to",
+            "lines",
+        ]
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TransactionAllocation
+        fields = [
+            "source",
+            "amount",
+            "rule",
+            "priority",
+            "percentage",
+            "binding_limit",
+            "is_on_hold",
+        ]
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    allocations = AllocationSerializer(many=True, read_only=True)
+    cost_price = serializers.DecimalField(
+        max_digits=12, decimal_places=4, required=False, allow_null=True
+    )
+    sales_price = serializers.DecimalField(
+        max_digits=12, decimal_places=4, required=False, allow_null=True
+    )
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal("0"))
+
+    class Meta:
+        model = ProjectTransaction
+        fields = [
+            "id",
+            "kind",
+            "date",
+            "project",
+            "category",
+            "worker",
+            "item",
+            "line_property",
+            "quantity",
+            "cost_price",
+            "sales_price",
+            "cost_amount",
+            "sales_amount",
+            "currency",
+            "description",
+            "is_chargeable",
+            "billing_status",
+            "external_reference",
+            "allocations",
+        ]
+        read_only_fields = [
+            "cost_amount",
+            "sales_amount",
+            "currency",
+            "is_chargeable",
+            "billing_status",
+        ]
+        validators = []
+
+
+class TimesheetRowSerializer(serializers.Serializer):
+    """One row of a bulk create, with the columns of the CSV import (DOMAIN names)."""
+
+    entry_id = serializers.CharField(max_length=100)
+    date = serializers.CharField(max_length=30)
+    project = serializers.CharField(max_length=30)
+    category = serializers.CharField(max_length=30)
+    hours = serializers.CharField(max_length=30)
+    worker = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    kind = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    item = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    sales_price = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    cost_price = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
+    line_property = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+
+class BulkTransactionsSerializer(serializers.Serializer):
+    rows = TimesheetRowSerializer(many=True, allow_empty=False, max_length=100_000)
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = [
+            "id",
+            "contract",
+            "project",
+            "sequence",
+            "description",
+            "activity",
+            "due_date",
+            "amount",
+            "percent",
+            "status",
+            "completed_at",
+            "accepted_by_name",
+            "accepted_on",
+        ]
+        read_only_fields = ["status", "completed_at"]
+
+
+class MilestoneCompleteSerializer(serializers.Serializer):
+    accepted_by_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    accepted_on = serializers.DateField(required=False, allow_null=True)
+
+
+class ProposalLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProposalLine
+        fields = [
+            "id",
+            "line_type",
+            "kind",
+            "description",
+            "quantity",
+            "unit_price",
+            "amount",
+            "transaction",
+        ]
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    lines = ProposalLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = InvoiceProposal
+        fields = [
+            "id",
+            "contract",
+            "funding_source",
+            "project",
+            "kind",
+            "status",
+            "up_to_date",
+            "submitted_by",
+            "approved_by",
+            "rejection_reason",
+            "revision",
+            "credited_invoice",
+            "credit_reason",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class GenerateSerializer(serializers.Serializer):
+    contract = serializers.PrimaryKeyRelatedField(queryset=ProjectContract.objects.all())
+    up_to_date = serializers.DateField()
+    split_by_kind = serializers.BooleanField(default=False)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class PostSerializer(serializers.Serializer):
+    invoice_date = serializers.DateField(required=False, allow_null=True)
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "id",
+            "line_type",
+            "kind",
+            "description",
+            "quantity",
+            "unit_price",
+            "amount",
+            "tax_rate",
+            "transaction",
+        ]
+
+
+class InvoiceTaxSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceTax
+        fields = ["label", "rate", "base", "amount"]
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    taxes = InvoiceTaxSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "document_type",
+            "legal_entity",
+            "contract",
+            "funding_source",
+            "customer",
+            "currency",
+            "invoice_date",
+            "due_date",
+            "net_total",
+            "retention_total",
+            "vat_total",
+            "gross_total",
+            "status",
+            "paid_amount",
+            "credited_invoice",
+            "credit_reason",
+            "lines",
+            "taxes",
+        ]
+        read_only_fields = fields
+
+
+class CreditLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=Decimal("0")
+    )
+
+
+class CreditSerializer(serializers.Serializer):
+    lines = CreditLineSerializer(many=True, allow_empty=False)
+    reason = serializers.CharField(max_length=2000)
+    rebill = serializers.BooleanField(default=False)
