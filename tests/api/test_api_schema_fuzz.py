@@ -7,6 +7,8 @@ few per operation so the suite stays fast; the point is breadth: no operation ma
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -20,7 +22,18 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def token(db):
+def keep_test_connection():
+    """The WSGI handler closes the database connection after each request, which would end the
+    test's transaction on PostgreSQL; Django's own test client disconnects it the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, keep_test_connection):
     return Token.objects.create(user=UserFactory(username="fuzz", role="admin")).key
 
 
