@@ -14,7 +14,7 @@ from contracts.models import ContractStatus, Milestone, MilestoneStatus, Project
 from contracts.selectors import milestone_value
 from funding.models import FundingLimit
 from invoicing import selectors
-from invoicing.models import DocumentType, Invoice, InvoiceStatus, ProposalStatus
+from invoicing.models import DocumentType, Invoice, InvoiceStatus
 
 LIST_SIZE = 8
 LIMIT_WARNING = Decimal("0.8")
@@ -50,19 +50,10 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         key=lambda row: row["work"],
         reverse=True,
     )
-    waiting = []
-    if user.has_perm("invoicing.approve_invoiceproposal"):
-        waiting = list(
-            selectors.proposal_list()
-            .filter(status=ProposalStatus.SUBMITTED)
-            .exclude(submitted_by=user)[:LIST_SIZE]
-        )
-    rejected = list(
-        selectors.proposal_list()
-        .filter(status=ProposalStatus.DRAFT)
-        .exclude(rejection_reason="")
-        .filter(Q(submitted_by=user) | Q(created_by=user))[:LIST_SIZE]
-    )
+    waiting_all = selectors.proposals_waiting_for(selectors.proposal_list(), user=user)
+    waiting = list(waiting_all[:LIST_SIZE])
+    rejected_all = selectors.proposals_rejected_for(selectors.proposal_list(), user=user)
+    rejected = list(rejected_all[:LIST_SIZE])
     unpaid = Invoice.objects.filter(document_type=DocumentType.INVOICE).exclude(
         status=InvoiceStatus.PAID
     )
@@ -89,7 +80,9 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         "billable": billable[:LIST_SIZE],
         "billable_count": len(billable),
         "waiting": waiting,
+        "waiting_count": len(waiting) if len(waiting) < LIST_SIZE else waiting_all.count(),
         "rejected": rejected,
+        "rejected_count": len(rejected) if len(rejected) < LIST_SIZE else rejected_all.count(),
         "receivables": receivable_rows,
         "limits": limits,
         "charts": charts(today=today, active=active, billable=billable),

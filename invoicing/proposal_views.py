@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -26,6 +27,12 @@ from funding.models import FundingSource
 from invoicing import proposals, selectors
 from invoicing.models import BillingRun, InvoiceProposal, ProposalLine, ProposalStatus
 from invoicing.tasks import billing_run_task
+
+
+def proposals_created_message(count: int) -> str:
+    return ngettext(
+        "%(count)s proposal was created.", "%(count)s proposals were created.", count
+    ) % {"count": count}
 
 
 class ProposalFilter(django_filters.FilterSet):
@@ -41,9 +48,28 @@ class ProposalFilter(django_filters.FilterSet):
         empty_label=_("All"),
     )
 
+    mine = django_filters.ChoiceFilter(
+        choices=[
+            ("to_approve", _("Waiting for my approval")),
+            ("rejected", _("My rejected proposals")),
+        ],
+        label=_("Mine"),
+        empty_label=_("All"),
+        method="filter_mine",
+    )
+
     class Meta:
         model = InvoiceProposal
         fields = ["status", "contract", "funding_source"]
+
+    def filter_mine(self, queryset, name, value):
+        """The same lists as the dashboard's figures (selectors decide what they hold)."""
+        user = self.request.user
+        if value == "to_approve":
+            return selectors.proposals_waiting_for(queryset, user=user)
+        if value == "rejected":
+            return selectors.proposals_rejected_for(queryset, user=user)
+        return queryset
 
     @property
     def form(self):
@@ -58,7 +84,9 @@ class ProposalListView(PermissionRequired, TemplateView):
     template_name = "invoicing/proposal_list.html"
 
     def get_context_data(self, **kwargs):
-        proposal_filter = ProposalFilter(self.request.GET, queryset=selectors.proposal_list())
+        proposal_filter = ProposalFilter(
+            self.request.GET, queryset=selectors.proposal_list(), request=self.request
+        )
         page = Paginator(proposal_filter.qs, settings.PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )
@@ -277,7 +305,7 @@ class GenerateProposalsView(PermissionRequired, View):
         except ValidationError as refused:
             messages.error(request, " ".join(refused.messages))
             return redirect("invoicing:billable_contract", contract_pk=contract_pk)
-        messages.success(request, _("%(count)s proposals were created.") % {"count": len(created)})
+        messages.success(request, proposals_created_message(len(created)))
         return redirect(f"{reverse('invoicing:proposal_list')}?contract={contract.pk}&status=draft")
 
 
@@ -328,7 +356,7 @@ class ManualProposalView(PermissionRequired, View):
         except ValidationError as refused:
             messages.error(request, " ".join(refused.messages))
             return redirect("invoicing:billable_contract", contract_pk=contract_pk)
-        messages.success(request, _("%(count)s proposals were created.") % {"count": len(created)})
+        messages.success(request, proposals_created_message(len(created)))
         return redirect(f"{reverse('invoicing:proposal_list')}?contract={contract.pk}&status=draft")
 
 

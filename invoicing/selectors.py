@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from contracts.models import Milestone, MilestoneStatus, TransactionKind
 from invoicing import billing
@@ -15,6 +15,7 @@ from invoicing.models import (
     ImportBatch,
     InvoiceProposal,
     ProjectTransaction,
+    ProposalStatus,
     TransactionAllocation,
 )
 
@@ -183,3 +184,19 @@ def billable_now(*, contracts) -> list[dict]:
         }
         for contract in contracts
     ]
+
+
+def proposals_waiting_for(proposals: QuerySet, *, user) -> QuerySet:
+    """Submitted proposals this user may approve: none for non-approvers, never their own."""
+    if not user.has_perm("invoicing.approve_invoiceproposal"):
+        return proposals.none()
+    return proposals.filter(status=ProposalStatus.SUBMITTED).exclude(submitted_by=user)
+
+
+def proposals_rejected_for(proposals: QuerySet, *, user) -> QuerySet:
+    """Drafts sent back with a reason that this user submitted or created."""
+    return (
+        proposals.filter(status=ProposalStatus.DRAFT)
+        .exclude(rejection_reason="")
+        .filter(Q(submitted_by=user) | Q(created_by=user))
+    )

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
@@ -201,7 +202,12 @@ class ImportConfirmView(PermissionRequired, View):
         if batch.status == "imported":
             messages.success(
                 request,
-                _("%(count)s transactions were imported.") % {"count": batch.new_rows},
+                ngettext(
+                    "%(count)s transaction was imported.",
+                    "%(count)s transactions were imported.",
+                    batch.new_rows,
+                )
+                % {"count": batch.new_rows},
             )
         return redirect(batch.get_absolute_url())
 

@@ -36,7 +36,7 @@ def test_example_e1_from_billable_now_to_a_posted_invoice_and_its_pdf(browser, l
     page.goto(f"{live_server.url}/billing/billable/{contract.pk}/")
     page.fill("input[name=up_to_date]", DAY.isoformat())
     page.click("text=Create proposals")
-    page.wait_for_selector("text=1 proposals were created.")
+    page.wait_for_selector("text=1 proposal was created.")
     proposal = InvoiceProposal.objects.get()
     page.goto(f"{live_server.url}/billing/proposals/{proposal.pk}/")
     assert "22,000.00" in page.inner_text("main")

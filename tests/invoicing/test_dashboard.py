@@ -8,7 +8,13 @@ from django.urls import reverse
 
 from funding.models import FundingLimit
 from invoicing import proposals
-from tests.factories import BillingRuleFactory, FundingLimitFactory, MilestoneFactory, WorkerFactory
+from tests.factories import (
+    BillingRuleFactory,
+    FundingLimitFactory,
+    MilestoneFactory,
+    UserFactory,
+    WorkerFactory,
+)
 from tests.invoicing.test_posting import approved_e1
 from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
 
@@ -63,3 +69,25 @@ def test_dashboard_runs_a_bounded_number_of_queries(client, people, django_asser
         MilestoneFactory(contract=contract)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("home"))
+
+
+def test_the_approval_figure_and_its_list_agree_for_an_approver_who_also_submits(client, people):
+    # Regression: the figure left out the approver's own submissions but linked to every
+    # submitted proposal.
+    both = UserFactory(username="both", role="approver")
+    both.groups.add(*UserFactory(role="finance_clerk").groups.all())
+    mine, theirs = [], []
+    for submitter, bucket in ((both, mine), (people["clerk"], theirs)):
+        contract, project, _source = contract_with_customer()
+        BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+        hours(project, WorkerFactory(sales_rate=Decimal("100")), "1")
+        [proposal] = proposals.proposals_generate(
+            contract=contract, up_to_date=DAY, actor=submitter
+        )
+        bucket.append(proposals.proposal_submit(proposal=proposal, actor=submitter))
+    client.force_login(both)
+    html = client.get(reverse("home")).content.decode()
+    assert "?mine=to_approve" in html
+    listed = client.get(reverse("invoicing:proposal_list") + "?mine=to_approve").content.decode()
+    assert reverse("invoicing:proposal_detail", args=[theirs[0].pk]) in listed
+    assert reverse("invoicing:proposal_detail", args=[mine[0].pk]) not in listed

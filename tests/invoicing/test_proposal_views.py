@@ -49,7 +49,7 @@ def test_detail_shows_e1_total_with_fee_and_vat(client, draft):
     html = client.get(reverse("invoicing:proposal_detail", args=[proposal.pk])).content.decode()
     assert "22,000.00" in html  # 20,000.00 hours + 2,000.00 fee (E1)
     assert "5,500.00" in html  # VAT 25 % preview
-    assert "10 % of 20000.00" in html
+    assert "10 % of 20,000.00" in html
     assert "Submit for approval" in html
 
 

@@ -1,0 +1,217 @@
+"""Worked example E1 from contract set-up to the PDF, done through the finance UI only.
+
+Reference data (legal entity, customer, tax group, payment terms, worker, category) is the
+admins' set-up and comes from factories; everything a finance clerk and an approver do after
+that goes through the pages: the contract and its project, the funding source and rule, the two
+billing rules (time and material, and a 10 % management fee), the timesheet import, the proposal,
+its approval by a second person, posting, and the invoice PDF.
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from contracts.models import BillingRule, Project, ProjectContract
+from funding.models import FundingRule, FundingSource
+from invoicing.models import ImportBatch, Invoice, InvoiceProposal, ProjectTransaction
+from tests.factories import (
+    CategoryFactory,
+    CustomerFactory,
+    LegalEntityFactory,
+    PaymentTermsFactory,
+    TaxGroupFactory,
+    UserFactory,
+    WorkerFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAYS = 25  # 25 days of 8 hours: the 200 hours of example E1 (an hour line holds at most 24)
+
+
+def timesheet_csv(path):
+    """The timesheet system's export: 25 lines of 8 hours of consulting, decimal comma."""
+    lines = ["Entry ID;Date;Project;Employee;Activity;Hours;Comment;Currency"]
+    for day in range(1, DAYS + 1):
+        lines.append(f"E1-{day:04d};2026-03-{day:02d};E1-P1;W100;CONS;8,0;Support, day {day};SEK")
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def new_session(browser, live_server, user):
+    """A user in a browser context of their own (own cookies), logged in through the form."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "secret-password-1")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return context, page
+
+
+def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
+    browser, live_server, settings, tmp_path
+):
+    # Given the admins' set-up: who invoices whom, VAT 25 %, terms, a worker at 100.00 an hour
+    settings.MEDIA_ROOT = tmp_path / "media"
+    clerk = UserFactory(username="karin", first_name="Karin", role="finance_clerk")
+    approver = UserFactory(username="lars", first_name="Lars", role="approver")
+    entity = LegalEntityFactory(name="Nordic Projects AB", invoice_number_prefix="NP-")
+    customer = CustomerFactory(name="Göteborgs Stad")
+    tax_group = TaxGroupFactory(code="SE25", rate=Decimal("25.00"))
+    terms = PaymentTermsFactory(code="NET30", net_days=30)
+    WorkerFactory(code="W100", name="Anna Berg", cost_rate=Decimal("60"), sales_rate=Decimal("100"))
+    CategoryFactory(code="CONS", name="Consulting", kind="hour")
+    clerk_context, page = new_session(browser, live_server, clerk)
+
+    # When the clerk creates the contract and its time-and-material project
+    page.click("#main-nav >> text=Contracts")
+    page.click("text=New contract")
+    page.fill("#id_code", "E1")
+    page.fill("#id_name", "Support with a management fee")
+    page.select_option("#id_status", "active")
+    page.select_option("#id_legal_entity", str(entity.pk))
+    page.select_option("#id_customer", str(customer.pk))
+    page.fill("#id_start_date", "2026-01-01")
+    page.select_option("#id_currency", "SEK")
+    page.fill("#id_contract_value", "100000")
+    page.fill("#id_retention_percent", "0")
+    page.select_option("#id_default_tax_group", str(tax_group.pk))
+    page.select_option("#id_payment_terms", str(terms.pk))
+    page.click("text=Save contract")
+    page.wait_for_selector("text=The contract was created.")
+    page.click("text=Add project")
+    page.fill("#id_code", "E1-P1")
+    page.fill("#id_name", "Support")
+    page.select_option("#id_project_type", "time_material")
+    page.click("text=Save project")
+    page.wait_for_selector("text=The project was created.")
+    contract = ProjectContract.objects.get(code="E1")
+    project = Project.objects.get(code="E1-P1")
+
+    # and says who pays: the customer, 100 % of every transaction
+    page.click("#main-nav >> text=Contracts")
+    page.click("#contract-table a:text-is('E1')")
+    page.click("a.nav-link:has-text('Funding')")
+    page.click("text=Add source")
+    page.fill("#id_name", "Göteborgs Stad")
+    page.select_option("#id_source_type", "customer")
+    page.select_option("#id_customer", str(customer.pk))
+    page.check("#id_is_rounding_source")
+    page.click("main button[type=submit]:has-text('Save')")
+    page.wait_for_selector("text=Funding was saved.")
+    source = FundingSource.objects.get(contract=contract)
+    page.click("text=Add rule")
+    page.fill("#id_name", "Customer pays all")
+    page.fill("#id_priority", "1")
+    page.select_option("select[name='lines-0-source']", str(source.pk))
+    page.fill("input[name='lines-0-percentage']", "100")
+    assert page.inner_text("#percentage-total") == "100"
+    page.click("text=Save rule")
+    page.wait_for_selector("text=The funding rule was saved.")
+    assert "Customer pays all" in page.inner_text("#rules")
+
+    # and how much to invoice: hours at their rates, and a 10 % management fee on top
+    page.click("a.nav-link:has-text('Billing rules and milestones')")
+    for name, rule_type, fee_percent in (
+        ("Hours at sales rates", "time_material", None),
+        ("Management fee", "fee", "10"),
+    ):
+        page.click("text=Add billing rule")
+        page.fill("#id_name", name)
+        page.select_option("#id_rule_type", rule_type)
+        page.check(f"input[name=projects][value='{project.pk}']")
+        if fee_percent:
+            page.fill("#id_fee_percent", fee_percent)
+        page.click("main button[type=submit]:has-text('Save')")
+        page.wait_for_selector("text=The billing rule was saved.")
+    rules_table = page.inner_text("#billing-rules")
+    assert "Hours at sales rates" in rules_table
+    assert "Management fee" in rules_table
+
+    # When she imports the month's timesheet: upload, check, confirm
+    page.click("#main-nav >> text=Imports")
+    page.click("text=Import timesheet")
+    page.set_input_files("#id_file", str(timesheet_csv(tmp_path / "timesheet-2026-03.csv")))
+    page.click("text=Upload and check")
+    page.wait_for_selector("text=Every row is valid. Confirm to create 25 transactions.")
+    page.click("text=Confirm import")
+    page.wait_for_selector("text=25 transactions were imported.")
+    assert ProjectTransaction.objects.filter(project=project).count() == DAYS
+
+    # and creates the proposal from "billable now"
+    page.click("#main-nav >> text=Proposals")
+    page.click("main >> text=Billable now")
+    row = page.locator("tbody tr", has_text="E1")
+    assert "20,000.00" in row.inner_text()
+    row.locator("input[name=up_to_date]").fill("2026-03-31")
+    row.locator("text=Create proposals").click()
+    page.wait_for_selector("text=1 proposal was created.")
+    proposal = InvoiceProposal.objects.get(contract=contract)
+    listed = page.locator("tbody tr", has_text="E1")
+    assert "22,000.00" in listed.inner_text()
+    listed.locator(f"a:text-is('{proposal.pk}')").click()
+    page.wait_for_url(f"**{proposal.get_absolute_url()}")
+    totals = page.inner_text("main .col-xl-4 .card:has-text('Totals')")
+    assert "22,000.00" in totals
+    assert "5,500.00" in totals
+    assert "27,500.00" in totals
+    assert "2,000.00" in page.inner_text("main")  # the fee line
+    page.click("text=Submit for approval")
+    page.wait_for_selector("text=The proposal was submitted for approval.")
+    clerk_context.close()
+
+    # Then a second person, the approver, approves it in a session of his own
+    approver_context, approver_page = new_session(browser, live_server, approver)
+    approver_page.click(f"text=#{proposal.pk} E1")
+    assert "27,500.00" in approver_page.inner_text("main")
+    approver_page.click("button:has-text('Approve')")
+    approver_page.wait_for_selector("text=The proposal was approved.")
+    approver_context.close()
+
+    # and the clerk posts it and downloads its PDF
+    clerk_context, page = new_session(browser, live_server, clerk)
+    page.click("#main-nav >> text=Proposals")
+    page.select_option("#id_status", "approved")
+    page.click("main button:has-text('Filter')")
+    page.click(f"tbody a:text-is('{proposal.pk}')")
+    page.wait_for_url(f"**{proposal.get_absolute_url()}")
+    page.fill("input[name=invoice_date]", "2026-04-01")
+    page.click("text=Post invoice")
+    page.wait_for_selector("text=Invoice NP-1 was posted.")
+    heading = page.inner_text("h1")
+    assert "NP-1" in heading
+    invoice_totals = page.inner_text("main .col-xl-4 .card:has-text('Totals')")
+    assert "22,000.00" in invoice_totals
+    assert "5,500.00" in invoice_totals
+    assert "27,500.00" in invoice_totals
+    pdf_href = page.get_attribute("a:has-text('PDF')", "href")
+    pdf = page.request.get(f"{live_server.url}{pdf_href}")
+    assert pdf.ok
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    clerk_context.close()
+
+    # And the database holds exactly that
+    invoice = Invoice.objects.get()
+    assert (invoice.number, invoice.sequence_number) == ("NP-1", 1)
+    assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (
+        Decimal("22000.00"),
+        Decimal("5500.00"),
+        Decimal("27500.00"),
+    )
+    assert (invoice.customer, invoice.legal_entity, invoice.currency) == (customer, entity, "SEK")
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.submitted_by, proposal.approved_by) == (
+        "posted",
+        clerk,
+        approver,
+    )
+    assert set(
+        ProjectTransaction.objects.filter(project=project).values_list("billing_status", flat=True)
+    ) == {"invoiced"}
+    assert ImportBatch.objects.get().status == "imported"
+    assert FundingRule.objects.filter(contract=contract).count() == 1
+    assert BillingRule.objects.filter(contract=contract).count() == 2
