@@ -40,7 +40,11 @@ class ContractsConfig(AppConfig):
                 for action in ("add", "change", "delete")
             ),
             "complete_milestone",
+            "add_comment",
+            "add_contractdocument",
+            "delete_contractdocument",
         ],
+        "approver": ["add_comment"],
         "project_manager": [
             "change_project",
             "add_budget",
@@ -48,6 +52,8 @@ class ContractsConfig(AppConfig):
             "delete_budget",
             "change_billingrule",
             "complete_milestone",
+            "add_comment",
+            "add_contractdocument",
         ],
     }
 

@@ -4,6 +4,7 @@ constraints and the services' checks, so the form and the database say the same 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import (
@@ -12,6 +13,8 @@ from contracts.models import (
     BillingRuleCap,
     Budget,
     Category,
+    DocumentKind,
+    Language,
     Milestone,
     Project,
     ProjectContract,
@@ -62,7 +65,16 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
             "end_date",
             "customer_reference",
             "description",
+            "propose_on_milestone_completion",
+            "submit_automatic_proposals",
         ]
+        help_texts = {
+            "propose_on_milestone_completion": _(
+                "Completing a milestone bills it at once: its draft proposal is created and "
+                "finance is told."
+            ),
+            "submit_automatic_proposals": _("The created proposal goes straight to the approvers."),
+        }
         widgets = {
             "start_date": DATE_INPUT,
             "end_date": DATE_INPUT,
@@ -269,3 +281,43 @@ CapFormSet = forms.inlineformset_factory(
     extra=2,
     can_delete=True,
 )
+
+
+class CommentForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(
+        label=_("Comment"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Write @ and a user name to notify someone, for example @karin."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._apply_bootstrap()
+
+
+class ContractDocumentForm(BootstrapFormMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=DocumentKind.choices)
+    title = forms.CharField(
+        label=_("Title"), max_length=200, required=False,
+        help_text=_("Leave empty to use the file name."),
+    )  # fmt: skip
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "PDF, Word, Excel, OpenDocument or an image, at most %(limit)s MB."
+        ) % {"limit": settings.CONTRACT_DOCUMENT_MAX_MB}
+        self._apply_bootstrap()
+
+
+class NotificationSettingsForm(BootstrapFormMixin, forms.Form):
+    email_enabled = forms.BooleanField(
+        label=_("Also send my notifications by e-mail"), required=False
+    )
+    language = forms.ChoiceField(label=_("Language of the e-mails"), choices=Language.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._apply_bootstrap()

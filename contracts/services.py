@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import has_transition_perm
 
@@ -20,10 +21,12 @@ from contracts.models import (
     Category,
     Milestone,
     MilestoneStatus,
+    NotificationKind,
     Project,
     ProjectContract,
 )
 from contracts.money import plain_number, split_by_percents
+from contracts.notifications import finance_team, notifications_send
 
 PROJECT_TYPE_LOCKED = _(
     "The project type cannot be changed because the project already has transactions."
@@ -186,7 +189,30 @@ def milestone_complete(
         raise PermissionDenied(MILESTONE_NOT_ALLOWED)
     locked.complete(by=actor)
     with_history_user(locked, actor).save()
+    notifications_send(
+        recipients=finance_team(),
+        kind=NotificationKind.MILESTONE_COMPLETED,
+        params={
+            "actor": actor.get_full_name() or actor.get_username(),
+            "milestone": locked.description,
+            "contract": locked.contract.code,
+        },
+        url=reverse("contracts:contract_billing", kwargs={"pk": locked.contract_id}),
+        actor=actor,
+    )
+    for listener in _milestone_completion_listeners:
+        listener(milestone=locked, actor=actor)
     return locked
+
+
+_milestone_completion_listeners: list[Callable] = []
+
+
+def milestone_completion_listener_register(listener: Callable) -> None:
+    """Register ``listener(milestone=, actor=)``, called in the completing transaction (the
+    contract's automations, which live in invoicing)."""
+    if listener not in _milestone_completion_listeners:
+        _milestone_completion_listeners.append(listener)
 
 
 @transaction.atomic

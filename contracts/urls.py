@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import views
+from contracts import collaboration_views, views
 
 app_name = "contracts"
 
@@ -10,6 +10,21 @@ urlpatterns = [
     path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
     path("<int:pk>/billing/", views.ContractBillingView.as_view(), name="contract_billing"),
+    path(
+        "<int:pk>/documents/",
+        collaboration_views.ContractDocumentUploadView.as_view(),
+        name="document_upload",
+    ),
+    path(
+        "<int:pk>/documents/<int:document_pk>/",
+        collaboration_views.ContractDocumentDownloadView.as_view(),
+        name="document_download",
+    ),
+    path(
+        "<int:pk>/documents/<int:document_pk>/delete/",
+        collaboration_views.ContractDocumentDeleteView.as_view(),
+        name="document_delete",
+    ),
     path("<int:pk>/billing/schedule/", views.ScheduleFillView.as_view(), name="schedule_fill"),
     path(
         "<int:contract_pk>/milestones/new/",

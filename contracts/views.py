@@ -16,12 +16,13 @@ from django.views import View
 from django.views.generic import DeleteView, DetailView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
-from contracts import selectors, services
+from contracts import comments, selectors, services
 from contracts.filters import ContractFilter
 from contracts.forms import (
     BillingRuleForm,
     BudgetForm,
     CapFormSet,
+    ContractDocumentForm,
     ContractForm,
     MilestoneCompleteForm,
     MilestoneForm,
@@ -80,6 +81,8 @@ class ContractDetailView(PermissionRequired, DetailView):
             projects=projects,
             budgets=budgets,
             budget_totals=selectors.budget_totals(budgets),
+            documents=list(contract.documents.select_related("uploaded_by")),
+            document_form=ContractDocumentForm(),
             history=selectors.history_entries(
                 contract.history.all(),
                 Project.history.filter(contract_id=contract.pk),
@@ -256,6 +259,9 @@ class ContractBillingView(PermissionRequired, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         milestones = selectors.milestone_timeline(contract=self.object)
+        counts = comments.comment_counts(Milestone, [milestone.pk for milestone in milestones])
+        for milestone in milestones:
+            milestone.comment_count = counts.get(milestone.pk, 0)
         context.update(
             milestones=milestones,
             schedule=selectors.schedule_summary(contract=self.object, milestones=milestones),

@@ -30,12 +30,27 @@ class InvoicingConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from contracts.comments import CommentTarget, comment_target_register
         from contracts.services import (
             billing_rule_completion_listener_register,
+            milestone_completion_listener_register,
             project_usage_check_register,
         )
+        from invoicing.automations import milestone_completed_propose
+        from invoicing.models import InvoiceProposal
         from invoicing.proposals import proposals_at_thresholds
 
         # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)
         billing_rule_completion_listener_register(proposals_at_thresholds)
+        milestone_completion_listener_register(milestone_completed_propose)
+        comment_target_register(
+            CommentTarget(
+                key="proposal",
+                model=InvoiceProposal,
+                permission="invoicing.view_invoiceproposal",
+                url=lambda proposal: proposal.get_absolute_url() + "#comments",
+                label=lambda proposal: str(_("proposal %(proposal)s")) % {"proposal": proposal},
+                page=lambda proposal: proposal.get_absolute_url(),
+            )
+        )

@@ -15,7 +15,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contracts.models import NotificationKind
 from contracts.money import round_money
+from contracts.notifications import finance_team, notifications_send
 from invoicing.models import DocumentType, Invoice, InvoiceStatus
 
 ALREADY_SENT = gettext_lazy("This invoice is already %(status)s.")
@@ -118,3 +120,28 @@ def overdue_reminders_send(*, actor: AbstractBaseUser | None = None) -> tuple[in
         except PaymentRefused as refused:
             problems.append(f"{invoice.number}: {refused}")
     return sent, problems
+
+
+@transaction.atomic
+def overdue_invoices_notify(*, today: datetime.date | None = None) -> int:
+    """Tell finance about each invoice that has become overdue, once per invoice and person
+    however often this runs (daily from cron: `manage.py notify_overdue_invoices`). Returns
+    how many invoices were newly reported."""
+    team = list(finance_team())
+    reported = 0
+    for invoice in overdue(today):
+        created = notifications_send(
+            recipients=team,
+            kind=NotificationKind.INVOICE_OVERDUE,
+            params={
+                "invoice": invoice.number,
+                "customer": invoice.customer.name,
+                "amount": str(invoice.open_amount),
+                "currency": invoice.currency,
+                "due_date": invoice.due_date.isoformat(),
+            },
+            url=invoice.get_absolute_url(),
+            event_key=f"invoice-overdue:{invoice.pk}",
+        )
+        reported += bool(created)
+    return reported

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import has_transition_perm
@@ -32,14 +32,16 @@ from contracts.models import (
     Item,
     Milestone,
     MilestoneStatus,
+    NotificationKind,
     ProjectContract,
     TransactionKind,
     Worker,
 )
 from contracts.money import plain_number, round_money
+from contracts.notifications import notifications_send, users_with_permission
 from contracts.selectors import milestone_value
 from contracts.services import with_history_user
-from invoicing import billing, bulk, services
+from invoicing import billing, bulk, selectors, services
 from invoicing.models import (
     BillingRun,
     BillingStatus,
@@ -116,6 +118,35 @@ def _bump(proposal: InvoiceProposal, actor, reason: str) -> None:
 # ------------------------------------------------------------------------------------------
 
 
+def _who(user: AbstractBaseUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def proposal_notification_params(proposal: InvoiceProposal) -> dict[str, str]:
+    """What a notification about a proposal says: its name and what it will invoice."""
+    lines = proposal.lines.select_related(
+        "transaction__project__tax_group", "credited_line"
+    ).order_by("pk")
+    totals = selectors.proposal_totals(proposal=proposal, lines=lines)
+    return {
+        "proposal": str(proposal),
+        "contract": proposal.contract.code,
+        "amount": str(totals.gross),
+        "currency": proposal.contract.currency,
+    }
+
+
+def _notify(proposal: InvoiceProposal, *, kind: str, recipients, actor, **extra) -> None:
+    params = {**proposal_notification_params(proposal), "actor": _who(actor), **extra}
+    notifications_send(
+        recipients=recipients,
+        kind=kind,
+        params=params,
+        url=proposal.get_absolute_url(),
+        actor=actor,
+    )
+
+
 @transaction.atomic
 def proposal_submit(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> InvoiceProposal:
     """Draft -> submitted. Records who submitted and the revision of the lines."""
@@ -128,6 +159,12 @@ def proposal_submit(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> In
         raise ValidationError(EMPTY_PROPOSAL)
     locked.submit(by=actor)
     with_history_user(locked, actor).save()
+    _notify(
+        locked,
+        kind=NotificationKind.PROPOSAL_SUBMITTED,
+        recipients=users_with_permission("invoicing.approve_invoiceproposal"),
+        actor=actor,
+    )
     return locked
 
 
@@ -148,6 +185,12 @@ def proposal_approve(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> I
         raise PermissionDenied(NOT_AN_APPROVER)
     locked.approve(by=actor)
     with_history_user(locked, actor).save()
+    _notify(
+        locked,
+        kind=NotificationKind.PROPOSAL_APPROVED,
+        recipients=[locked.submitted_by],
+        actor=actor,
+    )
     return locked
 
 
@@ -166,8 +209,16 @@ def proposal_reject(
         )
     if not has_transition_perm(locked.reject, actor):
         raise PermissionDenied(NOT_AN_APPROVER)
+    submitter = locked.submitted_by
     locked.reject(reason=reason)
     with_history_user(locked, actor).save()
+    _notify(
+        locked,
+        kind=NotificationKind.PROPOSAL_REJECTED,
+        recipients=[submitter] if submitter else [],
+        actor=actor,
+        reason=reason,
+    )
     return locked
 
 
@@ -755,7 +806,7 @@ def proposals_generate(
                     base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
                 )
                 rows.append(_fee_row(proposal.pk,
-                    description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": plain_number(rule.fee_percent), "base": base},
+                    description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": plain_number(rule.fee_percent), "base": formats.number_format(base, 2, use_l10n=True, force_grouping=True)},
                     amount=fee.amount,
                 ))  # fmt: skip
     bulk.rows_insert(ProposalLine, LINE_FIELDS, rows, ids=False)

@@ -1,0 +1,164 @@
+"""Comments on contracts, milestones and proposals, with @mentions that notify people.
+
+``contracts`` cannot import ``invoicing``, so what can be commented on is registered: each
+target says its model, how it is named in a link and where its page is. ``invoicing``
+registers invoice proposals in its AppConfig.ready.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Comment, Milestone, NotificationKind, ProjectContract
+from contracts.notifications import notifications_send
+
+COMMENT_EMPTY = _("Write a comment first.")
+COMMENT_TOO_LONG = _("A comment can be at most 5,000 characters.")
+UNKNOWN_MENTION = _("Nobody with the user name %(names)s can be mentioned. Check the spelling.")
+EXCERPT_LENGTH = 200
+
+# @ at the start or after a space or punctuation (not inside an e-mail address); a user name is
+# letters, digits and . + - _ and does not end with a full stop.
+MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]*[\w+-])")
+
+
+def mentioned_usernames(text: str) -> list[str]:
+    """The user names mentioned as @name, each once, in the order they first appear."""
+    seen: dict[str, str] = {}
+    for name in MENTION.findall(text):
+        seen.setdefault(name.lower(), name)
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class CommentTarget:
+    key: str
+    model: type[models.Model]
+    permission: str
+    url: Callable[[models.Model], str]  # where the thread is read (links in notifications)
+    label: Callable[[models.Model], str]
+    page: Callable[[models.Model], str]  # the object's own page
+
+
+_targets: dict[str, CommentTarget] = {}
+
+
+def comment_target_register(target: CommentTarget) -> None:
+    _targets[target.key] = target
+
+
+def comment_target(key: str) -> CommentTarget | None:
+    return _targets.get(key)
+
+
+def comment_target_of(instance: models.Model) -> CommentTarget:
+    for target in _targets.values():
+        if isinstance(instance, target.model):
+            return target
+    raise ValidationError(_("Comments cannot be written here."))
+
+
+comment_target_register(
+    CommentTarget(
+        key="contract",
+        model=ProjectContract,
+        permission="contracts.view_projectcontract",
+        url=lambda contract: contract.get_absolute_url() + "#comments",
+        label=lambda contract: str(_("contract %(code)s")) % {"code": contract.code},
+        page=lambda contract: contract.get_absolute_url(),
+    )
+)
+comment_target_register(
+    CommentTarget(
+        key="milestone",
+        model=Milestone,
+        permission="contracts.view_milestone",
+        url=lambda milestone: reverse(
+            "collaboration:comments", kwargs={"target": "milestone", "pk": milestone.pk}
+        ),
+        label=lambda milestone: str(_("milestone %(milestone)s")) % {"milestone": milestone},
+        page=lambda milestone: reverse(
+            "contracts:contract_billing", kwargs={"pk": milestone.contract_id}
+        ),
+    )
+)
+
+
+def comments_for(instance: models.Model) -> models.QuerySet[Comment]:
+    """The thread of one object, oldest first, with authors: two queries whatever its length."""
+    return (
+        Comment.objects.filter(
+            content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
+        )
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+
+
+def comment_counts(model: type[models.Model], ids) -> dict[int, int]:
+    """Comments per object, for badges on lists: one query."""
+    rows = (
+        Comment.objects.filter(content_type=ContentType.objects.get_for_model(model))
+        .filter(object_id__in=list(ids))
+        .values("object_id")
+        .annotate(count=Count("pk"))
+    )
+    return {row["object_id"]: row["count"] for row in rows}
+
+
+def _mentioned_users(names: list[str]) -> list[AbstractBaseUser]:
+    if not names:
+        return []
+    query = Q()
+    for name in names:
+        query |= Q(username__iexact=name)
+    found = list(get_user_model().objects.filter(query, is_active=True))
+    known = {user.username.lower() for user in found}
+    unknown = [f"@{name}" for name in names if name.lower() not in known]
+    if unknown:
+        raise ValidationError({"body": [UNKNOWN_MENTION % {"names": ", ".join(unknown)}]})
+    return found
+
+
+@transaction.atomic
+def comment_add(*, target: models.Model, author: AbstractBaseUser, body: str) -> Comment:
+    """Add a comment and notify everyone it mentions (an unknown @name is refused, so nobody
+    thinks they told someone who was never told)."""
+    kind = comment_target_of(target)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": [COMMENT_EMPTY]})
+    if len(body) > 5000:
+        raise ValidationError({"body": [COMMENT_TOO_LONG]})
+    mentioned = _mentioned_users(mentioned_usernames(body))
+    comment = Comment.objects.create(
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=target.pk,
+        author=author,
+        body=body,
+    )
+    comment.mentions.set(mentioned)
+    excerpt = body if len(body) <= EXCERPT_LENGTH else body[: EXCERPT_LENGTH - 1] + "…"
+    notifications_send(
+        recipients=mentioned,
+        kind=NotificationKind.MENTIONED,
+        params={
+            "actor": author.get_full_name() or author.get_username(),
+            "target": kind.label(target),
+            "excerpt": excerpt,
+        },
+        url=kind.url(target),
+        actor=author,
+    )
+    return comment

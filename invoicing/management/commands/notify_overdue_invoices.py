@@ -1,0 +1,13 @@
+"""Tell finance about invoices that became overdue (run daily, e.g. from cron)."""
+
+from django.core.management.base import BaseCommand
+
+from invoicing.payments import overdue_invoices_notify
+
+
+class Command(BaseCommand):
+    help = "Notify the finance team of each newly overdue invoice (once per invoice)."
+
+    def handle(self, *args, **options):
+        reported = overdue_invoices_notify()
+        self.stdout.write(f"{reported} newly overdue invoices reported.")

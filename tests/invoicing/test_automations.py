@@ -1,0 +1,104 @@
+"""Per-contract automation: completing a milestone creates (and may submit) its proposal."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from contracts import services as contract_services
+from contracts.models import MilestoneStatus, Notification, NotificationKind, ProjectType
+from invoicing.models import InvoiceProposal, ProposalStatus
+from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
+from tests.invoicing.test_proposals import contract_with_customer, hours
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def fixed_price(**automation):
+    """Worked example M1's contract: 50,000.00 in three milestones, billed by milestone."""
+    contract, project, _source = contract_with_customer(
+        contract_value=D("50000.00"), project_type=ProjectType.FIXED_PRICE, **automation
+    )
+    BillingRuleFactory(contract=contract, rule_type="milestone", projects=[project])
+    first = MilestoneFactory(
+        contract=contract, amount=D("10000.00"), due_date=datetime.date(2026, 3, 31),
+        description="Design",
+    )  # fmt: skip
+    MilestoneFactory(contract=contract, amount=D("20000.00"), due_date=datetime.date(2026, 4, 30))
+    return contract, project, first
+
+
+def kinds(user):
+    return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
+
+
+def test_completing_a_milestone_creates_its_draft_proposal(people):
+    contract, _project, first = fixed_price(propose_on_milestone_completion=True)
+    contract_services.milestone_complete(milestone=first, actor=people["manager"])
+    [proposal] = InvoiceProposal.objects.filter(contract=contract)
+    assert proposal.status == ProposalStatus.DRAFT
+    assert sum(line.amount for line in proposal.lines.all()) == D("10000.00")
+    assert kinds(people["clerk"]) == [
+        NotificationKind.MILESTONE_COMPLETED,
+        NotificationKind.PROPOSAL_CREATED,
+    ]
+    assert kinds(people["manager"]) == [NotificationKind.PROPOSAL_CREATED]
+    created = Notification.objects.get(recipient=people["clerk"], kind="proposal_created")
+    assert created.url == proposal.get_absolute_url()
+    assert created.params["milestone"] == "Design"
+
+
+def test_only_the_milestone_is_billed_not_other_uninvoiced_work(people):
+    contract, project, first = fixed_price(propose_on_milestone_completion=True)
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    hours(project, WorkerFactory(sales_rate=D("100")), "5")
+    contract_services.milestone_complete(milestone=first, actor=people["manager"])
+    [proposal] = InvoiceProposal.objects.all()
+    assert [line.amount for line in proposal.lines.all()] == [D("10000.00")]
+
+
+def test_the_proposal_can_go_straight_to_the_approvers(people):
+    _contract, _project, first = fixed_price(
+        propose_on_milestone_completion=True, submit_automatic_proposals=True
+    )
+    contract_services.milestone_complete(milestone=first, actor=people["manager"])
+    proposal = InvoiceProposal.objects.get()
+    assert (proposal.status, proposal.submitted_by) == (ProposalStatus.SUBMITTED, people["manager"])
+    assert kinds(people["approver"]) == [NotificationKind.PROPOSAL_SUBMITTED]
+
+
+def test_without_the_automation_nothing_is_proposed(people):
+    _contract, _project, first = fixed_price()
+    contract_services.milestone_complete(milestone=first, actor=people["manager"])
+    assert not InvoiceProposal.objects.exists()
+    assert kinds(people["clerk"]) == [NotificationKind.MILESTONE_COMPLETED]
+
+
+def test_when_no_proposal_can_be_made_the_milestone_is_still_completed_and_finance_told(people):
+    contract, _project, _source = contract_with_customer(propose_on_milestone_completion=True)
+    milestone = MilestoneFactory(contract=contract, amount=D("500.00"))  # no milestone rule
+    contract_services.milestone_complete(milestone=milestone, actor=people["manager"])
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.COMPLETED
+    assert not InvoiceProposal.objects.exists()
+    failed = Notification.objects.get(recipient=people["clerk"], kind="automation_failed")
+    assert failed.params["reason"] == "The contract has no active milestone billing rule."
+    assert kinds(people["manager"]) == [NotificationKind.AUTOMATION_FAILED]
+
+
+def test_submitting_automatically_needs_creating_automatically():
+    contract, _project, _source = contract_with_customer()
+    contract.submit_automatic_proposals = True
+    with pytest.raises(ValidationError, match="only be submitted automatically when"):
+        contract.full_clean()
+
+
+def test_the_contract_form_offers_the_automations(client):
+    contract, _project, _source = contract_with_customer()
+    client.force_login(UserFactory(role="finance_clerk"))
+    form = client.get(f"/contracts/{contract.pk}/edit/").content.decode()
+    assert "Create the proposal when a milestone is completed" in form
+    page = client.get(contract.get_absolute_url()).content.decode()
+    assert 'id="automations"' in page
