@@ -110,7 +110,7 @@ class CommentThreadView(View):
         context = {
             "target": self.target,
             "target_kind": self.target_kind,
-            "target_label": self.target_kind.label(self.target),
+            "target_label": self.target_kind.describe(self.target),
             "target_url": self.target_kind.page(self.target),
             "comments": comments.comments_for(self.target),
             "comment_form": form,

@@ -47,8 +47,15 @@ class CommentTarget:
     model: type[models.Model]
     permission: str
     url: Callable[[models.Model], str]  # where the thread is read (links in notifications)
-    label: Callable[[models.Model], str]
+    name: Callable[[models.Model], str]  # how the object is called: its code or number
+    label: str  # "contract %(name)s", translated when shown
     page: Callable[[models.Model], str]  # the object's own page
+
+    def describe(self, instance: models.Model) -> str:
+        return self.label_for(self.name(instance))
+
+    def label_for(self, name: str) -> str:
+        return str(self.label) % {"name": name}
 
 
 _targets: dict[str, CommentTarget] = {}
@@ -75,7 +82,8 @@ comment_target_register(
         model=ProjectContract,
         permission="contracts.view_projectcontract",
         url=lambda contract: contract.get_absolute_url() + "#comments",
-        label=lambda contract: str(_("contract %(code)s")) % {"code": contract.code},
+        name=lambda contract: contract.code,
+        label=_("contract %(name)s"),
         page=lambda contract: contract.get_absolute_url(),
     )
 )
@@ -87,7 +95,8 @@ comment_target_register(
         url=lambda milestone: reverse(
             "collaboration:comments", kwargs={"target": "milestone", "pk": milestone.pk}
         ),
-        label=lambda milestone: str(_("milestone %(milestone)s")) % {"milestone": milestone},
+        name=str,
+        label=_("milestone %(name)s"),
         page=lambda milestone: reverse(
             "contracts:contract_billing", kwargs={"pk": milestone.contract_id}
         ),
@@ -155,7 +164,8 @@ def comment_add(*, target: models.Model, author: AbstractBaseUser, body: str) ->
         kind=NotificationKind.MENTIONED,
         params={
             "actor": author.get_full_name() or author.get_username(),
-            "target": kind.label(target),
+            "target_kind": kind.key,
+            "target_name": kind.name(target),
             "excerpt": excerpt,
         },
         url=kind.url(target),

@@ -29,17 +29,20 @@ from contracts.roles import FINANCE_CLERK, ROLE_GROUP_NAMES
 # Title and text of each kind. Parameters: %(name)s, filled from Notification.params.
 TEXTS: dict[str, tuple] = {
     NotificationKind.MILESTONE_COMPLETED: (
-        _("Milestone completed: %(milestone)s"),
-        _("%(actor)s completed milestone %(milestone)s on contract %(contract)s."),
+        _("Milestone completed: “%(milestone)s”"),
+        _("%(actor)s completed milestone “%(milestone)s” on contract %(contract)s."),
     ),
     NotificationKind.PROPOSAL_CREATED: (
         _("Proposal created for %(contract)s"),
-        _("Completing milestone %(milestone)s created proposal %(proposal)s of %(amount)s."),
+        _(
+            "Milestone “%(milestone)s” was completed, so proposal %(proposal)s of %(amount)s was created."
+        ),
     ),
     NotificationKind.AUTOMATION_FAILED: (
         _("No proposal was created for %(contract)s"),
         _(
-            "Milestone %(milestone)s was completed, but its proposal could not be created: %(reason)s"
+            "Milestone “%(milestone)s” was completed, but its proposal could not be created: "
+            "%(reason)s"
         ),
     ),
     NotificationKind.PROPOSAL_SUBMITTED: (
@@ -83,6 +86,12 @@ def _readable(params: Mapping[str, object]) -> _Params:
             shown["amount"] = f"{number} {params.get('currency', '')}".strip()
         except InvalidOperation:
             pass
+    if params.get("target_kind"):
+        from contracts.comments import comment_target  # comments notifies: import when used
+
+        kind = comment_target(str(params["target_kind"]))
+        name = str(params.get("target_name", ""))
+        shown["target"] = kind.label_for(name) if kind else name
     if params.get("due_date"):
         shown["due_date"] = formats.date_format(
             datetime.date.fromisoformat(str(params["due_date"])), "SHORT_DATE_FORMAT"

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from contracts.models import BillingRule, Budget, Milestone, Project, ProjectContract
 from contracts.money import percent_of
@@ -114,6 +115,8 @@ def history_entries(*querysets: QuerySet, limit: int = HISTORY_LIMIT) -> list[Hi
 
 
 def _display(value) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
     return "" if value is None else str(value)
 
 

@@ -50,7 +50,8 @@ class InvoicingConfig(AppConfig):
                 model=InvoiceProposal,
                 permission="invoicing.view_invoiceproposal",
                 url=lambda proposal: proposal.get_absolute_url() + "#comments",
-                label=lambda proposal: str(_("proposal %(proposal)s")) % {"proposal": proposal},
+                name=str,
+                label=_("proposal %(name)s"),
                 page=lambda proposal: proposal.get_absolute_url(),
             )
         )

@@ -2,11 +2,13 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.comments import comment_add, comments_for, mentioned_usernames
 from contracts.models import Comment, Notification, NotificationKind
+from contracts.notifications import notification_text
 from tests.factories import MilestoneFactory, ProjectContractFactory, UserFactory
 from tests.invoicing.test_proposals import contract_with_customer
 
@@ -45,7 +47,11 @@ def test_a_mention_notifies_the_person_but_not_the_author(people):
     assert set(comment.mentions.all()) == {people["approver"], people["clerk"]}
     [notice] = Notification.objects.all()
     assert (notice.recipient, notice.kind) == (people["approver"], NotificationKind.MENTIONED)
-    assert notice.params["target"] == "contract C-9"
+    assert (notice.params["target_kind"], notice.params["target_name"]) == ("contract", "C-9")
+    text = notification_text(notice.kind, notice.params)
+    assert text.body == "On contract C-9: @Lars please look at the rates. @karin"
+    with translation.override("sv"):
+        assert notification_text(notice.kind, notice.params).body.startswith("På avtal C-9: ")
     assert notice.url == f"/contracts/{contract.pk}/#comments"
 
 

@@ -143,7 +143,7 @@ def test_completing_a_milestone_tells_finance(people):
     notice = Notification.objects.filter(recipient=people["clerk"]).get()
     assert notice.url == f"/contracts/{contract.pk}/billing/"
     text = notifications.notification_text(notice.kind, notice.params)
-    assert text.body == "sofie completed milestone Design on contract M-1."
+    assert text.body == "sofie completed milestone “Design” on contract M-1."
 
 
 def submitted_proposal(people):
