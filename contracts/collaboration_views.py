@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +18,7 @@ from django.views.generic import TemplateView
 
 from contracts import comments, documents, notifications
 from contracts.forms import CommentForm, ContractDocumentForm, NotificationSettingsForm
-from contracts.models import ContractDocument, Notification, ProjectContract
+from contracts.models import ContractDocument, Milestone, Notification, ProjectContract
 from contracts.views import PermissionRequired
 
 # ------------------------------------------------------------------------------------------
@@ -208,3 +210,20 @@ class ContractDocumentDeleteView(PermissionRequired, View):
         documents.contract_document_delete(document=document, actor=request.user)
         messages.success(request, _("%(title)s was removed.") % {"title": document.title})
         return redirect(_documents_anchor(pk))
+
+
+class MilestoneEvidenceView(PermissionRequired, View):
+    """The customer's signed acceptance, served to users who may see milestones (media files
+    are not public)."""
+
+    permission_required = "contracts.view_milestone"
+
+    def get(self, request, pk, milestone_pk):
+        milestone = get_object_or_404(Milestone, pk=milestone_pk, contract_id=pk)
+        if not milestone.acceptance_evidence:
+            raise Http404
+        try:
+            handle = milestone.acceptance_evidence.open("rb")
+        except FileNotFoundError as missing:
+            raise Http404(_("The file of this document is missing.")) from missing
+        return FileResponse(handle, filename=PurePath(milestone.acceptance_evidence.name).name)

@@ -11,6 +11,11 @@ urlpatterns = [
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
     path("<int:pk>/billing/", views.ContractBillingView.as_view(), name="contract_billing"),
     path(
+        "<int:pk>/milestones/<int:milestone_pk>/evidence/",
+        collaboration_views.MilestoneEvidenceView.as_view(),
+        name="milestone_evidence",
+    ),
+    path(
         "<int:pk>/documents/",
         collaboration_views.ContractDocumentUploadView.as_view(),
         name="document_upload",

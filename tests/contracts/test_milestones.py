@@ -234,6 +234,15 @@ def test_manager_completes_a_milestone_with_acceptance_evidence(
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.COMPLETED
     assert milestone.acceptance_evidence.name.endswith(".pdf")
+    # Regression: the link pointed at MEDIA_URL, which production does not serve (and which
+    # would serve it to anyone). It is served through a view that checks the permission.
+    billing = client.get(reverse("contracts:contract_billing", args=[milestone.contract_id]))
+    evidence = reverse("contracts:milestone_evidence", args=[milestone.contract_id, milestone.pk])
+    assert evidence in billing.content.decode()
+    download = client.get(evidence)
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 signed"
+    client.logout()
+    assert client.get(evidence).status_code == 302  # to the log-in page
 
 
 def test_evidence_of_the_wrong_type_is_refused(client, user_with_role):
