@@ -1,13 +1,24 @@
-"""Search, filters and sorting of the contract list."""
+"""Search, filters and sorting of the contract and milestone lists."""
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
+from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.currencies import CURRENCY_CHOICES
-from contracts.models import ContractStatus, Customer, LegalEntity, ProjectContract
+from contracts.models import (
+    ContractStatus,
+    Customer,
+    LegalEntity,
+    Milestone,
+    MilestoneStatus,
+    ProjectContract,
+)
 
 
 class ContractFilter(django_filters.FilterSet):
@@ -57,3 +68,47 @@ class ContractFilter(django_filters.FilterSet):
             | Q(customer__name__icontains=value)
             | Q(customer_reference__icontains=value)
         )
+
+
+class MilestoneDue(models.TextChoices):
+    OVERDUE = "overdue", _("Overdue")
+    THIS_MONTH = "this_month", _("Due this month")
+    OPEN = "open", _("Not yet completed")
+
+
+class MilestoneFilter(django_filters.FilterSet):
+    """The milestones behind the dashboard's figures, across contracts."""
+
+    due = django_filters.ChoiceFilter(
+        choices=MilestoneDue.choices, label=_("Due"), empty_label=_("All"), method="filter_due"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=MilestoneStatus.choices, label=_("Status"), empty_label=_("All")
+    )
+    contract = django_filters.ModelChoiceFilter(
+        queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
+    )
+
+    class Meta:
+        model = Milestone
+        fields = ["due", "status", "contract"]
+
+    def filter_due(self, queryset, name, value):
+        today = timezone.localdate()
+        planned = queryset.filter(status=MilestoneStatus.PLANNED)
+        if value == MilestoneDue.OVERDUE:
+            return planned.filter(due_date__lt=today)
+        if value == MilestoneDue.THIS_MONTH:
+            month_start = today.replace(day=1)
+            month_end = (month_start + datetime.timedelta(days=32)).replace(day=1)
+            return planned.filter(due_date__gte=month_start, due_date__lt=month_end)
+        if value == MilestoneDue.OPEN:
+            return planned
+        return queryset
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
+        return form

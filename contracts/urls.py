@@ -7,6 +7,7 @@ app_name = "contracts"
 urlpatterns = [
     path("", views.ContractListView.as_view(), name="contract_list"),
     path("new/", views.ContractCreateView.as_view(), name="contract_create"),
+    path("milestones/", views.MilestoneListView.as_view(), name="milestone_list"),
     path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
     path("<int:pk>/billing/", views.ContractBillingView.as_view(), name="contract_billing"),

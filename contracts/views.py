@@ -17,7 +17,7 @@ from django.views.generic import DeleteView, DetailView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
 from contracts import comments, selectors, services
-from contracts.filters import ContractFilter
+from contracts.filters import ContractFilter, MilestoneFilter
 from contracts.forms import (
     BillingRuleForm,
     BudgetForm,
@@ -446,3 +446,24 @@ class MilestoneDeleteView(PermissionRequired, View):
         else:
             messages.success(request, _("The milestone was removed."))
         return redirect("contracts:contract_billing", pk=contract_pk)
+
+
+class MilestoneListView(PermissionRequired, TemplateView):
+    """Milestones across contracts, filtered by when they are due (the dashboard links here)."""
+
+    permission_required = "contracts.view_milestone"
+    template_name = "contracts/milestone_list.html"
+
+    def get_context_data(self, **kwargs):
+        milestone_filter = MilestoneFilter(
+            self.request.GET,
+            queryset=Milestone.objects.select_related("contract", "completed_by").order_by(
+                "due_date", "contract__code", "sequence", "pk"
+            ),
+        )
+        page = Paginator(milestone_filter.qs, settings.PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        for milestone in page.object_list:
+            milestone.value = selectors.milestone_value(milestone, milestone.contract)
+        return {**super().get_context_data(**kwargs), "filter": milestone_filter, "page": page}

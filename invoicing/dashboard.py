@@ -90,8 +90,9 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
 
 
 def charts(*, today: datetime.date, active, billable) -> dict:
-    """Invoiced revenue per month (the most used currency), milestones planned against invoiced
-    per contract, and work in progress per contract. Amounts are decimal strings for the chart."""
+    """Invoiced revenue per month, milestones planned against invoiced per contract, and work in
+    progress per contract, all in the most used currency (amounts in different currencies are
+    never added or drawn on one axis). Amounts are decimal strings for the chart."""
     first_month = (today.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
     invoices = Invoice.objects.filter(invoice_date__gte=first_month)
     currencies = Counter(dict(invoices.values_list("currency").annotate(n=Count("pk"))))
@@ -109,7 +110,7 @@ def charts(*, today: datetime.date, active, billable) -> dict:
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     revenue = [str(per_month.get(month, Decimal("0"))) for month in months]
     milestones = list(
-        Milestone.objects.filter(contract__in=active)
+        Milestone.objects.filter(contract__in=active, contract__currency=currency)
         .select_related("contract")
         .order_by("contract__code")
     )
@@ -121,6 +122,7 @@ def charts(*, today: datetime.date, active, billable) -> dict:
         entry[0] += value
         if milestone.status == MilestoneStatus.INVOICED:
             entry[1] += value
+    work = [row for row in billable if row["work"] and row["contract"].currency == currency]
     return {
         "currency": currency,
         "months": [month.strftime("%Y-%m") for month in months],
@@ -128,6 +130,6 @@ def charts(*, today: datetime.date, active, billable) -> dict:
         "plan_labels": list(plan),
         "plan_planned": [str(values[0]) for values in plan.values()],
         "plan_invoiced": [str(values[1]) for values in plan.values()],
-        "wip_labels": [row["contract"].code for row in billable[:12]],
-        "wip_values": [str(row["work"]) for row in billable[:12]],
+        "wip_labels": [row["contract"].code for row in work[:12]],
+        "wip_values": [str(row["work"]) for row in work[:12]],
     }

@@ -303,3 +303,49 @@ def test_project_manager_adds_a_budget(client, user_with_role):
     )
     assert response.status_code == 302
     assert project.budgets.get().revenue_amount == 20000
+
+
+def test_milestone_list_filters_what_the_dashboard_counts(client, user_with_role):
+    import datetime
+
+    from tests.factories import MilestoneFactory
+
+    today = datetime.date.today()
+    contract = ProjectContractFactory(code="MS-1")
+    MilestoneFactory(
+        contract=contract, description="Long overdue", due_date=datetime.date(2020, 1, 1)
+    )
+    MilestoneFactory(
+        contract=contract, description="Next year", due_date=today.replace(year=today.year + 1)
+    )
+    this_month = MilestoneFactory(
+        contract=contract,
+        description="This month",
+        due_date=today.replace(day=28 if today.day > 28 else today.day),
+    )
+    client.force_login(user_with_role("read_only"))
+    url = reverse("contracts:milestone_list")
+    overdue = client.get(url + "?due=overdue").content.decode()
+    assert "Long overdue" in overdue and "Next year" not in overdue
+    month = client.get(url + "?due=this_month").content.decode()
+    assert "This month" in month and "Long overdue" not in month and "Next year" not in month
+    assert "/complete/" not in month  # read-only users get no actions
+    everything = client.get(url).content.decode()
+    assert all(name in everything for name in ("Long overdue", "Next year", this_month.description))
+    home = client.get(reverse("home")).content.decode()
+    assert "?due=this_month" in home and "?due=overdue" in home
+
+
+def test_milestone_list_runs_the_same_queries_for_few_or_many(
+    client, user_with_role, django_assert_max_num_queries
+):
+    from tests.factories import MilestoneFactory
+
+    client.force_login(user_with_role("finance_clerk"))
+    MilestoneFactory(contract=ProjectContractFactory())
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("contracts:milestone_list"))
+    for _ in range(10):
+        MilestoneFactory(contract=ProjectContractFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("contracts:milestone_list"))
