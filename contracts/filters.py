@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import django_filters
+from django import forms
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -21,7 +22,19 @@ from contracts.models import (
 )
 
 
-class ContractFilter(django_filters.FilterSet):
+class StyledFilterSet(django_filters.FilterSet):
+    """A filter form with Bootstrap's classes on its widgets (lists share the look)."""
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+        return form
+
+
+class ContractFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.ChoiceFilter(
         choices=ContractStatus.choices, label=_("Status"), empty_label=_("All")
@@ -51,13 +64,6 @@ class ContractFilter(django_filters.FilterSet):
         model = ProjectContract
         fields = ["q", "status", "customer", "legal_entity", "currency"]
 
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select")
-        return form
-
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
@@ -76,7 +82,7 @@ class MilestoneDue(models.TextChoices):
     OPEN = "open", _("Not yet completed")
 
 
-class MilestoneFilter(django_filters.FilterSet):
+class MilestoneFilter(StyledFilterSet):
     """The milestones behind the dashboard's figures, across contracts."""
 
     due = django_filters.ChoiceFilter(
@@ -105,10 +111,3 @@ class MilestoneFilter(django_filters.FilterSet):
         if value == MilestoneDue.OPEN:
             return planned
         return queryset
-
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select")
-        return form

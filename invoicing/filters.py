@@ -3,11 +3,12 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from contracts.filters import StyledFilterSet
 from contracts.models import Category, Project, ProjectContract, TransactionKind, Worker
 from invoicing.models import BillingStatus, ImportBatch, ProjectTransaction
 
 
-class TransactionFilter(django_filters.FilterSet):
+class TransactionFilter(StyledFilterSet):
     contract = django_filters.ModelChoiceFilter(
         field_name="project__contract",
         queryset=ProjectContract.objects.order_by("code"),
@@ -54,8 +55,5 @@ class TransactionFilter(django_filters.FilterSet):
         for name, field in form.fields.items():
             if name.startswith("date_"):
                 field.widget.input_type = "date"
-                field.widget.attrs.setdefault("class", "form-control")
-            else:
-                field.widget.attrs.setdefault("class", "form-select")
         form.fields["import_batch"].widget = form.fields["import_batch"].hidden_widget()
         return form

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from contracts.filters import StyledFilterSet
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
 from invoicing import control, credits, dashboard, documents, payments, posting
@@ -25,7 +26,7 @@ from invoicing.models import DocumentType, Invoice, InvoiceProposal, InvoiceStat
 from invoicing.tasks import pdf_batch_task
 
 
-class InvoiceFilter(django_filters.FilterSet):
+class InvoiceFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(
         choices=InvoiceStatus.choices, label=_("Status"), empty_label=_("All")
     )
@@ -39,13 +40,6 @@ class InvoiceFilter(django_filters.FilterSet):
     class Meta:
         model = Invoice
         fields = ["status", "document_type", "contract"]
-
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select")
-        return form
 
 
 class InvoiceListView(PermissionRequired, TemplateView):

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from contracts.filters import StyledFilterSet
 from contracts.forms import DATE_INPUT, BootstrapFormMixin
 from contracts.models import ContractStatus, ProjectContract
 from contracts.views import PermissionRequired
@@ -35,7 +36,7 @@ def proposals_created_message(count: int) -> str:
     ) % {"count": count}
 
 
-class ProposalFilter(django_filters.FilterSet):
+class ProposalFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(
         choices=ProposalStatus.choices, label=_("Status"), empty_label=_("All")
     )
@@ -70,13 +71,6 @@ class ProposalFilter(django_filters.FilterSet):
         if value == "rejected":
             return selectors.proposals_rejected_for(queryset, user=user)
         return queryset
-
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select")
-        return form
 
 
 class ProposalListView(PermissionRequired, TemplateView):

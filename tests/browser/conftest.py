@@ -57,3 +57,22 @@ def log_in(page, live_server):
         page.wait_for_url(f"{live_server.url}/")
 
     return log_in_as
+
+
+@pytest.fixture
+def new_session(browser, live_server):
+    """A user in a browser context of their own (own cookies), logged in through the form.
+    Returns (context, page); close the context when that user is done."""
+
+    def open_as(user, password="secret-password-1"):
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        return context, page
+
+    return open_as

@@ -38,21 +38,8 @@ def timesheet_csv(path):
     return path
 
 
-def new_session(browser, live_server, user):
-    """A user in a browser context of their own (own cookies), logged in through the form."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "secret-password-1")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return context, page
-
-
 def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
-    browser, live_server, settings, tmp_path
+    new_session, live_server, settings, tmp_path
 ):
     # Given the admins' set-up: who invoices whom, VAT 25 %, terms, a worker at 100.00 an hour
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -64,7 +51,7 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
     terms = PaymentTermsFactory(code="NET30", net_days=30)
     WorkerFactory(code="W100", name="Anna Berg", cost_rate=Decimal("60"), sales_rate=Decimal("100"))
     CategoryFactory(code="CONS", name="Consulting", kind="hour")
-    clerk_context, page = new_session(browser, live_server, clerk)
+    clerk_context, page = new_session(clerk)
 
     # When the clerk creates the contract and its time-and-material project
     page.click("#main-nav >> text=Contracts")
@@ -164,7 +151,7 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
     clerk_context.close()
 
     # Then a second person, the approver, approves it in a session of his own
-    approver_context, approver_page = new_session(browser, live_server, approver)
+    approver_context, approver_page = new_session(approver)
     approver_page.click(f"text=#{proposal.pk} E1")
     assert "27,500.00" in approver_page.inner_text("main")
     approver_page.click("button:has-text('Approve')")
@@ -172,7 +159,7 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
     approver_context.close()
 
     # and the clerk posts it and downloads its PDF
-    clerk_context, page = new_session(browser, live_server, clerk)
+    clerk_context, page = new_session(clerk)
     page.click("#main-nav >> text=Proposals")
     page.select_option("#id_status", "approved")
     page.click("main button:has-text('Filter')")

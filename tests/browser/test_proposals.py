@@ -11,7 +11,7 @@ from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_example_e1_from_billable_now_to_a_posted_invoice_and_its_pdf(browser, live_server):
+def test_example_e1_from_billable_now_to_a_posted_invoice_and_its_pdf(new_session, live_server):
     clerk = UserFactory(username="karin", role="finance_clerk")
     approver = UserFactory(username="lars", role="approver")
     contract, project, _source = contract_with_customer(code="E1")
@@ -21,18 +21,7 @@ def test_example_e1_from_billable_now_to_a_posted_invoice_and_its_pdf(browser, l
     )
     hours(project, WorkerFactory(sales_rate=Decimal("100")), "200")
 
-    def session(user):
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", "secret-password-1")
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-        return context, page
-
-    clerk_context, page = session(clerk)
+    clerk_context, page = new_session(clerk)
     page.goto(f"{live_server.url}/billing/billable/{contract.pk}/")
     page.fill("input[name=up_to_date]", DAY.isoformat())
     page.click("text=Create proposals")
@@ -44,7 +33,7 @@ def test_example_e1_from_billable_now_to_a_posted_invoice_and_its_pdf(browser, l
     page.wait_for_selector("text=The proposal was submitted for approval.")
     clerk_context.close()
 
-    approver_context, page = session(approver)
+    approver_context, page = new_session(approver)
     page.goto(f"{live_server.url}/billing/proposals/{proposal.pk}/")
     page.click("button:has-text('Approve')")
     page.wait_for_selector("text=The proposal was approved.")
