@@ -541,8 +541,8 @@ class ProposalLine(models.Model):
         return f"{self.description}: {self.amount}"
 
 
-class BillingRun(models.Model):
-    """Generating proposals for many contracts up to a date, as a background task."""
+class BackgroundJob(models.Model):
+    """Work started by a user and done by a background task, with its state."""
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -556,11 +556,19 @@ class BillingRun(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
-    up_to_date = models.DateField(_("billed up to"))
-    split_by_kind = models.BooleanField(_("one proposal per transaction kind"), default=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
     )
+
+    class Meta:
+        abstract = True
+
+
+class BillingRun(BackgroundJob):
+    """Generating proposals for many contracts up to a date, as a background task."""
+
+    up_to_date = models.DateField(_("billed up to"))
+    split_by_kind = models.BooleanField(_("one proposal per transaction kind"), default=False)
     total_contracts = models.PositiveIntegerField(_("contracts"), default=0)
     processed_contracts = models.PositiveIntegerField(_("processed"), default=0)
     proposals_created = models.PositiveIntegerField(_("proposals created"), default=0)
@@ -809,25 +817,10 @@ class InternalCharge(models.Model):
         return f"{self.funding_source}: {self.amount}"
 
 
-class PdfBatch(models.Model):
+class PdfBatch(BackgroundJob):
     """Rendering many invoice PDFs into one ZIP file, as a background task."""
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("started by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("started"), auto_now_add=True)
     invoice_ids = models.JSONField(_("invoices"), default=list)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
-    )
     processed = models.PositiveIntegerField(_("processed"), default=0)
     archive = models.FileField(_("archive"), upload_to="pdf-batches/%Y/%m/", blank=True)
     message = models.TextField(_("message"), blank=True)

@@ -33,8 +33,25 @@ class ActionPermissionsMixin:
         return super().get_permissions()
 
 
+class SavedThroughService:
+    """Creates and updates go through the app's service (its checks and history), not
+    serializer.save(); the viewset says which service in ``save``."""
+
+    def save(self, instance):
+        raise NotImplementedError
+
+    def perform_create(self, serializer):
+        serializer.instance = self.save(self.queryset.model(**serializer.validated_data))
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        for field, value in serializer.validated_data.items():
+            setattr(instance, field, value)
+        serializer.instance = self.save(instance)
+
+
 class ContractViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    SavedThroughService, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):  # fmt: skip
     """Project contracts."""
@@ -42,21 +59,12 @@ class ContractViewSet(
     queryset = ProjectContract.objects.order_by("code")
     serializer_class = serializers.ContractSerializer
 
-    def perform_create(self, serializer):
-        contract = ProjectContract(**serializer.validated_data)
-        serializer.instance = contract_services.contract_save(
-            contract=contract, actor=self.request.user
-        )
-
-    def perform_update(self, serializer):
-        contract = serializer.instance
-        for field, value in serializer.validated_data.items():
-            setattr(contract, field, value)
-        contract_services.contract_save(contract=contract, actor=self.request.user)
+    def save(self, contract: ProjectContract) -> ProjectContract:
+        return contract_services.contract_save(contract=contract, actor=self.request.user)
 
 
 class ProjectViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    SavedThroughService, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):  # fmt: skip
     """Projects (type locked once the project has transactions)."""
@@ -64,16 +72,8 @@ class ProjectViewSet(
     queryset = Project.objects.order_by("code")
     serializer_class = serializers.ProjectSerializer
 
-    def perform_create(self, serializer):
-        serializer.instance = contract_services.project_save(
-            project=Project(**serializer.validated_data), actor=self.request.user
-        )
-
-    def perform_update(self, serializer):
-        project = serializer.instance
-        for field, value in serializer.validated_data.items():
-            setattr(project, field, value)
-        contract_services.project_save(project=project, actor=self.request.user)
+    def save(self, project: Project) -> Project:
+        return contract_services.project_save(project=project, actor=self.request.user)
 
 
 class FundingSourceViewSet(viewsets.ReadOnlyModelViewSet):
