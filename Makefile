@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format messages system-libs chromium migrate demo clean
+.PHONY: run test bench lint format messages system-libs test-system-libs gettext chromium migrate demo clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,38 +22,66 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.install
 	$(PIP) install --quiet -r requirements-test.txt
 	touch $@
 
-# WeasyPrint needs Pango (and HarfBuzz, fonts); install them from Debian's packages where missing.
-system-libs:
-	@if ! ldconfig -p | grep -q 'libpango-1.0.so.0' || ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' \
-	    || ! fc-list 2>/dev/null | grep -qi dejavu; then \
-	  echo "Installing the system libraries WeasyPrint needs"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq \
-	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig \
-	    fonts-dejavu-core poppler-utils >/dev/null; \
-	fi
+# System packages, each checked by the file it provides and installed only when missing:
+# WeasyPrint needs Pango, HarfBuzz and fonts; the PDF tests read PDFs with poppler-utils;
+# the browser tests drive Debian's Chromium (Playwright never downloads a browser);
+# `make messages` needs GNU gettext.
+RUNTIME_PACKAGES := \
+  libpango-1.0-0:lib:libpango-1.0.so.0 \
+  libpangoft2-1.0-0:lib:libpangoft2-1.0.so.0 \
+  libharfbuzz0b:lib:libharfbuzz.so.0 \
+  libharfbuzz-subset0:lib:libharfbuzz-subset.so.0 \
+  fontconfig:bin:fc-list \
+  fonts-dejavu-core:file:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+TEST_PACKAGES := \
+  poppler-utils:bin:pdftotext \
+  chromium:bin:chromium
+MESSAGE_PACKAGES := gettext:bin:msgfmt
 
-# Browser tests drive Debian's Chromium (Playwright never downloads a browser).
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
-	fi
+define install_missing
+@missing=""; \
+for spec in $(1); do \
+  package=$${spec%%:*}; rest=$${spec#*:}; kind=$${rest%%:*}; name=$${rest#*:}; \
+  case $$kind in \
+    lib) ldconfig -p | grep -q "$$name" || missing="$$missing $$package" ;; \
+    bin) command -v "$$name" >/dev/null || missing="$$missing $$package" ;; \
+    file) [ -e "$$name" ] || missing="$$missing $$package" ;; \
+  esac; \
+done; \
+if [ -n "$$missing" ]; then \
+  echo "Installing missing system packages:$$missing"; \
+  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+fi
+endef
+
+system-libs:
+	$(call install_missing,$(RUNTIME_PACKAGES))
+
+test-system-libs: system-libs
+	$(call install_missing,$(TEST_PACKAGES))
+
+gettext:
+	$(call install_missing,$(MESSAGE_PACKAGES))
+
+# Kept for old habits: the browser is part of test-system-libs.
+chromium: test-system-libs
 
 migrate: $(VENV)/.installed system-libs
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --url http://$(HOST):$(PORT)/
 
 run: demo
+	@echo "Serving http://$(HOST):$(PORT)/ (set HOST and PORT to change it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite; uses DATABASE_URL when it is set (PostgreSQL), SQLite otherwise.
-test: $(VENV)/.installed-test system-libs chromium
+test: $(VENV)/.installed-test test-system-libs
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print a table each; they are never part of `make test`.
-bench: $(VENV)/.installed-test system-libs
+bench: $(VENV)/.installed-test test-system-libs
 	@for bench in tests/benchmarks/bench_*.py; do \
 	  echo "== $$bench"; $(PY) $$bench || exit 1; \
 	done
@@ -68,7 +96,7 @@ format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .
 
 # Needs GNU gettext; the compiled catalogues (.mo) are committed so running needs no gettext.
-messages: $(VENV)/.installed
+messages: $(VENV)/.installed gettext
 	$(PY) manage.py makemessages --locale sv --locale da --ignore '.venv/*' --ignore 'tests/*' --no-obsolete
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
