@@ -76,9 +76,12 @@ run: demo
 	@echo "Serving http://$(HOST):$(PORT)/ (set HOST and PORT to change it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# The whole suite; uses DATABASE_URL when it is set (PostgreSQL), SQLite otherwise.
+# The whole suite, in parallel (one database per worker) and in random order (the seed is
+# printed; replay an order with PYTEST_ARGS=--randomly-seed=N), with branch
+# coverage. Uses DATABASE_URL when it is set (PostgreSQL), SQLite otherwise.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test test-system-libs
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
 
 # Benchmarks print a table each; they are never part of `make test`.
 bench: $(VENV)/.installed-test test-system-libs
