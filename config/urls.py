@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from config.health import health
-from invoicing.invoice_views import DashboardView
+from invoicing.views import DashboardView
 
 admin.site.site_header = "Project billing administration"
 admin.site.site_title = "Project billing"

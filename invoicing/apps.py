@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _project_has_transactions(project) -> bool:
-    from invoicing.models import ProjectTransaction
+    from invoicing.transactions.models import ProjectTransaction
 
     return ProjectTransaction.objects.filter(project=project).exists()
 
@@ -37,8 +37,8 @@ class InvoicingConfig(AppConfig):
             project_usage_check_register,
         )
         from invoicing.automations import milestone_completed_propose
-        from invoicing.models import InvoiceProposal
-        from invoicing.proposals import proposals_at_thresholds
+        from invoicing.proposals.generation import proposals_at_thresholds
+        from invoicing.proposals.models import InvoiceProposal
 
         # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import BillingRuleType, Milestone, NotificationKind
 from contracts.notifications import finance_team, notifications_send
 from funding.allocation import AllocationError
-from invoicing import proposals
-from invoicing.billing import BillingError
-from invoicing.models import InvoiceProposal
+from invoicing.proposals import generation, rules, workflow
+from invoicing.proposals.billing_checks import BillingError
+from invoicing.proposals.models import InvoiceProposal
 
 NO_MILESTONE_RULE = _("The contract has no active milestone billing rule.")
 
@@ -36,22 +36,24 @@ def milestone_completed_propose(
         return []
     base = {"contract": contract.code, "milestone": milestone.description}
     recipients = [*finance_team(), actor]
-    rules = [
+    milestone_rules = [
         rule
-        for rule in proposals.active_billing_rules(contract)
+        for rule in rules.active_billing_rules(contract)
         if rule.rule_type == BillingRuleType.MILESTONE
     ]
     try:
-        if not rules:
+        if not milestone_rules:
             raise ValidationError(NO_MILESTONE_RULE)
         with transaction.atomic():
-            created = proposals.proposals_generate(
-                contract=contract, up_to_date=timezone.localdate(), actor=actor, rules=rules
+            created = generation.proposals_generate(
+                contract=contract,
+                up_to_date=timezone.localdate(),
+                actor=actor,
+                rules=milestone_rules,
             )
             if contract.submit_automatic_proposals:
                 created = [
-                    proposals.proposal_submit(proposal=proposal, actor=actor)
-                    for proposal in created
+                    workflow.proposal_submit(proposal=proposal, actor=actor) for proposal in created
                 ]
     except (ValidationError, AllocationError, BillingError) as refused:
         reason = " ".join(refused.messages) if hasattr(refused, "messages") else str(refused)
@@ -66,7 +68,7 @@ def milestone_completed_propose(
         notifications_send(
             recipients=recipients,
             kind=NotificationKind.PROPOSAL_CREATED,
-            params={**base, **proposals.proposal_notification_params(proposal)},
+            params={**base, **workflow.proposal_notification_params(proposal)},
             url=proposal.get_absolute_url(),
         )
     return created

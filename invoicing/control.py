@@ -12,14 +12,9 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from contracts.models import Budget, Category, ProjectContract, TransactionKind
-from invoicing.models import (
-    BillingStatus,
-    DocumentType,
-    InvoiceLine,
-    ProjectTransaction,
-    ProposalLine,
-    ProposalStatus,
-)
+from invoicing.invoices.models import DocumentType, InvoiceLine
+from invoicing.proposals.models import ProposalLine, ProposalStatus
+from invoicing.transactions.models import BillingStatus, ProjectTransaction
 
 ZERO = Decimal("0")
 KIND_LABELS = dict(TransactionKind.choices)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from contracts.models import ContractStatus, Milestone, MilestoneStatus, ProjectContract
 from contracts.selectors import milestone_value
 from funding.models import FundingLimit
-from invoicing import selectors
-from invoicing.models import DocumentType, Invoice, InvoiceStatus
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus
+from invoicing.proposals import selectors
 
 LIST_SIZE = 8
 LIMIT_WARNING = Decimal("0.8")

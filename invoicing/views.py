@@ -1,237 +1,42 @@
-"""Transaction list, single transactions, and the timesheet import pages."""
+"""Pages that read across the stages: the dashboard and invoice control."""
 
 from __future__ import annotations
 
-import csv
+from django.shortcuts import get_object_or_404
+from django.views.generic import TemplateView
 
-from django.conf import settings
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-from django.views import View
-from django.views.generic import DetailView, TemplateView
-from django.views.generic.edit import CreateView, UpdateView
-
-from contracts.views import PermissionRequired, ServiceFormMixin
-from invoicing import selectors, services
-from invoicing.explanations import allocation_explain
-from invoicing.filters import TransactionFilter
-from invoicing.forms import TimesheetUploadForm, TransactionForm
-from invoicing.models import ImportBatch, ProjectTransaction
-from invoicing.resources import ProjectTransactionExportResource, spreadsheet_safe
-from invoicing.timesheets import error_report_rows
+from contracts.models import ProjectContract
+from contracts.views import PermissionRequired
+from invoicing import control, dashboard
 
 
-class TransactionListView(PermissionRequired, TemplateView):
-    permission_required = "invoicing.view_projecttransaction"
-    template_name = "invoicing/transaction_list.html"
+class InvoiceControlView(PermissionRequired, TemplateView):
+    """Invoice control of a contract, or of one of its projects, and its retention ledger."""
 
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["invoicing/_transaction_table.html"]
-        return [self.template_name]
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/invoice_control.html"
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        transaction_filter = TransactionFilter(
-            self.request.GET, queryset=selectors.transaction_list()
+        contract = get_object_or_404(
+            ProjectContract.objects.select_related("customer"), pk=self.kwargs["contract_pk"]
         )
-        transactions = transaction_filter.qs
-        page = Paginator(transactions, settings.PAGE_SIZE).get_page(self.request.GET.get("page"))
-        context.update(
-            filter=transaction_filter,
-            page=page,
-            totals=selectors.transaction_totals(transactions),
-            query=self.request.GET.urlencode(),
-        )
-        if transaction_filter.form.is_valid() and transaction_filter.form.cleaned_data.get(
-            "contract"
-        ):
-            context["work_in_progress"] = selectors.work_in_progress_by_funder(transactions)
-        return context
+        project = None
+        project_id = self.request.GET.get("project")
+        if project_id and project_id.isdigit():
+            project = get_object_or_404(contract.projects, pk=project_id)
+        return {
+            **super().get_context_data(**kwargs),
+            "contract": contract,
+            "project": project,
+            "projects": contract.projects.order_by("code"),
+            "control": control.invoice_control(contract=contract, project=project),
+        }
 
 
-class TransactionExportView(PermissionRequired, View):
-    permission_required = "invoicing.export_projecttransaction"
+class DashboardView(TemplateView):
+    """The landing page: what needs doing today, for this user's role."""
 
-    def get(self, request):
-        transactions = TransactionFilter(request.GET, queryset=selectors.transaction_list()).qs
-        dataset = ProjectTransactionExportResource().export(queryset=transactions)
-        response = HttpResponse(dataset.csv, content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="transactions-{stamp}.csv"'
-        return response
-
-
-class TransactionCreateView(PermissionRequired, ServiceFormMixin, CreateView):
-    permission_required = "invoicing.add_projecttransaction"
-    form_class = TransactionForm
-    template_name = "invoicing/transaction_form.html"
-    success_message = _("The transaction was recorded.")
-
-    def get_initial(self):
-        project = self.request.GET.get("project")
-        return {"date": timezone.localdate(), **({"project": project} if project else {})}
-
-    def save_with_service(self, form):
-        return services.transaction_record(record=form.instance, actor=self.request.user)
-
-    def get_success_url(self):
-        return reverse("invoicing:transaction_list")
-
-
-class TransactionUpdateView(PermissionRequired, ServiceFormMixin, UpdateView):
-    permission_required = "invoicing.change_projecttransaction"
-    model = ProjectTransaction
-    form_class = TransactionForm
-    template_name = "invoicing/transaction_form.html"
-    context_object_name = "transaction"
-    success_message = _("The transaction was saved.")
-
-    def get_form(self, form_class=None):
-        form = super().get_form(form_class)
-        if self.object.is_locked:
-            for field in form.fields.values():
-                field.disabled = True
-        return form
+    template_name = "invoicing/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        currency = self.object.currency
-        context["allocations"] = [
-            (share, allocation_explain(share, currency))
-            for share in selectors.transaction_allocations(transaction=self.object)
-        ]
-        context["history"] = self.object.history.select_related("history_user")[:20]
-        return context
-
-    def save_with_service(self, form):
-        return services.transaction_update(record=form.instance, actor=self.request.user)
-
-    def get_success_url(self):
-        return reverse("invoicing:transaction_list")
-
-
-class TransactionDeleteView(PermissionRequired, View):
-    permission_required = "invoicing.delete_projecttransaction"
-
-    def post(self, request, pk):
-        record = get_object_or_404(ProjectTransaction, pk=pk)
-        try:
-            services.transaction_delete(record=record, actor=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect("invoicing:transaction_update", pk=pk)
-        messages.success(request, _("The transaction was deleted."))
-        return redirect("invoicing:transaction_list")
-
-
-class ImportListView(PermissionRequired, TemplateView):
-    permission_required = "invoicing.view_importbatch"
-    template_name = "invoicing/import_list.html"
-
-    def get_context_data(self, **kwargs):
-        page = Paginator(selectors.import_batch_list(), settings.PAGE_SIZE).get_page(
-            self.request.GET.get("page")
-        )
-        return {**super().get_context_data(**kwargs), "page": page}
-
-
-class ImportUploadView(PermissionRequired, TemplateView):
-    permission_required = "invoicing.import_projecttransaction"
-    template_name = "invoicing/import_upload.html"
-
-    def get_context_data(self, **kwargs):
-        return {"form": TimesheetUploadForm(), **super().get_context_data(**kwargs)}
-
-    def post(self, request):
-        form = TimesheetUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
-        batch = services.import_batch_create(
-            uploaded_file=form.cleaned_data["file"], actor=request.user
-        )
-        return redirect(batch.get_absolute_url())
-
-
-class ImportDetailView(PermissionRequired, DetailView):
-    permission_required = "invoicing.view_importbatch"
-    model = ImportBatch
-    template_name = "invoicing/import_detail.html"
-    context_object_name = "batch"
-    ERRORS_SHOWN = 200
-
-    def get_queryset(self):
-        return ImportBatch.objects.select_related("created_by")
-
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["invoicing/_import_status.html"]
-        return [self.template_name]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        batch = self.object
-        context["errors_shown"] = batch.errors[: self.ERRORS_SHOWN]
-        context["earlier"] = (
-            ImportBatch.objects.filter(file_sha256=batch.file_sha256, status="imported")
-            .exclude(pk=batch.pk)
-            .only("pk", "created_at")
-            .first()
-        )
-        return context
-
-
-class ImportConfirmView(PermissionRequired, View):
-    permission_required = "invoicing.import_projecttransaction"
-
-    def post(self, request, pk):
-        batch = get_object_or_404(ImportBatch, pk=pk)
-        try:
-            batch = services.import_batch_confirm(batch=batch, actor=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect(batch.get_absolute_url())
-        batch.refresh_from_db()
-        if batch.status == "imported":
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)s transaction was imported.",
-                    "%(count)s transactions were imported.",
-                    batch.new_rows,
-                )
-                % {"count": batch.new_rows},
-            )
-        return redirect(batch.get_absolute_url())
-
-
-class ImportErrorReportView(PermissionRequired, View):
-    permission_required = "invoicing.view_importbatch"
-
-    def get(self, request, pk):
-        batch = get_object_or_404(ImportBatch, pk=pk)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="errors-{batch.pk}.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response, delimiter=";")
-        writer.writerow([_("Row"), _("Column"), _("Value"), _("Problem")])
-        for row in error_report_rows(batch.errors):
-            writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
-        return response
-
-
-class SampleTimesheetView(PermissionRequired, View):
-    permission_required = "invoicing.import_projecttransaction"
-
-    def get(self, request):
-        sample = settings.BASE_DIR / "docs" / "sample-timesheet.csv"
-        response = HttpResponse(sample.read_bytes(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="sample-timesheet.csv"'
-        return response
+        return {**super().get_context_data(**kwargs), **dashboard.dashboard(user=self.request.user)}

@@ -6,8 +6,8 @@ from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from funding.allocation import AllocationError
-from invoicing.payments import PaymentRefused
-from invoicing.timesheets import TimesheetFileError
+from invoicing.receivables.payments import PaymentRefused
+from invoicing.transactions.timesheet_reader import TimesheetFileError
 
 
 def exception_handler(exc, context):

@@ -8,15 +8,9 @@ from rest_framework import serializers
 
 from contracts.models import Milestone, Project, ProjectContract
 from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
-from invoicing.models import (
-    Invoice,
-    InvoiceLine,
-    InvoiceProposal,
-    InvoiceTax,
-    ProjectTransaction,
-    ProposalLine,
-    TransactionAllocation,
-)
+from invoicing.invoices.models import Invoice, InvoiceLine, InvoiceTax
+from invoicing.proposals.models import InvoiceProposal, ProposalLine
+from invoicing.transactions.models import ProjectTransaction, TransactionAllocation
 
 
 class ContractSerializer(serializers.ModelSerializer):

@@ -13,9 +13,13 @@ from rest_framework.response import Response
 from contracts import services as contract_services
 from contracts.models import Milestone, Project, ProjectContract
 from funding.models import FundingLimit, FundingRule, FundingSource
-from invoicing import credits, documents, posting, proposals, services, timesheets
 from invoicing.api import serializers
-from invoicing.models import Invoice, InvoiceProposal, ProjectTransaction
+from invoicing.invoices import credits, documents, posting
+from invoicing.invoices.models import Invoice
+from invoicing.proposals import generation, workflow
+from invoicing.proposals.models import InvoiceProposal
+from invoicing.transactions import imports, services, timesheet_reader
+from invoicing.transactions.models import ProjectTransaction
 
 
 def _require(request, permission: str) -> None:
@@ -119,9 +123,9 @@ class TransactionViewSet(
         payload = serializers.BulkTransactionsSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         rows = payload.validated_data["rows"]
-        header = list(timesheets.COLUMN_ALIASES)
+        header = list(timesheet_reader.COLUMN_ALIASES)
         cells = [[str(row.get(column, "") or "") for column in header] for row in rows]
-        outcome = services.timesheet_rows_import(header=header, cells=cells)
+        outcome = imports.timesheet_rows_import(header=header, cells=cells)
         if outcome.errors:
             errors = [
                 {"row": error.row - 1, "field": error.column, "message": str(error.message)}
@@ -178,7 +182,7 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
         _require(request, "invoicing.add_invoiceproposal")
         payload = serializers.GenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        created = proposals.proposals_generate(actor=request.user, **payload.validated_data)
+        created = generation.proposals_generate(actor=request.user, **payload.validated_data)
         data = serializers.ProposalSerializer(created, many=True).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -187,7 +191,7 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
     def submit(self, request, pk=None):
         _require(request, "invoicing.change_invoiceproposal")
         return self._respond(
-            proposals.proposal_submit(proposal=self.get_object(), actor=request.user)
+            workflow.proposal_submit(proposal=self.get_object(), actor=request.user)
         )
 
     @extend_schema(request=None, responses=serializers.ProposalSerializer)
@@ -195,7 +199,7 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
     def approve(self, request, pk=None):
         # The service checks the approver's permission and the four-eyes rule.
         return self._respond(
-            proposals.proposal_approve(proposal=self.get_object(), actor=request.user)
+            workflow.proposal_approve(proposal=self.get_object(), actor=request.user)
         )
 
     @extend_schema(request=serializers.RejectSerializer, responses=serializers.ProposalSerializer)
@@ -204,7 +208,7 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
         payload = serializers.RejectSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         return self._respond(
-            proposals.proposal_reject(
+            workflow.proposal_reject(
                 proposal=self.get_object(), actor=request.user, **payload.validated_data
             )
         )
@@ -214,7 +218,7 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
     def cancel(self, request, pk=None):
         _require(request, "invoicing.change_invoiceproposal")
         return self._respond(
-            proposals.proposal_cancel(proposal=self.get_object(), actor=request.user)
+            workflow.proposal_cancel(proposal=self.get_object(), actor=request.user)
         )
 
     @extend_schema(request=serializers.PostSerializer, responses=serializers.InvoiceSerializer)

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from invoicing.payments import overdue_invoices_notify
+from invoicing.receivables.reminders import overdue_invoices_notify
 
 
 class Command(BaseCommand):

@@ -1,0 +1,60 @@
+"""Admin of posted invoices and internal charges (read-only: posted documents are final)."""
+
+from django.contrib import admin
+
+from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ["line_type", "kind", "description", "quantity", "unit_price", "amount", "tax_rate"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Posted invoices are final: the admin shows them and changes nothing."""
+
+    list_display = [
+        "number",
+        "legal_entity",
+        "document_type",
+        "customer",
+        "invoice_date",
+        "gross_total",
+        "status",
+    ]
+    list_filter = ["document_type", "status", "legal_entity"]
+    search_fields = ["number", "customer__name", "contract__code"]
+    list_select_related = ["legal_entity", "customer"]
+    readonly_fields = [field.name for field in Invoice._meta.fields]
+    inlines = [InvoiceLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InternalCharge)
+class InternalChargeAdmin(admin.ModelAdmin):
+    list_display = ["funding_source", "charge_date", "amount", "posted_by"]
+    readonly_fields = [field.name for field in InternalCharge._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,200 @@
+"""Credit notes: correcting posted invoices through the proposal workflow (DOMAIN.md section 8).
+
+A credit proposal names the invoice it corrects and the reason, and carries negative lines
+that point at the invoice lines they credit (all of a line, or part of its amount). It is
+submitted and approved like any proposal; posting it makes a credit note (a document whose total
+is negative) in the same number series. Posting gives the funding back, marks fully credited
+work credited, and, when asked, frees it to be billed again.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contracts.models import MilestoneStatus
+from contracts.money import round_money
+from contracts.services import with_history_user
+from funding.models import FundingLimit
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
+from invoicing.proposals.models import (
+    InvoiceProposal,
+    ProposalLine,
+    ProposalLineType,
+    ProposalStatus,
+)
+from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
+
+REASON_REQUIRED = gettext_lazy(
+    "Give the reason for the correction; it is printed on the credit note."
+)
+NOTHING_TO_CREDIT = gettext_lazy("Choose at least one line and an amount to credit.")
+NOT_AN_INVOICE = gettext_lazy("Only an invoice can be credited, not a credit note.")
+MORE_THAN_OPEN = gettext_lazy(
+    "“%(line)s” has %(open)s left to credit; %(amount)s is more than that."
+)
+NOT_POSITIVE = gettext_lazy("The amount to credit on “%(line)s” must be more than zero.")
+NOT_CREDITABLE = gettext_lazy(
+    "Retention and deduction lines are corrected with the lines they belong to."
+)
+
+CREDITABLE_TYPES = (
+    ProposalLineType.TRANSACTION,
+    ProposalLineType.FEE,
+    ProposalLineType.RETENTION_RELEASE,
+)
+
+
+def credited_so_far(line_ids) -> dict[int, Decimal]:
+    """What credit notes (posted) and open credit proposals already credit, per invoice line."""
+    rows = (
+        ProposalLine.objects.filter(
+            credited_line_id__in=list(line_ids), line_type=ProposalLineType.CREDIT
+        )
+        .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+        .values_list("credited_line_id")
+        .annotate(total=Sum("amount"))
+    )
+    return defaultdict(Decimal, {line_id: -total for line_id, total in rows})
+
+
+def open_to_credit(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
+    """Each creditable line of the invoice with the amount still open to credit."""
+    lines = [line for line in invoice.lines.order_by("pk") if line.line_type in CREDITABLE_TYPES]
+    credited = credited_so_far(line.pk for line in lines)
+    return [(line, line.amount - credited[line.pk]) for line in lines]
+
+
+@transaction.atomic
+def credit_proposal_create(
+    *,
+    invoice: Invoice,
+    amounts: Mapping[int, Decimal | None],
+    reason: str,
+    rebill: bool,
+    actor: AbstractBaseUser,
+) -> InvoiceProposal:
+    """A draft credit proposal for some lines of an invoice (``None``: all that is open on the
+    line). Refuses crediting more than is still open on a line. Retention withheld on the
+    invoice is given back in proportion."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [REASON_REQUIRED]})
+    invoice = Invoice.objects.select_for_update().select_related("contract").get(pk=invoice.pk)
+    if invoice.document_type != DocumentType.INVOICE:
+        raise ValidationError(NOT_AN_INVOICE)
+    currency = invoice.currency
+    open_lines = {line.pk: (line, left) for line, left in open_to_credit(invoice)}
+    chosen = []
+    for line_id, requested in amounts.items():
+        if line_id not in open_lines:
+            raise ValidationError(NOT_CREDITABLE)
+        line, left = open_lines[line_id]
+        amount = left if requested is None else round_money(Decimal(requested), currency)
+        if amount <= 0:
+            raise ValidationError(NOT_POSITIVE % {"line": line.description})
+        if amount > left:
+            raise ValidationError(
+                MORE_THAN_OPEN % {"line": line.description, "open": left, "amount": amount}
+            )
+        chosen.append((line, amount))
+    if not chosen:
+        raise ValidationError(NOTHING_TO_CREDIT)
+    proposal = InvoiceProposal(
+        contract=invoice.contract,
+        funding_source=invoice.funding_source,
+        up_to_date=timezone.localdate(),
+        created_by=actor,
+        credited_invoice=invoice,
+        credit_reason=reason,
+        rebill_credited=rebill,
+    )
+    with_history_user(proposal, actor).save()
+    credit_lines = [
+        ProposalLine(
+            proposal=proposal,
+            line_type=ProposalLineType.CREDIT,
+            credited_line=line,
+            transaction_id=line.transaction_id,
+            kind=line.kind,
+            description=_("Credit: %(line)s") % {"line": line.description},
+            quantity=line.quantity if amount == line.amount else Decimal("1"),
+            unit_price=line.unit_price if amount == line.amount else None,
+            amount=-amount,
+        )
+        for line, amount in chosen
+    ]
+    retention = invoice.lines.filter(line_type="retention").first()
+    if retention is not None and invoice.net_total:
+        credited_net = sum((amount for _line, amount in chosen), Decimal("0"))
+        share = round_money(-retention.amount * credited_net / invoice.net_total, currency)
+        if share:
+            credit_lines.append(
+                ProposalLine(
+                    proposal=proposal,
+                    line_type=ProposalLineType.CREDIT,
+                    credited_line=retention,
+                    description=_("Retention given back on the credited amount"),
+                    amount=share,
+                )
+            )
+    ProposalLine.objects.bulk_create(credit_lines)
+    return proposal
+
+
+def credit_note_settle(*, proposal: InvoiceProposal, actor: AbstractBaseUser | None) -> None:
+    """After a credit note is posted: give the funding back for what was credited, mark fully
+    credited work credited (or uninvoiced again when asked), and put milestones back."""
+    credit_lines = list(
+        proposal.lines.filter(
+            line_type=ProposalLineType.CREDIT, transaction__isnull=False
+        ).select_related("credited_line", "transaction__milestone")
+    )
+    source_id = proposal.funding_source_id
+    released: dict[int, Decimal] = defaultdict(Decimal)
+    for line in credit_lines:
+        record = line.transaction
+        credited_total = -sum(
+            (other.amount for other in ProposalLine.objects.filter(
+                credited_line=line.credited_line, line_type=ProposalLineType.CREDIT, proposal__status=ProposalStatus.POSTED
+            ).exclude(proposal=proposal)),
+            start=Decimal("0"),
+        ) - line.amount  # fmt: skip
+        fully_credited = credited_total >= line.credited_line.amount
+        if not proposal.rebill_credited:
+            for share in TransactionAllocation.objects.filter(
+                transaction=record, source_id=source_id
+            ):
+                for limit_id in share.limit_ids:
+                    released[limit_id] += -line.amount
+        if fully_credited:
+            status = (
+                BillingStatus.UNINVOICED if proposal.rebill_credited else BillingStatus.CREDITED
+            )
+            ProjectTransaction.objects.filter(pk=record.pk).update(billing_status=status)
+            milestone = record.milestone
+            if milestone is not None and milestone.status == MilestoneStatus.INVOICED:
+                milestone.mark_credited()
+                with_history_user(milestone, actor).save()
+    if released:
+        limits = list(
+            FundingLimit.objects.select_for_update().filter(pk__in=released).order_by("pk")
+        )
+        for limit in limits:
+            limit.used_amount = max(Decimal("0"), limit.used_amount - released[limit.pk])
+        FundingLimit.objects.bulk_update(limits, ["used_amount"])
+
+
+def credit_due_date(invoice_date: datetime.date) -> datetime.date:
+    """A credit note is settled at once: its due date is its date."""
+    return invoice_date

@@ -1,0 +1,181 @@
+"""Invoice and credit-note PDFs with WeasyPrint, in the customer's language.
+
+The URL fetcher serves only the project's own static files: a value in a template such as
+``file:///etc/passwd`` or an internal URL is refused, so it can never reach a PDF.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models import Q, Sum
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import pgettext
+
+from contracts.models import TransactionKind
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, PdfBatch
+
+STATIC_ROOTS = [Path(path).resolve() for path in settings.STATICFILES_DIRS]
+NOT_A_STATIC_FILE = "Only the project's own static files can be used in documents: {url}"
+
+
+def _weasyprint():
+    import weasyprint  # imported late: it loads Pango, which only PDF rendering needs
+
+    return weasyprint
+
+
+class StaticOnlyURLFetcher:
+    """A WeasyPrint URL fetcher that serves files below the project's static folders and
+    refuses everything else (other files, http, data from the network)."""
+
+    def __new__(cls):
+        weasyprint = _weasyprint()
+
+        class Fetcher(weasyprint.urls.URLFetcher):
+            def fetch(self, url, headers=None):
+                path = static_path_for(url)
+                if path is None:
+                    raise ValueError(NOT_A_STATIC_FILE.format(url=url))
+                mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return weasyprint.urls.URLFetcherResponse(
+                    url, path.read_bytes(), {"Content-Type": mime_type}, 200
+                )
+
+        return Fetcher(allowed_protocols={"file"}, allow_redirects=False)
+
+
+def static_path_for(url: str) -> Path | None:
+    """The file a ``file://`` URL names, when it lies inside a static folder; else None."""
+    parsed = urlparse(url)
+    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+        return None
+    path = Path(os.path.realpath(unquote(parsed.path)))
+    for root in STATIC_ROOTS:
+        if path.is_relative_to(root) and path.is_file():
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class ProgressStatement:
+    contract_value: Decimal
+    billed_to_date: Decimal
+    retained: Decimal
+    prepaid: Decimal
+    remaining: Decimal
+
+
+def progress_statement(invoice: Invoice) -> ProgressStatement:
+    """Where the contract stands with this funder once this document is counted."""
+    earlier = Invoice.objects.filter(
+        contract=invoice.contract, funding_source=invoice.funding_source
+    ).filter(Q(sequence_number__lte=invoice.sequence_number) | Q(pk=invoice.pk))
+    totals = earlier.aggregate(net=Sum("net_total"), retention=Sum("retention_total"))
+    billed = totals["net"] or Decimal("0")
+    prepaid = InvoiceLine.objects.filter(
+        invoice__in=earlier,
+        kind=TransactionKind.ON_ACCOUNT,
+        transaction__billing_rule__isnull=True,
+        transaction__milestone__isnull=True,
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    value = invoice.contract.contract_value
+    return ProgressStatement(
+        contract_value=value,
+        billed_to_date=billed,
+        retained=-(totals["retention"] or Decimal("0")),
+        prepaid=prepaid,
+        remaining=value - billed,
+    )
+
+
+def document_title(invoice: Invoice) -> str:
+    """The printed title. A credit note is titled 'Corrective invoice', except for legal
+    entities in Germany, which keep the plain credit-note title (DOMAIN.md section 8)."""
+    if invoice.document_type == DocumentType.INVOICE:
+        return pgettext("document title", "Invoice")
+    if invoice.legal_entity.country.code == "DE":
+        return pgettext("document title", "Credit note")
+    return pgettext("document title", "Corrective invoice")
+
+
+def invoice_context(invoice: Invoice) -> dict:
+    lines = list(invoice.lines.order_by("pk"))
+    labels = dict(TransactionKind.choices)
+    order = {kind: position for position, kind in enumerate(TransactionKind.values)}
+    groups: dict[str, list] = {}
+    special = []
+    for line in lines:
+        if line.line_type in ("retention", "deduction", "retention_release"):
+            special.append(line)
+        else:
+            groups.setdefault(line.kind or line.line_type, []).append(line)
+    grouped = [
+        {
+            "label": labels.get(kind, kind),
+            "lines": group,
+            "total": sum((line.amount for line in group), Decimal("0")),
+        }
+        for kind, group in sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
+    ]
+    return {
+        "invoice": invoice,
+        "title": document_title(invoice),
+        "entity": invoice.legal_entity,
+        "customer": invoice.customer,
+        "groups": grouped,
+        "special_lines": special,
+        "taxes": list(invoice.taxes.all()),
+        "progress": progress_statement(invoice),
+        "stylesheet": (Path(settings.BASE_DIR) / "static" / "css" / "documents.css")
+        .resolve()
+        .as_uri(),
+    }
+
+
+def invoice_html(invoice: Invoice) -> str:
+    with translation.override(invoice.language):
+        return render_to_string("documents/invoice.html", invoice_context(invoice))
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice or credit note as PDF bytes, rendered in the customer's language."""
+    html = invoice_html(invoice)
+    weasyprint = _weasyprint()
+    return weasyprint.HTML(
+        string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=StaticOnlyURLFetcher()
+    ).write_pdf()
+
+
+def pdf_batch_render(*, batch_id: int) -> None:
+    """Render every invoice of a batch into one ZIP file, reporting progress as it goes."""
+    batch = PdfBatch.objects.get(pk=batch_id)
+    buffer = io.BytesIO()
+    try:
+        invoices = Invoice.objects.filter(pk__in=batch.invoice_ids).select_related(
+            "customer", "legal_entity", "contract"
+        )
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for number, invoice in enumerate(
+                invoices.order_by("legal_entity", "sequence_number"), start=1
+            ):
+                archive.writestr(f"{invoice.number}.pdf", invoice_pdf(invoice))
+                PdfBatch.objects.filter(pk=batch_id).update(processed=number)
+        batch.archive.save(f"invoices-{batch_id}.zip", ContentFile(buffer.getvalue()), save=False)
+        batch.status = PdfBatch.Status.DONE
+        batch.processed = len(batch.invoice_ids)
+        batch.save(update_fields=["archive", "status", "processed"])
+    except Exception as error:  # noqa: BLE001 - the batch page explains any failure
+        PdfBatch.objects.filter(pk=batch_id).update(
+            status=PdfBatch.Status.FAILED, message=str(error)
+        )

@@ -1,0 +1,276 @@
+"""Posted documents: invoices and credit notes, their lines and VAT, internal charges, PDF
+batches. Final once posted."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from contracts.models import (
+    MONEY,
+    RATE,
+    Customer,
+    LegalEntity,
+    ProjectContract,
+)
+from funding.models import FundingSource
+from invoicing.proposals.models import InvoiceProposal
+from invoicing.transactions.models import (
+    QUANTITY,
+    BackgroundJob,
+    ProjectTransaction,
+)
+
+
+class DocumentType(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class InvoiceStatus(models.TextChoices):
+    POSTED = "posted", _("Posted")
+    SENT = "sent", _("Sent")
+    PAID = "paid", _("Paid")
+
+
+# Columns a posted invoice may still change: its payment state. Everything else is final
+# (refused by the services, the admin and, on PostgreSQL, a trigger).
+INVOICE_MUTABLE_FIELDS = ("status", "sent_at", "paid_amount", "paid_at", "reminded_at")
+
+
+class Invoice(models.Model):
+    """A posted customer invoice or credit note: numbered, final, in the customer's language."""
+
+    legal_entity = models.ForeignKey(
+        LegalEntity,
+        verbose_name=_("legal entity"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    sequence_number = models.PositiveIntegerField(_("sequence number"))
+    number = models.CharField(_("number"), max_length=30)
+    document_type = models.CharField(_("document"), max_length=12, choices=DocumentType.choices)
+    proposal = models.OneToOneField(
+        InvoiceProposal,
+        verbose_name=_("proposal"),
+        on_delete=models.PROTECT,
+        related_name="invoice",
+    )
+    contract = models.ForeignKey(
+        ProjectContract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    funding_source = models.ForeignKey(
+        FundingSource,
+        verbose_name=_("funding source"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    language = models.CharField(_("language"), max_length=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    invoice_date = models.DateField(_("invoice date"))
+    due_date = models.DateField(_("due date"))
+    customer_reference = models.CharField(_("customer reference"), max_length=100, blank=True)
+    net_total = models.DecimalField(_("net"), **MONEY)
+    retention_total = models.DecimalField(_("retention"), **MONEY, default=0)
+    vat_total = models.DecimalField(_("VAT"), **MONEY)
+    gross_total = models.DecimalField(_("total"), **MONEY)
+    credited_invoice = models.ForeignKey(
+        "self", verbose_name=_("credits invoice"), on_delete=models.PROTECT, related_name="credit_notes",
+        null=True, blank=True,
+    )  # fmt: skip
+    credit_reason = models.TextField(_("reason for the correction"), blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("posted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    posted_at = models.DateTimeField(_("posted"), auto_now_add=True)
+    status = FSMField(
+        _("payment status"),
+        max_length=10,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.POSTED,
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    paid_amount = models.DecimalField(_("paid"), **MONEY, default=0)
+    paid_at = models.DateField(_("paid on"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-sequence_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_entity", "sequence_number"],
+                name="invoice_number_unique_per_legal_entity",
+            ),
+            models.UniqueConstraint(
+                fields=["legal_entity", "number"], name="invoice_number_text_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(document_type="invoice", gross_total__gte=0)
+                | Q(document_type="credit_note", gross_total__lte=0),
+                name="invoice_sign_matches_document_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(document_type="invoice")
+                | Q(credited_invoice__isnull=False) & ~Q(credit_reason=""),
+                name="credit_note_names_invoice_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoicing:invoice_detail", kwargs={"pk": self.pk})
+
+    @property
+    def open_amount(self):
+        return self.gross_total - self.paid_amount
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status != InvoiceStatus.PAID
+            and self.due_date < timezone.localdate()
+            and self.open_amount > 0
+        )
+
+    @property
+    def is_partly_paid(self) -> bool:
+        return self.status != InvoiceStatus.PAID and self.paid_amount > 0
+
+    @transition(field=status, source=InvoiceStatus.POSTED, target=InvoiceStatus.SENT)
+    def mark_sent(self) -> None:
+        self.sent_at = timezone.now()
+
+    @transition(
+        field=status, source=[InvoiceStatus.POSTED, InvoiceStatus.SENT], target=InvoiceStatus.PAID
+    )
+    def mark_paid(self, *, on) -> None:
+        self.paid_at = on
+
+
+class InvoiceLine(models.Model):
+    """A final line of a posted invoice (never changed, never deleted)."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="lines"
+    )
+    line_type = models.CharField(_("line type"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=20, blank=True)
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY, default=1)
+    unit_price = models.DecimalField(_("unit price"), **RATE, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    tax_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=2)
+    tax_label = models.CharField(_("tax group"), max_length=200)
+    transaction = models.ForeignKey(
+        ProjectTransaction, verbose_name=_("transaction"), on_delete=models.PROTECT,
+        related_name="invoice_lines", null=True, blank=True,
+    )  # fmt: skip
+    credited_line = models.ForeignKey(
+        "self", verbose_name=_("credits line"), on_delete=models.PROTECT, related_name="credit_lines",
+        null=True, blank=True,
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
+class InvoiceTax(models.Model):
+    """VAT of one rate on an invoice, computed on the invoice's lines of that rate, half-up."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="taxes"
+    )
+    label = models.CharField(_("tax group"), max_length=200)
+    rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=2)
+    base = models.DecimalField(_("base"), **MONEY)
+    amount = models.DecimalField(_("VAT"), **MONEY)
+
+    class Meta:
+        verbose_name = _("invoice VAT")
+        verbose_name_plural = _("invoice VAT")
+        ordering = ["invoice", "-rate"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.amount}"
+
+
+class InternalCharge(models.Model):
+    """What an internal organization funder is charged instead of a customer invoice."""
+
+    proposal = models.OneToOneField(
+        InvoiceProposal,
+        verbose_name=_("proposal"),
+        on_delete=models.PROTECT,
+        related_name="internal_charge",
+    )
+    funding_source = models.ForeignKey(
+        FundingSource,
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        related_name="internal_charges",
+    )
+    charge_date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("posted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    posted_at = models.DateTimeField(_("posted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("internal charge")
+        verbose_name_plural = _("internal charges")
+        ordering = ["-posted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.funding_source}: {self.amount}"
+
+
+class PdfBatch(BackgroundJob):
+    """Rendering many invoice PDFs into one ZIP file, as a background task."""
+
+    invoice_ids = models.JSONField(_("invoices"), default=list)
+    processed = models.PositiveIntegerField(_("processed"), default=0)
+    archive = models.FileField(_("archive"), upload_to="pdf-batches/%Y/%m/", blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("PDF batch")
+        verbose_name_plural = _("PDF batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{len(self.invoice_ids)} PDFs ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        total = len(self.invoice_ids)
+        return 100 if not total else self.processed * 100 // total

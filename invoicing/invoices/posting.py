@@ -1,0 +1,167 @@
+"""Posting approved proposals: numbered, final invoices (DOMAIN.md section 7).
+
+Posting is one database transaction: the proposal row is locked, the next number of the legal
+entity's series is taken inside the transaction (django-sequences: gapless, because a rolled-back
+posting gives its number back), the invoice, its lines and VAT per rate are written, and the
+transactions and milestones are marked invoiced. Anything that fails leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from sequences import get_next_value
+
+from contracts.models import Milestone, MilestoneStatus
+from contracts.services import with_history_user
+from funding.models import SourceType
+from invoicing.invoices.credits import credit_note_settle
+from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, InvoiceLine, InvoiceTax
+from invoicing.proposals import selectors
+from invoicing.proposals.models import InvoiceProposal, ProposalStatus
+from invoicing.transactions.models import BillingStatus, ProjectTransaction
+
+NOT_APPROVED = gettext_lazy("Only an approved proposal can be posted; this one is %(status)s.")
+PERIOD_CLOSED = gettext_lazy(
+    "The books of %(entity)s are closed up to %(date)s; choose a later invoice date."
+)
+NOT_ALLOWED = gettext_lazy("Your role cannot post invoices.")
+NEGATIVE_INVOICE = gettext_lazy(
+    "The total is negative, so this is a credit note: it must name the invoice it corrects."
+)
+
+
+def invoice_number_next(*, legal_entity) -> tuple[int, str]:
+    """The next number of the legal entity's series; call it inside the posting transaction."""
+    value = get_next_value(f"invoice-{legal_entity.pk}")
+    return value, f"{legal_entity.invoice_number_prefix}{value}"
+
+
+@transaction.atomic
+def invoice_post(
+    *, proposal: InvoiceProposal, actor: AbstractBaseUser, invoice_date: datetime.date | None = None
+) -> Invoice | InternalCharge:
+    """Post an approved proposal: a numbered invoice for a customer or grantor, an internal
+    charge for an internal organization."""
+    if not actor.has_perm("invoicing.change_invoiceproposal"):
+        raise PermissionDenied(NOT_ALLOWED)
+    locked = InvoiceProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != ProposalStatus.APPROVED:
+        raise ValidationError(NOT_APPROVED % {"status": locked.get_status_display()})
+    contract = locked.contract
+    entity = contract.legal_entity
+    invoice_date = invoice_date or timezone.localdate()
+    if entity.locked_until and invoice_date <= entity.locked_until:
+        raise ValidationError(
+            PERIOD_CLOSED % {"entity": entity.name, "date": entity.locked_until.isoformat()}
+        )
+    lines = list(
+        locked.lines.select_related("transaction__project__tax_group", "transaction__milestone")
+    )
+    source = locked.funding_source
+    transaction_ids = [line.transaction_id for line in lines if line.transaction_id]
+    if source.source_type == SourceType.ORGANIZATION:
+        document = InternalCharge.objects.create(
+            proposal=locked,
+            funding_source=source,
+            charge_date=invoice_date,
+            amount=sum((line.amount for line in lines), start=0),
+            posted_by=actor,
+        )
+    else:
+        document = _invoice_create(locked, lines, actor=actor, invoice_date=invoice_date)
+    locked.lines.update(is_open=False)
+    ProjectTransaction.objects.filter(pk__in=transaction_ids).update(
+        billing_status=BillingStatus.INVOICED
+    )
+    milestones = Milestone.objects.select_for_update().filter(
+        transactions__in=transaction_ids, status=MilestoneStatus.COMPLETED
+    )
+    for milestone in milestones:
+        milestone.mark_invoiced()
+        with_history_user(milestone, actor).save()
+    locked.post()
+    with_history_user(locked, actor).save()
+    if locked.credited_invoice_id:
+        credit_note_settle(proposal=locked, actor=actor)
+    return document
+
+
+def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
+    contract = proposal.contract
+    customer = proposal.funding_source.customer or contract.customer
+    totals = selectors.proposal_totals(proposal=proposal, lines=lines)
+    is_credit_note = totals.gross < 0
+    if is_credit_note and not proposal.credited_invoice_id:
+        raise ValidationError(NEGATIVE_INVOICE)
+    sequence_number, number = invoice_number_next(legal_entity=contract.legal_entity)
+    invoice = Invoice.objects.create(
+        legal_entity=contract.legal_entity,
+        sequence_number=sequence_number,
+        number=number,
+        document_type=DocumentType.CREDIT_NOTE if is_credit_note else DocumentType.INVOICE,
+        proposal=proposal,
+        contract=contract,
+        funding_source=proposal.funding_source,
+        customer=customer,
+        language=customer.language,
+        currency=contract.currency,
+        invoice_date=invoice_date,
+        due_date=invoice_date
+        if is_credit_note
+        else invoice_date + datetime.timedelta(days=contract.payment_terms.net_days),
+        credited_invoice_id=proposal.credited_invoice_id,
+        credit_reason=proposal.credit_reason,
+        customer_reference=contract.customer_reference,
+        net_total=totals.net,
+        retention_total=totals.retention.amount if totals.retention else 0,
+        vat_total=totals.vat,
+        gross_total=totals.gross,
+        posted_by=actor,
+    )
+    invoice_lines = []
+    for line in lines:
+        rate, label = selectors.line_tax(line, contract)
+        invoice_lines.append(
+            InvoiceLine(
+                invoice=invoice,
+                line_type=line.line_type,
+                kind=line.kind,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                tax_rate=rate,
+                tax_label=label,
+                transaction_id=line.transaction_id,
+                credited_line_id=line.credited_line_id,
+            )
+        )
+    if totals.retention is not None:
+        default = contract.default_tax_group
+        invoice_lines.append(
+            InvoiceLine(
+                invoice=invoice,
+                line_type="retention",
+                kind="",
+                description=totals.retention.description,
+                amount=totals.retention.amount,
+                tax_rate=default.rate,
+                tax_label=str(default),
+            )
+        )
+    InvoiceLine.objects.bulk_create(invoice_lines)
+    InvoiceTax.objects.bulk_create(
+        [
+            InvoiceTax(
+                invoice=invoice, label=tax.label, rate=tax.rate, base=tax.base, amount=tax.tax
+            )
+            for tax in totals.taxes
+        ]
+    )
+    return invoice

@@ -1,0 +1,10 @@
+"""Background jobs of posted documents: they take primary keys and call services."""
+
+from django_tasks import task
+
+from invoicing.invoices import documents
+
+
+@task()
+def pdf_batch_task(batch_id: int) -> None:
+    documents.pdf_batch_render(batch_id=batch_id)

@@ -1,0 +1,226 @@
+"""Pages of posted documents: the invoice list, an invoice and its PDF, posting an approved
+proposal, crediting an invoice, and batches of PDFs."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import django_filters
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from contracts.filters import StyledFilterSet
+from contracts.models import ProjectContract
+from contracts.views import PermissionRequired
+from invoicing.invoices import credits, documents, posting, retention
+from invoicing.invoices.forms import amount_parse
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus, PdfBatch
+from invoicing.invoices.tasks import pdf_batch_task
+from invoicing.proposals.models import InvoiceProposal
+
+
+class InvoiceFilter(StyledFilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=InvoiceStatus.choices, label=_("Status"), empty_label=_("All")
+    )
+    document_type = django_filters.ChoiceFilter(
+        choices=DocumentType.choices, label=_("Document"), empty_label=_("All")
+    )
+    contract = django_filters.ModelChoiceFilter(
+        queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "document_type", "contract"]
+
+
+class RetentionReleaseView(PermissionRequired, View):
+    """Add the release of what is still retained for the funder to a draft proposal."""
+
+    permission_required = "invoicing.change_invoiceproposal"
+
+    def post(self, request, pk):
+        proposal = get_object_or_404(InvoiceProposal, pk=pk)
+        try:
+            retention.proposal_retention_release_add(proposal=proposal, actor=request.user)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(request, _("The retained amount was added for release."))
+        return redirect(proposal.get_absolute_url())
+
+
+class InvoiceListView(PermissionRequired, TemplateView):
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/invoices/invoice_list.html"
+
+    def get_context_data(self, **kwargs):
+        invoices = Invoice.objects.select_related("customer", "contract", "legal_entity").order_by(
+            "legal_entity", "-sequence_number"
+        )
+        invoice_filter = InvoiceFilter(self.request.GET, queryset=invoices)
+        page = Paginator(invoice_filter.qs, settings.PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        return {**super().get_context_data(**kwargs), "filter": invoice_filter, "page": page}
+
+
+class InvoiceDetailView(PermissionRequired, DetailView):
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/invoices/invoice_detail.html"
+    context_object_name = "invoice"
+
+    def get_queryset(self):
+        return Invoice.objects.select_related(
+            "customer",
+            "contract",
+            "legal_entity",
+            "funding_source",
+            "proposal",
+            "posted_by",
+            "credited_invoice",
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(documents.invoice_context(self.object))
+        return context
+
+
+class InvoicePdfView(PermissionRequired, View):
+    permission_required = "invoicing.view_invoice"
+
+    def get(self, request, pk):
+        invoice = get_object_or_404(
+            Invoice.objects.select_related("customer", "legal_entity", "contract"), pk=pk
+        )
+        response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response
+
+
+class ProposalPostView(PermissionRequired, View):
+    """Post an approved proposal as a numbered invoice (or an internal charge)."""
+
+    permission_required = "invoicing.change_invoiceproposal"
+
+    def post(self, request, pk):
+        proposal = get_object_or_404(InvoiceProposal, pk=pk)
+        raw_date = request.POST.get("invoice_date") or ""
+        try:
+            invoice_date = (
+                datetime.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
+            )
+        except ValueError:
+            messages.error(request, _("Enter the invoice date as YYYY-MM-DD."))
+            return redirect(proposal.get_absolute_url())
+        try:
+            document = posting.invoice_post(
+                proposal=proposal, actor=request.user, invoice_date=invoice_date
+            )
+        except (ValidationError, PermissionDenied) as refused:
+            text = (
+                " ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
+            )
+            messages.error(request, text)
+            return redirect(proposal.get_absolute_url())
+        if isinstance(document, Invoice):
+            messages.success(
+                request, _("Invoice %(number)s was posted.") % {"number": document.number}
+            )
+            return redirect(document.get_absolute_url())
+        messages.success(request, _("The internal charge was posted."))
+        return redirect(proposal.get_absolute_url())
+
+
+class CreditNoteView(PermissionRequired, TemplateView):
+    """Choose what to credit on an invoice; creates a draft credit proposal."""
+
+    permission_required = "invoicing.add_invoiceproposal"
+    template_name = "invoicing/invoices/credit_form.html"
+
+    def get_invoice(self) -> Invoice:
+        return get_object_or_404(
+            Invoice.objects.select_related("customer", "contract"), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        invoice = self.get_invoice()
+        return {
+            **super().get_context_data(**kwargs),
+            "invoice": invoice,
+            "open_lines": credits.open_to_credit(invoice),
+        }
+
+    def post(self, request, pk):
+        invoice = self.get_invoice()
+        amounts: dict[int, Decimal | None] = {}
+        try:
+            for line, _left in credits.open_to_credit(invoice):
+                if request.POST.get(f"line-{line.pk}"):
+                    text = request.POST.get(f"amount-{line.pk}", "").strip()
+                    amounts[line.pk] = amount_parse(text) if text else None
+            proposal = credits.credit_proposal_create(
+                invoice=invoice,
+                amounts=amounts,
+                reason=request.POST.get("reason", ""),
+                rebill=bool(request.POST.get("rebill")),
+                actor=request.user,
+            )
+        except (ValidationError, ValueError) as refused:
+            text = (
+                " ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
+            )
+            messages.error(request, text)
+            return self.render_to_response(self.get_context_data())
+        messages.success(request, _("The credit proposal was created; submit it for approval."))
+        return redirect(proposal.get_absolute_url())
+
+
+class PdfBatchStartView(PermissionRequired, View):
+    """Render the PDFs of the invoices the list shows (with its filters) in the background."""
+
+    permission_required = "invoicing.view_invoice"
+
+    def post(self, request):
+        invoices = InvoiceFilter(request.POST, queryset=Invoice.objects.all()).qs
+        ids = list(invoices.values_list("pk", flat=True)[:2000])
+        if not ids:
+            messages.error(request, _("There are no invoices to render."))
+            return redirect("invoicing:invoice_list")
+        batch = PdfBatch.objects.create(created_by=request.user, invoice_ids=ids)
+        transaction.on_commit(lambda: pdf_batch_task.enqueue(batch.pk))
+        return redirect("invoicing:pdf_batch", pk=batch.pk)
+
+
+class PdfBatchView(PermissionRequired, DetailView):
+    permission_required = "invoicing.view_invoice"
+    model = PdfBatch
+    context_object_name = "batch"
+    template_name = "invoicing/invoices/pdf_batch.html"
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["invoicing/invoices/_pdf_batch_status.html"]
+        return [self.template_name]
+
+
+class PdfBatchDownloadView(PermissionRequired, View):
+    permission_required = "invoicing.view_invoice"
+
+    def get(self, request, pk):
+        batch = get_object_or_404(PdfBatch, pk=pk, status=PdfBatch.Status.DONE)
+        return FileResponse(
+            batch.archive.open("rb"), as_attachment=True, filename=f"invoices-{batch.pk}.zip"
+        )

@@ -1,0 +1,60 @@
+"""Admin of proposals and billing runs."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
+
+
+class ProposalLineInline(admin.TabularInline):
+    model = ProposalLine
+    extra = 0
+    can_delete = False
+    fields = ["line_type", "kind", "description", "quantity", "unit_price", "amount", "is_open"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvoiceProposal)
+class InvoiceProposalAdmin(SimpleHistoryAdmin):
+    """Read-only here: proposals change only through the workflow in the finance UI."""
+
+    list_display = [
+        "pk",
+        "contract",
+        "funding_source",
+        "status",
+        "up_to_date",
+        "submitted_by",
+        "approved_by",
+    ]
+    list_filter = ["status", "up_to_date"]
+    search_fields = ["contract__code", "contract__name", "funding_source__name"]
+    list_select_related = ["contract", "funding_source", "submitted_by", "approved_by"]
+    readonly_fields = [field.name for field in InvoiceProposal._meta.fields]
+    inlines = [ProposalLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "created_by",
+        "up_to_date",
+        "status",
+        "processed_contracts",
+        "proposals_created",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [field.name for field in BillingRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,155 @@
+"""Editing a draft proposal: remove a line (its transaction is freed), add a fee line, change a
+line's sales price (the transaction is funded again and every funder's draft follows)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from contracts.models import (
+    TransactionKind,
+)
+from contracts.money import plain_number, round_money
+from invoicing.proposals.models import (
+    InvoiceProposal,
+    ProposalLine,
+    ProposalLineType,
+    ProposalStatus,
+)
+from invoicing.proposals.state import (
+    LINE_ELSEWHERE,
+    draft_required,
+    proposal_locked,
+    revision_bump,
+    transactions_billing_status_refresh,
+)
+from invoicing.transactions import services
+from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
+
+
+@transaction.atomic
+def proposal_line_remove(
+    *, proposal: InvoiceProposal, line: ProposalLine, actor: AbstractBaseUser
+) -> None:
+    """Remove a line from a draft; its transaction returns to uninvoiced (unless another open
+    proposal still holds another funder's share of it)."""
+    locked = proposal_locked(proposal)
+    draft_required(locked)
+    line = locked.lines.get(pk=line.pk)
+    transaction_id = line.transaction_id
+    line.delete()
+    revision_bump(locked, actor, _("Removed: %(line)s") % {"line": line.description})
+    if transaction_id:
+        transactions_billing_status_refresh(transaction_ids=[transaction_id])
+
+
+@transaction.atomic
+def proposal_fee_add(
+    *, proposal: InvoiceProposal, description: str, amount: Decimal, actor: AbstractBaseUser
+) -> ProposalLine:
+    """Add a fee line to a draft."""
+    locked = proposal_locked(proposal)
+    draft_required(locked)
+    line = ProposalLine(
+        proposal=locked,
+        line_type=ProposalLineType.FEE,
+        kind=TransactionKind.FEE,
+        description=description,
+        amount=round_money(amount, locked.contract.currency),
+    )
+    line.full_clean()
+    line.save()
+    revision_bump(locked, actor, _("Fee added: %(line)s") % {"line": description})
+    return line
+
+
+@transaction.atomic
+def proposal_line_price_change(
+    *, proposal: InvoiceProposal, line: ProposalLine, sales_price: Decimal, actor: AbstractBaseUser
+) -> ProposalLine:
+    """Change the sales price of a draft line's transaction; its funding is allocated again and
+    every funder's share is updated on its own draft proposal."""
+    locked = proposal_locked(proposal)
+    draft_required(locked)
+    line = locked.lines.select_related("transaction").get(pk=line.pk)
+    record = ProjectTransaction.objects.select_for_update().get(pk=line.transaction_id)
+    open_lines = list(
+        ProposalLine.objects.select_for_update(of=("self",))
+        .filter(transaction=record, is_open=True)
+        .select_related("proposal")
+    )
+    if any(other.proposal.status != ProposalStatus.DRAFT for other in open_lines):
+        raise ValidationError(LINE_ELSEWHERE)
+    drafts = {other.proposal.funding_source_id: other.proposal for other in open_lines}
+    for other in open_lines:
+        other.delete()
+    ProjectTransaction.objects.filter(pk=record.pk).update(billing_status=BillingStatus.UNINVOICED)
+    record.billing_status = BillingStatus.UNINVOICED
+    record.sales_price = sales_price
+    services.transaction_update(record=record, actor=actor)
+    new_line = None
+    for allocation in record.allocations.select_related("source"):
+        if allocation.source_id is None or allocation.is_on_hold:
+            continue
+        target = drafts.get(allocation.source_id) or _draft_for(locked, allocation.source, actor)
+        created = transaction_line_build(target, allocation, record)
+        if allocation.source_id == locked.funding_source_id:
+            new_line = created
+    for target in {*drafts.values(), locked}:
+        revision_bump(
+            proposal_locked(target),
+            actor,
+            _("Price changed to %(price)s: %(line)s")
+            % {"price": plain_number(sales_price), "line": record.description or record.pk},
+        )
+    transactions_billing_status_refresh(transaction_ids=[record.pk])
+    return new_line
+
+
+def _draft_for(proposal: InvoiceProposal, source, actor) -> InvoiceProposal:
+    return InvoiceProposal.objects.create(
+        contract=proposal.contract,
+        funding_source=source,
+        project=proposal.project,
+        kind=proposal.kind,
+        up_to_date=proposal.up_to_date,
+        created_by=actor,
+    )
+
+
+def transaction_line_build(
+    proposal: InvoiceProposal, allocation: TransactionAllocation, record, *, save: bool = True
+) -> ProposalLine:
+    """The line billing one funder's share of a transaction (saved unless ``save=False``, for
+    callers that insert many lines at once)."""
+    share = allocation.amount
+    unit_price = record.sales_price if share == record.sales_amount else None
+    line = ProposalLine(
+        proposal=proposal,
+        line_type=ProposalLineType.TRANSACTION,
+        allocation=allocation,
+        transaction=record,
+        kind=record.kind,
+        description=_line_description(record),
+        quantity=record.quantity,
+        unit_price=unit_price,
+        amount=share,
+    )
+    if save:
+        line.save()
+    return line
+
+
+def _line_description(record: ProjectTransaction) -> str:
+    parts = [record.date.isoformat(), record.category.name if record.category_id else ""]
+    if record.worker_id:
+        parts.append(record.worker.name)
+    elif record.item_id:
+        parts.append(record.item.name)
+    if record.description:
+        parts.append(record.description)
+    return " · ".join(part for part in parts if part)[:500]

@@ -1,0 +1,393 @@
+"""Generating proposals: which funded shares can be billed now (time-and-material coverage,
+not-to-exceed caps), one draft per funder (per project, per kind), fee lines, prepayment
+deductions; by hand-picked shares; and by itself when a rule's completion crosses a threshold."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from contracts.models import (
+    BillingRule,
+    BillingRuleType,
+    Category,
+    InvoicingScope,
+    Item,
+    ProjectContract,
+    TransactionKind,
+    Worker,
+)
+from contracts.money import plain_number
+from invoicing.proposals import billing
+from invoicing.proposals.drafts import transaction_line_build
+from invoicing.proposals.models import (
+    InvoiceProposal,
+    ProposalLine,
+    ProposalLineType,
+    ProposalStatus,
+)
+from invoicing.proposals.prepayments import prepayment_deductions
+from invoicing.proposals.rules import active_billing_rules, billing_rules_apply
+from invoicing.proposals.state import (
+    NOTHING_TO_BILL,
+    NothingToBill,
+    transactions_billing_status_refresh,
+)
+from invoicing.transactions import bulk
+from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
+
+BILLABLE_WORK_KINDS = (
+    TransactionKind.HOUR,
+    TransactionKind.EXPENSE,
+    TransactionKind.ITEM,
+    TransactionKind.FEE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BillableShare:
+    """One funder's share of a transaction, as much as billing needs (no model instances:
+    a billing run reads hundreds of thousands of these)."""
+
+    pk: int
+    amount: Decimal
+    source_id: int
+    transaction_id: int
+    kind: str
+    project_id: int
+    project_parent_id: int | None
+    category_id: int
+    quantity: Decimal
+    sales_price: Decimal
+    sales_amount: Decimal
+    description: str
+
+
+_SHARE_FIELDS = (
+    "pk",
+    "amount",
+    "source_id",
+    "transaction_id",
+    "transaction__kind",
+    "transaction__project_id",
+    "transaction__project__parent_id",
+    "transaction__category_id",
+    "transaction__quantity",
+    "transaction__sales_price",
+    "transaction__sales_amount",
+    "transaction__date",
+    "transaction__worker_id",
+    "transaction__item_id",
+    "transaction__description",
+)
+
+
+@dataclass(frozen=True)
+class LineNames:
+    """Names of categories, workers and items, read once (they are small tables) so that the
+    billable query needs no joins to them."""
+
+    categories: dict
+    workers: dict
+    items: dict
+
+    @classmethod
+    def load(cls) -> LineNames:
+        return cls(
+            dict(Category.objects.values_list("pk", "name")),
+            dict(Worker.objects.values_list("pk", "name")),
+            dict(Item.objects.values_list("pk", "name")),
+        )
+
+
+def _share(row, names: LineNames) -> BillableShare:
+    (pk, amount, source_id, transaction_id, kind, project_id, parent_id, category_id, quantity,
+     sales_price, sales_amount, day, worker_id, item_id, text) = row  # fmt: skip
+    who = names.workers.get(worker_id) or names.items.get(item_id) or ""
+    parts = [day.isoformat(), names.categories.get(category_id, ""), who, text or ""]
+    return BillableShare(
+        pk, amount, source_id, transaction_id, kind, project_id, parent_id, category_id,
+        quantity, sales_price, sales_amount, " · ".join(part for part in parts if part)[:500],
+    )  # fmt: skip
+
+
+def billable_allocations(
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    rules: list[BillingRule] | None = None,
+    names: LineNames | None = None,
+):
+    """Funded shares of the contract's transactions that can be billed now: uninvoiced,
+    chargeable, dated up to the date, not on hold, not on an open proposal, and covered by a
+    time-and-material rule (work) or made by a rule (on-account). Not-to-exceed caps leave the
+    transactions beyond the cap uninvoiced (they are reported, not billed, as D365 holds them).
+    A fixed number of queries whatever the number of transactions."""
+    open_line = ProposalLine.objects.filter(allocation=OuterRef("pk"), is_open=True)
+    rows = (
+        TransactionAllocation.objects.filter(
+            transaction__project__contract=contract,
+            transaction__billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
+            transaction__is_chargeable=True,
+            transaction__date__lte=up_to_date,
+            source__isnull=False,
+            is_on_hold=False,
+        )
+        .exclude(Exists(open_line))
+        .order_by("transaction__date", "transaction_id", "pk")
+        .values_list(*_SHARE_FIELDS)
+    )
+    rules = active_billing_rules(contract) if rules is None else rules
+    coverage = []
+    for rule in rules:
+        if rule.rule_type != BillingRuleType.TIME_AND_MATERIAL:
+            continue
+        project_ids = {project.pk for project in rule.projects.all()}
+        categories = {category.pk for category in rule.chargeable_categories.all()}
+        caps = {cap.category_id: cap.amount for cap in rule.caps.all()}
+        coverage.append((project_ids, categories, caps))
+    billed_per_category = _billed_per_category(contract) if any(c[2] for c in coverage) else {}
+    used_per_category: dict[int, Decimal] = defaultdict(Decimal)
+    capped = []
+    chosen = []
+    names = names or LineNames.load()
+    for row in rows:
+        share = _share(row, names)
+        if share.kind == TransactionKind.ON_ACCOUNT:
+            chosen.append(share)
+            continue
+        rule = next(
+            (
+                (projects, categories, caps)
+                for projects, categories, caps in coverage
+                if _covers(projects, share.project_id, share.project_parent_id)
+                and (not categories or share.category_id in categories)
+            ),
+            None,
+        )
+        if rule is None:
+            continue
+        cap = rule[2].get(share.category_id)
+        if cap is not None:
+            already = billed_per_category.get(share.category_id, Decimal("0"))
+            if already + used_per_category[share.category_id] + share.amount > cap:
+                capped.append(share)
+                continue
+            used_per_category[share.category_id] += share.amount
+        chosen.append(share)
+    return chosen, capped
+
+
+def _has_prepayments(contract: ProjectContract) -> bool:
+    return ProjectTransaction.objects.filter(
+        project__contract=contract,
+        kind=TransactionKind.ON_ACCOUNT,
+        billing_rule__isnull=True,
+        milestone__isnull=True,
+    ).exists()
+
+
+def _covers(project_ids: set, project_id: int, parent_id: int | None) -> bool:
+    return project_id in project_ids or (parent_id is not None and parent_id in project_ids)
+
+
+LINE_FIELDS = (
+    "proposal_id",
+    "line_type",
+    "allocation_id",
+    "transaction_id",
+    "kind",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "is_open",
+)
+
+
+def _fee_row(proposal_id: int, *, description: str, amount: Decimal) -> tuple:
+    return (
+        proposal_id, ProposalLineType.FEE, None, None, TransactionKind.FEE, description,
+        Decimal("1"), None, amount, True,
+    )  # fmt: skip
+
+
+def _line_row(proposal_id: int, share: BillableShare) -> tuple:
+    """A transaction line in ``LINE_FIELDS`` order, for the bulk insert."""
+    unit_price = share.sales_price if share.amount == share.sales_amount else None
+    return (
+        proposal_id, ProposalLineType.TRANSACTION, share.pk, share.transaction_id, share.kind,
+        share.description, share.quantity, unit_price, share.amount, True,
+    )  # fmt: skip
+
+
+def _billed_per_category(contract) -> dict[int, Decimal]:
+    """What invoices and open proposals already bill per category (for not-to-exceed caps)."""
+    rows = (
+        ProposalLine.objects.filter(
+            proposal__contract=contract,
+            line_type=ProposalLineType.TRANSACTION,
+        )
+        .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+        .values_list("transaction__category_id")
+        .annotate(total=Sum("amount"))
+    )
+    return defaultdict(Decimal, dict(rows))
+
+
+@transaction.atomic
+def proposals_generate(
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    actor: AbstractBaseUser,
+    split_by_kind: bool = False,
+    names: LineNames | None = None,
+    rules: list[BillingRule] | None = None,
+) -> list[InvoiceProposal]:
+    """Run the contract's billing rules up to a date and make one draft proposal per funding
+    source (and per project when the contract is invoiced per project, and per transaction kind
+    when asked). Fee rules add their fee on the hours of each proposal."""
+    ProjectContract.objects.select_for_update().filter(pk=contract.pk).first()
+    rules = active_billing_rules(contract) if rules is None else rules
+    billing_rules_apply(contract=contract, up_to_date=up_to_date, actor=actor, rules=rules)
+    chosen, _capped = billable_allocations(
+        contract=contract, up_to_date=up_to_date, rules=rules, names=names
+    )
+    if not chosen:
+        raise NothingToBill(NOTHING_TO_BILL % {"date": up_to_date.isoformat()})
+    groups: dict[tuple, list[TransactionAllocation]] = defaultdict(list)
+    per_project = contract.invoicing_scope == InvoicingScope.PER_PROJECT
+    for share in chosen:
+        key = (
+            share.source_id,
+            (share.project_parent_id or share.project_id) if per_project else None,
+            share.kind if split_by_kind else "",
+        )
+        groups[key].append(share)
+    fee_rules = [rule for rule in rules if rule.rule_type == BillingRuleType.FEE]
+    ordered = sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0]))
+    # All proposals of the contract in one insert, their history in another, their lines in
+    # one COPY: a billing run's queries grow with contracts, not with transactions.
+    proposals = bulk_create_with_history(
+        [
+            InvoiceProposal(
+                contract=contract,
+                funding_source_id=shares[0].source_id,
+                project_id=project_id,
+                kind=kind,
+                up_to_date=up_to_date,
+                created_by=actor,
+            )
+            for (_source_id, project_id, kind), shares in ordered
+        ],
+        InvoiceProposal,
+        default_user=actor,
+    )
+    rows = []
+    for proposal, (_key, shares) in zip(proposals, ordered, strict=True):
+        rows += [_line_row(proposal.pk, share) for share in shares]
+        for rule in fee_rules:
+            project_ids = {project.pk for project in rule.projects.all()}
+            base = sum(
+                (share.amount for share in shares if share.kind == TransactionKind.HOUR and _covers(project_ids, share.project_id, share.project_parent_id)),
+                start=Decimal("0"),
+            )  # fmt: skip
+            if base:
+                fee = billing.fee_line(
+                    base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
+                )
+                rows.append(_fee_row(proposal.pk,
+                    description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": plain_number(rule.fee_percent), "base": formats.number_format(base, 2, use_l10n=True, force_grouping=True)},
+                    amount=fee.amount,
+                ))  # fmt: skip
+    bulk.rows_insert(ProposalLine, LINE_FIELDS, rows, ids=False)
+    if _has_prepayments(contract):
+        prepayment_deductions(contract=contract, proposals=proposals)
+    # Every chosen share is now on an open line: its transaction is in a proposal.
+    ProjectTransaction.objects.filter(
+        pk__in={share.transaction_id for share in chosen}, billing_status=BillingStatus.UNINVOICED
+    ).update(billing_status=BillingStatus.IN_PROPOSAL)
+    return proposals
+
+
+@transaction.atomic
+def proposal_create_manual(
+    *,
+    contract: ProjectContract,
+    allocation_ids: Sequence[int],
+    up_to_date: datetime.date,
+    actor: AbstractBaseUser,
+) -> list[InvoiceProposal]:
+    """Proposals from hand-picked funded shares (one proposal per funding source)."""
+    shares = list(
+        TransactionAllocation.objects.select_for_update(of=("self",))
+        .filter(
+            pk__in=allocation_ids, transaction__project__contract=contract, source__isnull=False
+        )
+        .select_related(
+            "source",
+            "transaction",
+            "transaction__category",
+            "transaction__worker",
+            "transaction__item",
+        )
+        .order_by("pk")
+    )
+    if not shares:
+        raise ValidationError(_("Pick at least one line to bill."))
+    taken = ProposalLine.objects.filter(allocation__in=shares, is_open=True).select_related(
+        "proposal"
+    )
+    if taken:
+        raise ValidationError(
+            _("Some lines are already in an open proposal: %(proposals)s.")
+            % {"proposals": ", ".join(sorted({f"#{line.proposal_id}" for line in taken}))}
+        )
+    by_source = defaultdict(list)
+    for share in shares:
+        by_source[share.source].append(share)
+    proposals = []
+    for source, source_shares in sorted(by_source.items(), key=lambda item: item[0].pk):
+        proposal = InvoiceProposal.objects.create(
+            contract=contract, funding_source=source, up_to_date=up_to_date, created_by=actor
+        )
+        ProposalLine.objects.bulk_create(
+            [
+                transaction_line_build(proposal, share, share.transaction, save=False)
+                for share in source_shares
+            ]
+        )
+        proposals.append(proposal)
+    transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in shares])
+    return proposals
+
+
+def proposals_at_thresholds(*, rule_id: int, previous_percent, current_percent, actor) -> list:
+    """A rule that asks for it creates its proposals by itself when its completion crosses
+    25, 50, 75 or 100 %. Nothing to bill is not an error here."""
+    rule = BillingRule.objects.select_related("contract").get(pk=rule_id)
+    if not rule.propose_at_thresholds or actor is None:
+        return []
+    crossed = billing.thresholds_crossed(
+        previous_percent=previous_percent, current_percent=current_percent
+    )
+    if not crossed:
+        return []
+    try:
+        return proposals_generate(
+            contract=rule.contract, up_to_date=timezone.localdate(), actor=actor
+        )
+    except NothingToBill:
+        return []

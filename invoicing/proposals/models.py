@@ -1,0 +1,263 @@
+"""Billing rules applied: invoice proposals, their lines, and billing runs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from contracts.models import (
+    MONEY,
+    RATE,
+    Project,
+    ProjectContract,
+    TransactionKind,
+)
+from funding.models import FundingSource
+from invoicing.transactions.models import (
+    QUANTITY,
+    BackgroundJob,
+    ProjectTransaction,
+    TransactionAllocation,
+)
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    POSTED = "posted", _("Posted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_PROPOSAL_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED, ProposalStatus.APPROVED)
+
+
+class InvoiceProposal(models.Model):
+    """A draft invoice for one funding source: draft -> submitted -> approved (-> posted);
+    submitted -> draft on rejection (with a reason); draft -> cancelled (frees every line).
+
+    Transitions are django-fsm-2 methods; ``invoicing.services`` locks the row and calls them.
+    ``revision`` counts changes to the lines, so an approval can refuse a proposal whose lines
+    changed after it was submitted.
+    """
+
+    contract = models.ForeignKey(
+        ProjectContract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+    )
+    funding_source = models.ForeignKey(
+        FundingSource,
+        verbose_name=_("funding source"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="proposals",
+        null=True, blank=True, help_text=_("Set when the contract is invoiced per project."),
+    )  # fmt: skip
+    kind = models.CharField(
+        _("transaction kind"), max_length=20, choices=TransactionKind.choices, blank=True,
+        help_text=_("Set when the proposals are split by transaction kind."),
+    )  # fmt: skip
+    status = FSMField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
+    )
+    up_to_date = models.DateField(_("billed up to"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT,
+        related_name="+", null=True, blank=True,
+    )  # fmt: skip
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT,
+        related_name="+", null=True, blank=True,
+    )  # fmt: skip
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    submitted_revision = models.PositiveIntegerField(_("submitted revision"), null=True, blank=True)
+    # A credit proposal corrects a posted invoice and says why.
+    credited_invoice = models.ForeignKey(
+        "Invoice", verbose_name=_("corrects invoice"), on_delete=models.PROTECT,
+        related_name="credit_proposals", null=True, blank=True,
+    )  # fmt: skip
+    credit_reason = models.TextField(_("reason for the correction"), blank=True)
+    rebill_credited = models.BooleanField(_("bill the credited work again"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("invoice proposal")
+        verbose_name_plural = _("invoice proposals")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("approve_invoiceproposal", _("Can approve invoice proposals"))]
+        indexes = [models.Index(fields=["status", "contract"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ProposalStatus.values), name="invoiceproposal_status_valid"
+            ),
+            models.CheckConstraint(
+                # The four-eyes rule, guarded by the database as well as by the workflow.
+                condition=Q(approved_by__isnull=True)
+                | Q(submitted_by__isnull=True)
+                | ~Q(approved_by=F("submitted_by")),
+                name="invoiceproposal_approver_is_not_submitter",
+                violation_error_message=_("Nobody approves a proposal they submitted themselves."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "posted"]) | Q(approved_by__isnull=False),
+                name="invoiceproposal_approved_has_approver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} · {self.funding_source.name} · #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoicing:proposal_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_PROPOSAL_STATUSES
+
+    def has_lines(self) -> bool:
+        return self.lines.exists()
+
+    def unchanged_since_submission(self) -> bool:
+        return self.submitted_revision == self.revision
+
+    @transition(
+        field=status,
+        source=ProposalStatus.DRAFT,
+        target=ProposalStatus.SUBMITTED,
+        conditions=[has_lines],
+    )
+    def submit(self, *, by) -> None:
+        self.submitted_by = by
+        self.submitted_at = timezone.now()
+        self.submitted_revision = self.revision
+        self.rejection_reason = ""
+
+    @transition(
+        field=status, source=ProposalStatus.SUBMITTED, target=ProposalStatus.APPROVED,
+        conditions=[unchanged_since_submission], permission="invoicing.approve_invoiceproposal",
+    )  # fmt: skip
+    def approve(self, *, by) -> None:
+        self.approved_by = by
+        self.approved_at = timezone.now()
+
+    @transition(field=status, source=ProposalStatus.SUBMITTED, target=ProposalStatus.DRAFT,
+                permission="invoicing.approve_invoiceproposal")  # fmt: skip
+    def reject(self, *, reason: str) -> None:
+        self.rejection_reason = reason
+        self.submitted_revision = None
+
+    @transition(field=status, source=ProposalStatus.DRAFT, target=ProposalStatus.CANCELLED)
+    def cancel(self) -> None:
+        """The service frees the lines (they return to uninvoiced)."""
+
+    @transition(field=status, source=ProposalStatus.APPROVED, target=ProposalStatus.POSTED)
+    def post(self) -> None:
+        """The posting service creates the invoice in the same transaction."""
+
+
+class ProposalLineType(models.TextChoices):
+    TRANSACTION = "transaction", _("Transaction")
+    CREDIT = "credit", _("Credit")
+    FEE = "fee", _("Fee")
+    RETENTION_RELEASE = "retention_release", _("Retention release")
+    DEDUCTION = "deduction", _("On-account deduction")
+
+
+class ProposalLine(models.Model):
+    """One line of a proposal: a funding source's share of a transaction, or a computed line."""
+
+    proposal = models.ForeignKey(
+        InvoiceProposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="lines"
+    )
+    line_type = models.CharField(_("line type"), max_length=20, choices=ProposalLineType.choices)
+    # Lines of cancelled proposals keep their description and amount but may lose the link when
+    # the transaction is later edited (its allocations are made again).
+    allocation = models.ForeignKey(
+        TransactionAllocation, verbose_name=_("funding allocation"), on_delete=models.SET_NULL,
+        related_name="proposal_lines", null=True, blank=True,
+    )  # fmt: skip
+    transaction = models.ForeignKey(
+        ProjectTransaction, verbose_name=_("transaction"), on_delete=models.PROTECT,
+        related_name="proposal_lines", null=True, blank=True,
+    )  # fmt: skip
+    kind = models.CharField(_("kind"), max_length=20, choices=TransactionKind.choices, blank=True)
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY, default=1)
+    unit_price = models.DecimalField(_("unit price"), **RATE, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    credited_line = models.ForeignKey(
+        "InvoiceLine", verbose_name=_("credits invoice line"), on_delete=models.PROTECT,
+        related_name="credit_proposal_lines", null=True, blank=True,
+    )  # fmt: skip
+    # True while the proposal is open; a line is in at most one open proposal (constraint below).
+    is_open = models.BooleanField(_("open"), default=True)
+
+    class Meta:
+        verbose_name = _("proposal line")
+        verbose_name_plural = _("proposal lines")
+        ordering = ["proposal", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation"],
+                condition=Q(is_open=True),
+                name="proposalline_allocation_in_one_open_proposal",
+                violation_error_message=_("This line is already in another open proposal."),
+            ),
+            models.CheckConstraint(
+                condition=Q(line_type__in=ProposalLineType.values), name="proposalline_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(line_type="transaction")
+                | Q(allocation__isnull=False, transaction__isnull=False),
+                name="proposalline_transaction_line_has_allocation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
+class BillingRun(BackgroundJob):
+    """Generating proposals for many contracts up to a date, as a background task."""
+
+    up_to_date = models.DateField(_("billed up to"))
+    split_by_kind = models.BooleanField(_("one proposal per transaction kind"), default=False)
+    total_contracts = models.PositiveIntegerField(_("contracts"), default=0)
+    processed_contracts = models.PositiveIntegerField(_("processed"), default=0)
+    proposals_created = models.PositiveIntegerField(_("proposals created"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.up_to_date} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_contracts:
+            return 100
+        return self.processed_contracts * 100 // self.total_contracts

@@ -1,0 +1,207 @@
+"""Billing rules applied up to a date: completed milestones, units delivered and progress become
+on-account transactions, recorded and funded like any other work, ready to be billed."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from contracts.models import (
+    BillingRule,
+    BillingRuleType,
+    Budget,
+    Category,
+    Milestone,
+    MilestoneStatus,
+    ProjectContract,
+    TransactionKind,
+)
+from contracts.money import plain_number
+from contracts.selectors import milestone_value
+from invoicing.proposals import billing
+from invoicing.transactions import services
+from invoicing.transactions.models import BillingStatus, ProjectTransaction
+
+# ------------------------------------------------------------------------------------------
+
+
+def _on_account_record(
+    contract, rule, *, amount, quantity, unit_price, description, day, actor, milestone=None
+):
+    """An on-account transaction made by a billing rule, recorded (and funded) like any other."""
+    project = rule.projects.order_by("code").first()
+    record = ProjectTransaction(
+        kind=TransactionKind.ON_ACCOUNT,
+        date=day,
+        project=project,
+        category=_on_account_category(),
+        quantity=quantity,
+        cost_price=Decimal("0"),
+        sales_price=unit_price if unit_price is not None else amount,
+        currency=contract.currency,
+        description=description[:500],
+        billing_rule=rule,
+        milestone=milestone,
+    )
+    services.transaction_record(record=record, actor=actor)
+    if record.sales_amount != amount:  # a cumulative amount that is not quantity x price
+        record.sales_price, record.quantity = amount, Decimal("1")
+        services.transaction_update(record=record, actor=actor)
+    return record
+
+
+def _on_account_category():
+    category = Category.objects.filter(kind=TransactionKind.ON_ACCOUNT).order_by("pk").first()
+    if category is None:
+        raise ValidationError(
+            _("Create a category of kind 'On-account' before billing milestones or progress.")
+        )
+    return category
+
+
+def _billed_by_rule(rule: BillingRule) -> tuple[Decimal, Decimal]:
+    """Amount and quantity of the on-account transactions a rule has made so far."""
+    totals = rule.transactions.exclude(billing_status=BillingStatus.CREDITED).aggregate(
+        amount=Sum("sales_amount"), quantity=Sum("quantity")
+    )
+    return totals["amount"] or Decimal("0"), totals["quantity"] or Decimal("0")
+
+
+def active_billing_rules(contract: ProjectContract) -> list[BillingRule]:
+    """The contract's active rules with projects, chargeable categories and caps (4 queries)."""
+    return list(
+        contract.billing_rules.filter(is_active=True)
+        .prefetch_related("projects", "chargeable_categories", "caps")
+        .order_by("pk")
+    )
+
+
+ON_ACCOUNT_RULE_TYPES = (
+    BillingRuleType.MILESTONE,
+    BillingRuleType.UNIT_OF_DELIVERY,
+    BillingRuleType.PROGRESS_MANUAL,
+    BillingRuleType.PROGRESS_AUTOMATIC,
+)
+
+
+def billing_rules_apply(
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    actor,
+    rules: list[BillingRule] | None = None,
+) -> list[ProjectTransaction]:
+    """Turn what the contract's rules say is due into on-account transactions: completed
+    milestones, units delivered, progress. Returns the new transactions (already funded)."""
+    created = []
+    currency = contract.currency
+    rules = active_billing_rules(contract) if rules is None else rules
+    for rule in rules:
+        if rule.rule_type not in ON_ACCOUNT_RULE_TYPES or not rule.projects.all():
+            continue
+        billed, billed_quantity = _billed_by_rule(rule)
+        if rule.rule_type == BillingRuleType.MILESTONE:
+            due = Milestone.objects.filter(
+                contract=contract,
+                status=MilestoneStatus.COMPLETED,
+                completed_at__date__lte=up_to_date,
+            ).exclude(transactions__isnull=False)
+            for milestone in due.order_by("due_date", "sequence"):
+                amount = milestone_value(milestone, contract)
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=amount,
+                        quantity=Decimal("1"),
+                        unit_price=amount,
+                        description=milestone.description,
+                        day=up_to_date,
+                        actor=actor,
+                        milestone=milestone,
+                    )  # fmt: skip
+                )
+        elif rule.rule_type == BillingRuleType.UNIT_OF_DELIVERY:
+            line = billing.unit_of_delivery_amount(
+                unit_price=rule.unit_price, total_units=rule.total_units,
+                units_delivered=rule.units_delivered, units_invoiced=billed_quantity, currency=currency,
+            )  # fmt: skip
+            if line is not None:
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=line.amount,
+                        quantity=line.quantity,
+                        unit_price=rule.unit_price,
+                        description=f"{rule.name}: {plain_number(line.quantity)} {rule.unit_name}",
+                        day=up_to_date,
+                        actor=actor,
+                    )  # fmt: skip
+                )
+        elif rule.rule_type == BillingRuleType.PROGRESS_MANUAL:
+            line = billing.manual_progress_amount(
+                contract_value=contract.contract_value, percent_complete=rule.percent_complete,
+                billed_to_date=billed, currency=currency,
+            )  # fmt: skip
+            if line is not None:
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=line.amount,
+                        quantity=Decimal("1"),
+                        unit_price=line.amount,
+                        description=f"{rule.name}: {plain_number(rule.percent_complete)} %",
+                        day=up_to_date,
+                        actor=actor,
+                    )  # fmt: skip
+                )
+        elif rule.rule_type == BillingRuleType.PROGRESS_AUTOMATIC:
+            progress = billing.automatic_progress_amount(
+                lines=_progress_budget_lines(rule, up_to_date),
+                billed_to_date=billed,
+                currency=currency,
+            )
+            if progress.line is not None:
+                created.append(
+                    _on_account_record(
+                        contract,
+                        rule,
+                        amount=progress.line.amount,
+                        quantity=Decimal("1"),
+                        unit_price=progress.line.amount,
+                        day=up_to_date,
+                        actor=actor,
+                        description=f"{rule.name}: {progress.percent_complete.quantize(Decimal('0.1'))} %",
+                    )  # fmt: skip
+                )
+    return created
+
+
+def _progress_budget_lines(rule: BillingRule, up_to_date) -> list[billing.ProgressBudgetLine]:
+    projects = list(rule.projects.all())
+    budgets = (
+        Budget.objects.filter(project__in=projects)
+        .values("category_id")
+        .annotate(cost=Sum("cost_amount"), revenue=Sum("revenue_amount"))
+    )
+    actual = dict(
+        ProjectTransaction.objects.filter(project__in=projects, date__lte=up_to_date)
+        .exclude(kind=TransactionKind.ON_ACCOUNT)
+        .values_list("category_id")
+        .annotate(total=Sum("cost_amount"))
+    )
+    return [
+        billing.ProgressBudgetLine(
+            category_id=row["category_id"],
+            cost_budget=row["cost"],
+            revenue_budget=row["revenue"],
+            actual_cost=actual.get(row["category_id"], Decimal("0")),
+        )
+        for row in budgets
+    ]

@@ -1,0 +1,158 @@
+"""Reads of proposals that pages, posting and the API share: the list, a proposal's lines grouped
+with their explanations and the totals its invoice will have, what is billable now, and what
+waits for whom."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from contracts.models import Milestone, MilestoneStatus, TransactionKind
+from invoicing.proposals.models import InvoiceProposal, ProposalStatus
+from invoicing.proposals.totals import InvoiceTotals, TaxableLine, invoice_totals
+from invoicing.transactions.explanations import allocation_explain
+from invoicing.transactions.models import (
+    BillingStatus,
+    TransactionAllocation,
+)
+
+
+def proposal_list() -> QuerySet:
+    """Proposals with their contract, funder and total, in one query."""
+    return (
+        InvoiceProposal.objects.select_related(
+            "contract", "funding_source", "submitted_by", "project"
+        )
+        .annotate(total=Sum("lines__amount"), line_count=Count("lines"))
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class LineGroup:
+    kind: str
+    label: str
+    lines: list
+    total: Decimal
+
+
+def proposal_summary(*, proposal) -> dict:
+    """Lines grouped by kind with each line's funding explanation, net total, the retention the
+    contract withholds, and VAT per tax rate (a preview: posting computes the invoice)."""
+    contract = proposal.contract
+    currency = contract.currency
+    lines = list(
+        proposal.lines.select_related(
+            "allocation__rule",
+            "allocation__binding_limit",
+            "transaction__project__tax_group",
+            "transaction__category",
+            "credited_line",
+        ).order_by("kind", "pk")
+    )
+    labels = dict(TransactionKind.choices)
+    groups: dict[str, list] = {}
+    for line in lines:
+        line.explanation = (
+            allocation_explain(line.allocation, currency) if line.allocation_id else ""
+        )
+        groups.setdefault(line.kind or line.line_type, []).append(line)
+    order = {kind: position for position, kind in enumerate(TransactionKind.values)}
+    grouped = [
+        LineGroup(
+            kind,
+            str(labels.get(kind, kind)),
+            group,
+            sum((line.amount for line in group), Decimal("0")),
+        )
+        for kind, group in sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
+    ]
+    totals = proposal_totals(proposal=proposal, lines=lines)
+    return {
+        "groups": grouped,
+        "net": totals.net,
+        "retention": totals.retention,
+        "after_retention": totals.net
+        + (totals.retention.amount if totals.retention else Decimal("0")),
+        "taxes": totals.taxes,
+        "gross": totals.gross,
+    }
+
+
+def line_tax(line, contract) -> tuple[Decimal, str]:
+    """VAT rate and label of a proposal line: a credit takes its invoice line's; otherwise the
+    project's tax group, else the contract's."""
+    if line.credited_line_id:
+        return line.credited_line.tax_rate, line.credited_line.tax_label
+    project = line.transaction.project if line.transaction_id else None
+    tax_group = (
+        project.tax_group if project and project.tax_group_id else None
+    ) or contract.default_tax_group
+    return tax_group.rate, str(tax_group)
+
+
+def proposal_totals(*, proposal, lines) -> InvoiceTotals:
+    """The totals the invoice of this proposal will have (the preview and posting share it)."""
+    contract = proposal.contract
+    withholds = (
+        bool(contract.retention_percent)
+        and contract.billing_rules.filter(applies_retention=True).exists()
+    )
+    default = contract.default_tax_group
+    return invoice_totals(
+        lines=[TaxableLine(line.amount, *line_tax(line, contract)) for line in lines],
+        retention_percent=contract.retention_percent if withholds else Decimal("0"),
+        retention_tax=(default.rate, str(default)),
+        currency=contract.currency,
+    )
+
+
+def billable_now(*, contracts) -> list[dict]:
+    """Per contract: uninvoiced chargeable amount and completed milestones waiting (2 queries)."""
+    contract_ids = [contract.pk for contract in contracts]
+    work = dict(
+        TransactionAllocation.objects.filter(
+            transaction__project__contract_id__in=contract_ids,
+            transaction__billing_status=BillingStatus.UNINVOICED,
+            transaction__is_chargeable=True,
+            source__isnull=False,
+            is_on_hold=False,
+        )
+        .values_list("transaction__project__contract_id")
+        .annotate(total=Sum("amount"))
+    )
+    milestones = dict(
+        Milestone.objects.filter(
+            contract_id__in=contract_ids,
+            status=MilestoneStatus.COMPLETED,
+            transactions__isnull=True,
+        )
+        .values_list("contract_id")
+        .annotate(count=Count("pk"))
+    )
+    return [
+        {
+            "contract": contract,
+            "work": work.get(contract.pk, Decimal("0")),
+            "milestones": milestones.get(contract.pk, 0),
+        }
+        for contract in contracts
+    ]
+
+
+def proposals_waiting_for(proposals: QuerySet, *, user) -> QuerySet:
+    """Submitted proposals this user may approve: none for non-approvers, never their own."""
+    if not user.has_perm("invoicing.approve_invoiceproposal"):
+        return proposals.none()
+    return proposals.filter(status=ProposalStatus.SUBMITTED).exclude(submitted_by=user)
+
+
+def proposals_rejected_for(proposals: QuerySet, *, user) -> QuerySet:
+    """Drafts sent back with a reason that this user submitted or created."""
+    return (
+        proposals.filter(status=ProposalStatus.DRAFT)
+        .exclude(rejection_reason="")
+        .filter(Q(submitted_by=user) | Q(created_by=user))
+    )

@@ -1,0 +1,88 @@
+"""Reminders for what is overdue: one invoice or all of them by e-mail in the customer's
+language, and finance told once of each newly overdue invoice."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contracts.models import NotificationKind
+from contracts.notifications import finance_team, notifications_send
+from invoicing.invoices.models import Invoice
+from invoicing.receivables.payments import PaymentRefused
+from invoicing.receivables.selectors import overdue
+
+NO_EMAIL = gettext_lazy("The customer has no invoice e-mail address; add one first.")
+NOT_OVERDUE = gettext_lazy("This invoice is not overdue.")
+
+
+@transaction.atomic
+def invoice_reminder_send(*, invoice: Invoice, actor: AbstractBaseUser | None) -> Invoice:
+    """E-mail the customer a reminder for an overdue invoice, in the customer's language."""
+    locked = (
+        Invoice.objects.select_for_update()
+        .select_related("customer", "legal_entity")
+        .get(pk=invoice.pk)
+    )
+    if not locked.is_overdue:
+        raise PaymentRefused(NOT_OVERDUE)
+    if not locked.customer.email:
+        raise PaymentRefused(NO_EMAIL)
+    with translation.override(locked.language):
+        context = {"invoice": locked, "days": (timezone.localdate() - locked.due_date).days}
+        subject = _("Reminder: invoice %(number)s is overdue") % {"number": locked.number}
+        body = render_to_string("documents/reminder.txt", context)
+    send_mail(
+        subject,
+        body,
+        locked.legal_entity.email or settings.DEFAULT_FROM_EMAIL,
+        [locked.customer.email],
+    )
+    locked.reminded_at = timezone.now()
+    locked.save(update_fields=["reminded_at"])
+    return locked
+
+
+def overdue_reminders_send(*, actor: AbstractBaseUser | None = None) -> tuple[int, list[str]]:
+    """Remind every overdue invoice's customer; returns how many were sent and the problems."""
+    sent, problems = 0, []
+    for invoice in overdue():
+        try:
+            invoice_reminder_send(invoice=invoice, actor=actor)
+            sent += 1
+        except PaymentRefused as refused:
+            problems.append(f"{invoice.number}: {refused}")
+    return sent, problems
+
+
+@transaction.atomic
+def overdue_invoices_notify(*, today: datetime.date | None = None) -> int:
+    """Tell finance about each invoice that has become overdue, once per invoice and person
+    however often this runs (daily from cron: `manage.py notify_overdue_invoices`). Returns
+    how many invoices were newly reported."""
+    team = list(finance_team())
+    reported = 0
+    for invoice in overdue(today):
+        created = notifications_send(
+            recipients=team,
+            kind=NotificationKind.INVOICE_OVERDUE,
+            params={
+                "invoice": invoice.number,
+                "customer": invoice.customer.name,
+                "amount": str(invoice.open_amount),
+                "currency": invoice.currency,
+                "due_date": invoice.due_date.isoformat(),
+            },
+            url=invoice.get_absolute_url(),
+            event_key=f"invoice-overdue:{invoice.pk}",
+        )
+        reported += bool(created)
+    return reported

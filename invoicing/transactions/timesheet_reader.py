@@ -1,0 +1,174 @@
+"""Reading a timesheet file: its encoding, its CSV dialect, its header (with the names other
+systems give the columns), and the numbers and dates as people type them. Pure: no Django; the
+checking of each row is in timesheets.py."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+# Canonical column -> accepted header names (compared lower-case, spaces and dashes as "_").
+
+
+# Canonical column -> accepted header names (compared lower-case, spaces and dashes as "_").
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "entry_id": ("entry_id", "id", "external_reference", "reference", "entry", "rad_id", "post_id"),
+    "date": ("date", "datum", "dato", "work_date"),
+    "project": ("project", "projekt", "project_code", "project_id"),
+    "worker": ("worker", "employee", "employee_id", "medarbetare", "medarbejder", "resource"),
+    "category": ("category", "kategori", "activity", "aktivitet"),
+    "hours": ("hours", "quantity", "timmar", "timer", "antal", "qty"),
+    "description": ("description", "comment", "beskrivning", "beskrivelse", "kommentar", "text"),
+    "kind": ("kind", "type", "typ"),
+    "item": ("item", "artikel", "vare"),
+    "sales_price": ("sales_price", "rate", "price", "pris", "salgspris", "forsaljningspris"),
+    "cost_price": ("cost_price", "cost", "kostpris"),
+    "currency": ("currency", "valuta"),
+    "line_property": ("line_property", "radegenskap", "linjeegenskab"),
+}
+REQUIRED_COLUMNS = ("entry_id", "date", "project", "category", "hours")
+KINDS = ("hour", "expense", "item", "fee")
+KIND_ALIASES = {
+    "hour": "hour", "hours": "hour", "timme": "hour", "timmar": "hour", "time": "hour", "timer": "hour",
+    "expense": "expense", "utlägg": "expense", "udlæg": "expense",
+    "item": "item", "artikel": "item", "vare": "item",
+    "fee": "fee", "avgift": "fee", "gebyr": "fee",
+}  # fmt: skip
+MAX_HOURS_PER_LINE = Decimal("24")
+MAX_FILE_ROWS = 1_000_000
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d")
+INVOICEABLE_TYPES = ("time_material", "fixed_price")
+
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+class TimesheetFileError(ValueError):
+    """The file as a whole cannot be read (encoding, no header, missing columns)."""
+
+
+# ------------------------------------------------------------------------------------------
+# Reading
+# ------------------------------------------------------------------------------------------
+
+
+def timesheet_decode(content: bytes) -> str:
+    """UTF-8 text, with or without BOM; anything else is refused with a clear message."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise TimesheetFileError(
+            _(
+                "The file is not UTF-8 text (unreadable byte at position %(position)s). "
+                "Save it as 'CSV UTF-8' and upload it again."
+            )
+            % {"position": error.start}
+        ) from error
+
+
+@dataclass
+class TimesheetFile:
+    header: list[str]  # canonical column names
+    labels: dict[str, str]  # canonical name -> the name written in the file
+    rows: list[list[str]]
+
+
+def timesheet_read(content: bytes) -> TimesheetFile:
+    """Header (canonical column names, and as written) and data rows of a timesheet CSV file."""
+    text = timesheet_decode(content)
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
+        raise TimesheetFileError(
+            _("The file is empty or its first line is blank: it needs a header row.")
+        )
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    raw_header = next(reader)
+    header = columns_map(raw_header)
+    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    if len(rows) > MAX_FILE_ROWS:
+        raise TimesheetFileError(
+            _("The file has %(count)s rows; at most %(limit)s rows can be imported at once.")
+            % {"count": len(rows), "limit": MAX_FILE_ROWS}
+        )
+    labels = {column: raw.strip() for column, raw in zip(header, raw_header, strict=True)}
+    return TimesheetFile(header=header, labels=labels, rows=rows)
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+_ALIAS_TO_COLUMN = {
+    alias: column for column, aliases in COLUMN_ALIASES.items() for alias in aliases
+}
+
+
+def columns_map(raw_header: list[str]) -> list[str]:
+    """Canonical names for a header row; refuses unknown, duplicate or missing columns."""
+    header = []
+    for position, name in enumerate(raw_header, start=1):
+        column = _ALIAS_TO_COLUMN.get(_normalize(name))
+        if column is None:
+            raise TimesheetFileError(
+                _(
+                    "Column %(position)s, '%(name)s', is not a known column. Known columns: %(known)s."
+                )
+                % {"position": position, "name": name.strip(), "known": ", ".join(COLUMN_ALIASES)}
+            )
+        if column in header:
+            raise TimesheetFileError(
+                _("The column '%(name)s' appears twice in the header.") % {"name": column}
+            )
+        header.append(column)
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise TimesheetFileError(
+            _("The header lacks the required column(s): %(columns)s.")
+            % {"columns": ", ".join(missing)}
+        )
+    return header
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """A number written with a decimal comma or point, with or without thousands separators."""
+    cleaned = _SPACES.sub("", text)
+    if not cleaned:
+        return None
+    if "," in cleaned and "." in cleaned:
+        decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        cleaned = cleaned.replace(thousands, "").replace(decimal_mark, ".")
+    elif cleaned.count(",") == 1:
+        cleaned = cleaned.replace(",", ".")
+    elif cleaned.count(",") > 1:
+        cleaned = cleaned.replace(",", "")
+    elif cleaned.count(".") > 1:
+        cleaned = cleaned.replace(".", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def parse_date(text: str) -> datetime.date | None:
+    text = text.strip()
+    if len(text) > 10 and text[10] in " T":
+        text = text[:10]
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return datetime.date.fromisoformat(text)  # the common case, much faster than strptime
+        except ValueError:
+            return None
+    for date_format in DATE_FORMATS[1:]:
+        try:
+            return datetime.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
