@@ -183,20 +183,102 @@ def test_approving_your_own_submission_is_a_403_with_the_reason():
     assert "someone else must approve" in response.json()["detail"]
 
 
-def test_bad_input_is_400_never_500():
-    client = api("admin")
-    for url, payload in [
-        ("/api/v1/proposals/generate/", {"contract": 999999, "up_to_date": "yesterday"}),
-        ("/api/v1/transactions/", {"kind": "nonsense", "quantity": "-1"}),
-        ("/api/v1/transactions/bulk/", {"rows": []}),
-        ("/api/v1/invoices/1/credit/", {"lines": "x"}),
-    ]:
-        response = client.post(url, payload, format="json")
-        assert response.status_code in (400, 404), (
-            url,
-            response.status_code,
-            response.content[:200],
-        )
+@pytest.fixture
+def world():
+    """A posted E1 invoice (20,000.00 of hours, 2,000.00 fee) and a contract to record work on."""
+    people = {
+        "clerk": UserFactory(username="karin", role="finance_clerk"),
+        "approver": UserFactory(username="lars", role="approver"),
+    }
+    invoice = posting.invoice_post(
+        proposal=approved_e1(people), actor=people["clerk"], invoice_date=datetime.date(2026, 4, 1)
+    )
+    contract, project, _source = contract_with_customer(code="API-BAD")
+    return {
+        "invoice": invoice,
+        "hours_line": invoice.lines.get(line_type="transaction"),
+        "contract": contract,
+        "transaction": {
+            "kind": "hour",
+            "date": "2026-03-02",
+            "project": project.pk,
+            "category": CategoryFactory(kind="hour").pk,
+            "worker": WorkerFactory().pk,
+            "quantity": "1",
+        },
+    }
+
+
+def credit_url(world):
+    return f"/api/v1/invoices/{world['invoice'].pk}/credit/"
+
+
+BAD_INPUT = {
+    "generate_for_a_contract_that_does_not_exist": (
+        lambda w: "/api/v1/proposals/generate/",
+        lambda w: {"contract": 999999, "up_to_date": "2026-03-31"},
+        {"contract": ['Invalid pk "999999" - object does not exist.']},
+    ),
+    "generate_with_a_date_that_is_not_a_date": (
+        lambda w: "/api/v1/proposals/generate/",
+        lambda w: {"contract": w["contract"].pk, "up_to_date": "yesterday"},
+        {"up_to_date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]},
+    ),
+    "transaction_of_an_unknown_kind": (
+        lambda w: "/api/v1/transactions/",
+        lambda w: {**w["transaction"], "kind": "nonsense"},
+        {"kind": ['"nonsense" is not a valid choice.']},
+    ),
+    "transaction_with_negative_hours": (
+        lambda w: "/api/v1/transactions/",
+        lambda w: {**w["transaction"], "quantity": "-1"},
+        {"quantity": ["Ensure this value is greater than or equal to 0."]},
+    ),
+    "bulk_without_rows": (
+        lambda w: "/api/v1/transactions/bulk/",
+        lambda w: {"rows": []},
+        {"rows": {"non_field_errors": ["This list may not be empty."]}},
+    ),
+    "credit_with_lines_that_are_not_a_list": (
+        credit_url,
+        lambda w: {"lines": "x", "reason": "Discount"},
+        {"lines": {"non_field_errors": ['Expected a list of items but got type "str".']}},
+    ),
+    "credit_without_a_reason": (
+        credit_url,
+        lambda w: {"lines": [{"line": w["hours_line"].pk}], "reason": "  "},
+        {"reason": ["This field may not be blank."]},
+    ),
+    "credit_of_more_than_is_left_on_the_line": (
+        credit_url,
+        lambda w: {"lines": [{"line": w["hours_line"].pk, "amount": "20000.01"}], "reason": "x"},
+        lambda w: {
+            "non_field_errors": [
+                f"“{w['hours_line'].description}” has 20000.00 left to credit; "
+                "20000.01 is more than that."
+            ]
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_a_400_naming_the_field_and_the_reason(world, case):
+    url, payload, errors = BAD_INPUT[case]
+    response = api("admin").post(url(world), payload(world), format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json() == (errors(world) if callable(errors) else errors)
+    # and nothing was written
+    assert InvoiceProposal.objects.filter(status="draft").count() == 0
+    assert ProjectTransaction.objects.filter(project__contract=world["contract"]).count() == 0
+
+
+def test_credit_of_an_invoice_that_does_not_exist_is_a_404():
+    response = api("admin").post(
+        "/api/v1/invoices/999999/credit/", {"lines": [{"line": 1}], "reason": "x"}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No Invoice matches the given query."}
 
 
 def test_post_on_the_proposal_list_is_method_not_allowed_not_a_server_error():
@@ -228,6 +310,11 @@ def queries_per_list(client) -> dict[str, int]:
     return counts
 
 
+def listed(client, name: str) -> list[dict]:
+    body = client.get(f"/api/v1/{name}/").json()
+    return body["results"] if isinstance(body, dict) else body
+
+
 def test_every_list_runs_the_same_queries_for_one_or_four_posted_contracts():
     people = {
         "clerk": UserFactory(username="karin", role="finance_clerk"),
@@ -244,6 +331,10 @@ def test_every_list_runs_the_same_queries_for_one_or_four_posted_contracts():
 
     post_one()
     small = queries_per_list(reader)
+    assert [row["gross_total"] for row in listed(reader, "invoices")] == ["27500.00"]
     for _ in range(3):
         post_one()
     assert queries_per_list(reader) == small
+    assert [row["gross_total"] for row in listed(reader, "invoices")] == ["27500.00"] * 4
+    assert len(listed(reader, "contracts")) == 4
+    assert len(listed(reader, "proposals")) == 4

@@ -269,15 +269,24 @@ def test_timeline_marks_overdue_milestones(clerk_client):
 
 def test_billing_page_runs_a_bounded_number_of_queries(clerk_client, django_assert_max_num_queries):
     contract = ProjectContractFactory()
-    MilestoneFactory(contract=contract)
-    BillingRuleFactory(contract=contract)
+    MilestoneFactory(contract=contract, description="Survey delivered")
+    BillingRuleFactory(contract=contract, name="Monthly hours")
     url = reverse("contracts:contract_billing", args=[contract.pk])
     with django_assert_max_num_queries(25) as few:
-        clerk_client.get(url)
-    MilestoneFactory.create_batch(10, contract=contract)
-    BillingRuleFactory.create_batch(5, contract=contract)
+        response = clerk_client.get(url)
+    assert response.status_code == 200
+    assert "Survey delivered" in response.content.decode()
+    assert "Monthly hours" in response.content.decode()
+    for number in range(10):
+        MilestoneFactory(contract=contract, description=f"Stage {number} accepted")
+    for number in range(5):
+        BillingRuleFactory(contract=contract, name=f"Extra rule {number}")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        clerk_client.get(url)
+        response = clerk_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Survey delivered" in html and "Stage 0 accepted" in html and "Stage 9 accepted" in html
+    assert "Monthly hours" in html and "Extra rule 4" in html
 
 
 def test_fill_schedule_from_the_page(clerk_client):

@@ -271,8 +271,14 @@ def test_the_list_runs_the_same_queries_for_3_or_30_notifications(
     for _ in range(3):
         notify(people["clerk"])
     with django_assert_max_num_queries(10) as small:
-        client.get("/notifications/")
+        response = client.get("/notifications/")
+    assert response.status_code == 200
+    assert response.content.decode().count("Approved: K-1 #1") == 3
     for _ in range(27):
         notify(people["clerk"])
     with django_assert_max_num_queries(len(small.captured_queries)):
-        client.get("/notifications/")
+        response = client.get("/notifications/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="unread-count">30<' in html
+    assert html.count("Approved: K-1 #1") == 25  # one page of 25

@@ -136,28 +136,41 @@ def test_finance_clerk_sees_edit_controls(clerk_client, budget):
 def test_contract_list_runs_a_bounded_number_of_queries(
     clerk_client, django_assert_max_num_queries
 ):
-    ProjectContractFactory.create_batch(3)
+    ProjectContractFactory(code="A-FEW", name="Harbour crane")
+    ProjectContractFactory.create_batch(2)
     with django_assert_max_num_queries(12) as few:
-        clerk_client.get(reverse("contracts:contract_list"))
-    ProjectContractFactory.create_batch(40)
+        response = clerk_client.get(reverse("contracts:contract_list"))
+    assert response.status_code == 200
+    assert "A-FEW" in response.content.decode() and "Harbour crane" in response.content.decode()
+    ProjectContractFactory(code="A-MANY", name="Bridge deck")
+    ProjectContractFactory.create_batch(39)
     ProjectFactory.create_batch(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = clerk_client.get(reverse("contracts:contract_list"))
     assert response.status_code == 200
+    html = response.content.decode()
+    assert "A-MANY" in html and "Bridge deck" in html
+    assert response.context["page"].paginator.count == 63  # 3 + 40 + 20 made by the projects
 
 
 def test_contract_detail_runs_a_bounded_number_of_queries(
     clerk_client, django_assert_max_num_queries
 ):
     contract = ProjectContractFactory()
-    ProjectFactory(contract=contract)
+    ProjectFactory(contract=contract, code="PRJ-FIRST")
     url = reverse("contracts:contract_detail", args=[contract.pk])
     with django_assert_max_num_queries(20) as few:
-        clerk_client.get(url)
-    for project in ProjectFactory.create_batch(10, contract=contract):
+        response = clerk_client.get(url)
+    assert response.status_code == 200
+    assert "PRJ-FIRST" in response.content.decode()
+    for number in range(10):
+        project = ProjectFactory(contract=contract, code=f"PRJ-MORE-{number}")
         BudgetFactory.create_batch(2, project=project)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        clerk_client.get(url)
+        response = clerk_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "PRJ-FIRST" in html and "PRJ-MORE-0" in html and "PRJ-MORE-9" in html
 
 
 def test_contract_list_search_filter_and_sort(clerk_client):
@@ -342,10 +355,15 @@ def test_milestone_list_runs_the_same_queries_for_few_or_many(
     from tests.factories import MilestoneFactory
 
     client.force_login(user_with_role("finance_clerk"))
-    MilestoneFactory(contract=ProjectContractFactory())
+    MilestoneFactory(contract=ProjectContractFactory(), description="Foundation poured")
     with django_assert_max_num_queries(12) as few:
-        client.get(reverse("contracts:milestone_list"))
-    for _ in range(10):
-        MilestoneFactory(contract=ProjectContractFactory())
+        response = client.get(reverse("contracts:milestone_list"))
+    assert response.status_code == 200
+    assert "Foundation poured" in response.content.decode()
+    for number in range(10):
+        MilestoneFactory(contract=ProjectContractFactory(), description=f"Floor {number} done")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("contracts:milestone_list"))
+        response = client.get(reverse("contracts:milestone_list"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Foundation poured" in html and "Floor 0 done" in html and "Floor 9 done" in html

@@ -1,5 +1,7 @@
 """The funding tab: permissions per role, the simulator, and rule validation in the form."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -10,6 +12,7 @@ from tests.funding.test_services import f1_contract
 
 pytestmark = pytest.mark.django_db
 EDITORS = {"finance_clerk", "admin"}
+D = Decimal
 
 
 @pytest.fixture
@@ -104,13 +107,22 @@ def test_funding_page_runs_a_bounded_number_of_queries(
     contract, sources, *_ = setup
     url = reverse("funding:contract_funding", args=[contract.pk])
     with django_assert_max_num_queries(30) as few:
-        clerk_client.get(url)
+        response = clerk_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Source 3" in html and "750.00" in html  # F1's limit of source 3
     for source in sources:
-        FundingLimitFactory.create_batch(3, source=source)
-    for _ in range(5):
-        FundingRuleLineFactory(rule__contract=contract, source=sources[0])
+        FundingLimitFactory.create_batch(3, source=source, amount=D("1234.00"))
+    for number in range(5):
+        FundingRuleLineFactory(
+            rule__contract=contract, rule__name=f"Extra rule {number}", source=sources[0]
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
-        clerk_client.get(url)
+        response = clerk_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("1,234.00") == 2 * 9  # limit and remaining of each new limit
+    assert "Extra rule 0" in html and "Extra rule 4" in html
 
 
 def rule_post(sources, *lines, name="Split", priority="1"):

@@ -1,15 +1,17 @@
 """Invoice control and the retention ledger."""
 
 import datetime
+import re
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
 from django.urls import reverse
 
-from invoicing import control, posting
-from tests.factories import BudgetFactory, CategoryFactory
+from invoicing import control, posting, proposals
+from tests.factories import BudgetFactory, CategoryFactory, WorkerFactory
 from tests.invoicing.test_posting import approved_e1
-from tests.invoicing.test_proposals import hours
+from tests.invoicing.test_proposals import DAY, hours
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -30,7 +32,8 @@ def test_invoice_control_by_kind_and_category_with_links(client, people):
         "5",
         category=category,
     )
-    summary = control.invoice_control(contract=contract)
+    with patch("invoicing.control.timezone.localdate", return_value=datetime.date(2026, 3, 1)):
+        summary = control.invoice_control(contract=contract)
     row = next(r for r in summary.rows if r.category_id == category.pk)
     assert (row.budget, row.invoiced, row.uninvoiced, row.in_proposal) == (
         D("50000.00"),
@@ -41,9 +44,13 @@ def test_invoice_control_by_kind_and_category_with_links(client, people):
     assert summary.retained == D("2200.00")
     [entry] = summary.ledger
     assert entry["outstanding"] == D("2200.00")
-    assert dict(entry["by_age"])["> 180"] + dict(entry["by_age"])["91–180"] + dict(entry["by_age"])[
-        "31–90"
-    ] + dict(entry["by_age"])["0–30"] == D("2200.00")
+    # Withheld on 2026-01-10, looked at on 2026-03-01: 50 days old.
+    assert entry["by_age"] == [
+        ("0–30", D("0")),
+        ("31–90", D("2200.00")),
+        ("91–180", D("0")),
+        ("> 180", D("0")),
+    ]
 
     client.force_login(people["clerk"])
     html = client.get(reverse("invoicing:invoice_control", args=[contract.pk])).content.decode()
@@ -54,6 +61,67 @@ def test_invoice_control_by_kind_and_category_with_links(client, people):
         {"contract": contract.pk, "category": category.pk, "billing_status": "invoiced"},
     )
     assert filtered.context["page"].paginator.count == 1
+
+
+@pytest.mark.parametrize(
+    ("days_old", "bucket"),
+    [
+        (0, "0–30"),
+        (30, "0–30"),
+        (31, "31–90"),
+        (90, "31–90"),
+        (91, "91–180"),
+        (180, "91–180"),
+        (181, "> 180"),
+        (400, "> 180"),
+    ],
+)
+def test_retention_lands_in_the_bucket_of_its_invoices_age(people, days_old, bucket):
+    invoice_date = datetime.date(2026, 1, 10)
+    proposal = approved_e1(people, retention_percent=D("10"))
+    posting.invoice_post(proposal=proposal, actor=people["clerk"], invoice_date=invoice_date)
+    [entry] = control.retention_ledger_by_age(
+        contract=proposal.contract, today=invoice_date + datetime.timedelta(days=days_old)
+    )
+    expected = {"0–30": D("0"), "31–90": D("0"), "91–180": D("0"), "> 180": D("0")}
+    expected[bucket] = D("2200.00")
+    assert entry["by_age"] == list(expected.items())
+
+
+def test_each_invoices_retention_stays_in_its_own_bucket_and_the_page_shows_them(client, people):
+    # Given 2,200.00 withheld on 2026-01-10 and 550.00 withheld on 2026-05-20
+    proposal = approved_e1(people, retention_percent=D("10"))
+    posting.invoice_post(
+        proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 1, 10)
+    )
+    contract = proposal.contract
+    hours(contract.projects.get(), WorkerFactory(sales_rate=D("100")), "50")
+    [later] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=people["clerk"])
+    proposals.proposal_submit(proposal=later, actor=people["clerk"])
+    proposals.proposal_approve(proposal=later, actor=people["approver"])
+    posting.invoice_post(
+        proposal=later, actor=people["clerk"], invoice_date=datetime.date(2026, 5, 20)
+    )
+
+    # When looked at on 2026-07-01 (172 and 42 days later)
+    with patch("invoicing.control.timezone.localdate", return_value=datetime.date(2026, 7, 1)):
+        [entry] = control.retention_ledger_by_age(contract=contract)
+        client.force_login(people["clerk"])
+        response = client.get(reverse("invoicing:invoice_control", args=[contract.pk]))
+
+    # Then each amount is in the bucket of its own invoice's age
+    assert entry["by_age"] == [
+        ("0–30", D("0")),
+        ("31–90", D("550.00")),
+        ("91–180", D("2200.00")),
+        ("> 180", D("0")),
+    ]
+    assert response.status_code == 200
+    html = response.content.decode()
+    retention = html[html.index('id="retention"') :]
+    cells = re.findall(r'<td class="amount[^"]*">([^<]*)</td>', retention)
+    # withheld, released, outstanding, then 0–30, 31–90, 91–180, > 180 days
+    assert cells == ["2,750.00", "0.00", "2,750.00", "0.00", "550.00", "2,200.00", "0.00"]
 
 
 def test_control_page_for_one_project_and_read_only(client, user_with_role, people):
@@ -76,14 +144,22 @@ def test_control_page_runs_a_bounded_number_of_queries(
     client.force_login(people["clerk"])
     url = reverse("invoicing:invoice_control", args=[proposal.contract_id])
     with django_assert_max_num_queries(25) as few:
-        client.get(url)
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "20,000.00" in response.content.decode()  # E1's hours, invoiced
     project = proposal.contract.projects.get()
-    for code in ("A", "B", "C"):
+    for code, name in (("A", "Welding"), ("B", "Painting"), ("C", "Scaffolding")):
         hours(
             project,
-            None or __import__("tests.factories", fromlist=["WorkerFactory"]).WorkerFactory(),
+            WorkerFactory(sales_rate=D("300")),
             "1",
-            category=CategoryFactory(code=code, kind="hour"),
+            category=CategoryFactory(code=code, name=name, kind="hour"),
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(url)
+        response = client.get(url)
+    assert response.status_code == 200
+    rows = {row.category: row.uninvoiced for row in response.context["control"].rows}
+    assert (rows["Welding"], rows["Painting"], rows["Scaffolding"]) == (D("300.00"),) * 3
+    html = response.content.decode()
+    assert "Welding" in html and "Painting" in html and "Scaffolding" in html
+    assert "900.00" in html  # uninvoiced in total

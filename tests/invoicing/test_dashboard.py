@@ -59,16 +59,28 @@ def test_dashboard_shows_what_needs_doing(client, people):
 
 def test_dashboard_runs_a_bounded_number_of_queries(client, people, django_assert_max_num_queries):
     client.force_login(people["approver"])
-    approved_e1(people)
+    proposal = approved_e1(people)
+    MilestoneFactory(
+        contract=proposal.contract, due_date=datetime.date(2020, 1, 1), description="Kick-off"
+    )
     with django_assert_max_num_queries(30) as few:
-        client.get(reverse("home"))
-    for _ in range(4):
-        contract, project, _source = contract_with_customer()
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert "Kick-off" in response.content.decode()
+    for number in range(4):
+        contract, project, _source = contract_with_customer(code=f"DASH-{number}")
         BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
         hours(project, WorkerFactory(sales_rate=Decimal("100")), "3")
-        MilestoneFactory(contract=contract)
+        MilestoneFactory(
+            contract=contract, due_date=datetime.date(2021, 1, 1), description=f"Review {number}"
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("home"))
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Kick-off" in html and "Review 0" in html and "Review 3" in html  # overdue
+    billable = reverse("invoicing:billable_contract", args=[contract.pk])
+    assert billable in html and "DASH-3" in html  # 300.00 of hours, billable now
 
 
 def test_the_approval_figure_and_its_list_agree_for_an_approver_who_also_submits(client, people):

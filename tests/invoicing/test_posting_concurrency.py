@@ -10,8 +10,10 @@ from django.db import connection, connections
 from invoicing import posting
 from invoicing.models import Invoice, InvoiceProposal, ProposalLine
 from tests.factories import FundingSourceFactory, ProjectContractFactory, UserFactory
+from tests.invoicing.test_proposal_concurrency import Gate
 
 pytestmark = [
+    pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="posting concurrency is tested on PostgreSQL"
@@ -73,11 +75,16 @@ def in_threads(workers: int, work):
 
 
 def test_eight_threads_posting_200_proposals_number_them_1_to_200():
+    """Load, not a forced order: 8 threads keep posting at once, so without the row lock that
+    django-sequences takes on the number series two of them read the same last number, and
+    the unique constraint on the number refuses one of them (an error below)."""
     made, clerk = approved_proposals(200)
     queue = list(made)
     lock = threading.Lock()
+    start = threading.Barrier(8)
 
     def work(_index):
+        start.wait()
         while True:
             with lock:
                 if not queue:
@@ -89,17 +96,26 @@ def test_eight_threads_posting_200_proposals_number_them_1_to_200():
     assert errors == []
     numbers = sorted(Invoice.objects.values_list("sequence_number", flat=True))
     assert numbers == list(range(1, 201))
+    assert Invoice.objects.values("proposal").distinct().count() == 200
 
 
-def test_two_threads_posting_the_same_proposal_make_one_invoice():
+def test_two_threads_posting_the_same_proposal_make_one_invoice(monkeypatch):
+    # Given an approved proposal that a first clerk is posting (she has read and locked it)
     [proposal], clerk = approved_proposals(1)
-    barrier = threading.Barrier(2)
+    gate = Gate(monkeypatch)
+    gate.pause_in(posting, "_invoice_create")
 
-    def work(_index):
-        barrier.wait()
-        posting.invoice_post(proposal=proposal, actor=clerk)
+    # When a second post of the same proposal comes before the first one has finished
+    first, second = gate.run(
+        lambda: posting.invoice_post(proposal=proposal, actor=clerk),
+        lambda: posting.invoice_post(proposal=proposal, actor=clerk),
+    )
 
-    errors = in_threads(2, work)
-    assert len(errors) == 1 and isinstance(errors[0], ValidationError)
-    assert Invoice.objects.count() == 1
-    assert Invoice.objects.get().sequence_number == 1
+    # Then the first makes invoice 1 and the second is refused: the proposal is posted already
+    assert first == "ok", first
+    assert isinstance(second, ValidationError), second
+    assert "posted" in str(second).lower()
+    invoice = Invoice.objects.get()
+    assert (invoice.proposal_id, invoice.sequence_number) == (proposal.pk, 1)
+    proposal.refresh_from_db()
+    assert proposal.status == "posted"

@@ -154,14 +154,23 @@ def test_proposal_list_runs_a_bounded_number_of_queries(
     client.force_login(clerk)
     url = reverse("invoicing:proposal_list")
     with django_assert_max_num_queries(20) as few:
-        client.get(url)
-    for _ in range(5):
-        contract, project, _source = contract_with_customer()
+        response = client.get(url)
+    assert response.status_code == 200
+    assert reverse("invoicing:proposal_detail", args=[proposal.pk]) in response.content.decode()
+    assert proposal.contract.code in response.content.decode()
+    created = []
+    for number in range(5):
+        contract, project, _source = contract_with_customer(code=f"LIST-{number}")
         BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
         hours(project, WorkerFactory(sales_rate=Decimal("100")), "1")
-        proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
+        created += proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(url)
+        response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "LIST-0" in html and "LIST-4" in html
+    for shown in (proposal, *created):
+        assert reverse("invoicing:proposal_detail", args=[shown.pk]) in html
 
 
 def test_proposal_detail_runs_a_bounded_number_of_queries(
@@ -171,7 +180,9 @@ def test_proposal_detail_runs_a_bounded_number_of_queries(
     client.force_login(clerk)
     url = reverse("invoicing:proposal_detail", args=[proposal.pk])
     with django_assert_max_num_queries(30) as few:
-        client.get(url)
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "22,000.00" in response.content.decode()  # E1: 20,000.00 hours + 2,000.00 fee
     project = proposal.contract.projects.get()
     for day in range(1, 11):
         hours(
@@ -180,7 +191,11 @@ def test_proposal_detail_runs_a_bounded_number_of_queries(
     proposals.proposal_cancel(proposal=proposal, actor=clerk)
     [bigger] = proposals.proposals_generate(contract=proposal.contract, up_to_date=DAY, actor=clerk)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("invoicing:proposal_detail", args=[bigger.pk]))
+        response = client.get(reverse("invoicing:proposal_detail", args=[bigger.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "23,100.00" in html  # 21,000.00 of hours + 2,100.00 fee
+    assert "10 % of 21,000.00" in html
 
 
 def test_pick_lines_by_hand(client, draft):

@@ -1,6 +1,7 @@
 """Transaction and import pages: permissions, the upload flow, export, and query bounds."""
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
@@ -149,11 +150,23 @@ def test_transaction_list_runs_a_bounded_number_of_queries(
     url = reverse("invoicing:transaction_list")
     params = {"contract": billing_setup["contract"].pk}
     ProjectTransactionFactory.create_batch(2, project=billing_setup["project"])
+    ProjectTransactionFactory(project=billing_setup["project"], description="Crane inspection")
     with django_assert_max_num_queries(25) as few:
-        clerk_client.get(url, params)
-    ProjectTransactionFactory.create_batch(60, project=billing_setup["project"])
+        response = clerk_client.get(url, params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Total, 3 lines in SEK" in html and "24,000.00" in html  # 3 x 8,000.00
+    assert "Crane inspection" in html
+    ProjectTransactionFactory.create_batch(59, project=billing_setup["project"])
+    ProjectTransactionFactory(
+        project=billing_setup["project"], date=datetime.date(2026, 3, 31), description="Night shift"
+    )
     with django_assert_max_num_queries(len(few.captured_queries)):
-        clerk_client.get(url, params)
+        response = clerk_client.get(url, params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Total, 63 lines in SEK" in html and "504,000.00" in html  # 63 x 8,000.00
+    assert "Night shift" in html  # the newest, first on the first page
 
 
 def test_clerk_records_a_transaction_and_sees_its_funding(clerk_client, billing_setup):
