@@ -1,6 +1,10 @@
 """Demo set-up data: one legal entity, customers, and one contract per worked example of
 DOMAIN.md (F1, U1, P1, P2, M1, M2, E1, T1). Idempotent: records are looked up by code and
-only created when missing, so a second run changes nothing (and keeps users' edits)."""
+only created when missing, so a second run changes nothing (and keeps users' edits).
+
+Dates are relative to the day the demo is loaded: the contracts started about four months
+ago and end about a year from now, and the milestones are spread so that some are past and
+some are still ahead (never all overdue)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from contracts.models import (
     BillingRule,
@@ -34,7 +39,7 @@ from contracts.models import (
 from contracts.roles import ROLE_GROUP_NAMES
 
 D = Decimal
-START = datetime.date(2026, 1, 1)
+DAY = datetime.timedelta(days=1)
 
 DEMO_USERS = [
     # (username, password, role, first name, last name)
@@ -75,9 +80,19 @@ def demo_users_create() -> list[tuple[str, str, str]]:
     return logins
 
 
+def demo_contract_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """Start and end of the demo contracts: about four months ago to the end of the month a
+    year from now."""
+    end = today + 365 * DAY
+    following_month = (end.replace(day=1) + 32 * DAY).replace(day=1)
+    return today - 120 * DAY, following_month - DAY
+
+
 @transaction.atomic
-def demo_setup_create() -> dict[str, ProjectContract]:
+def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, ProjectContract]:
     """Create the demo set-up; returns the contracts by worked-example name."""
+    today = today or timezone.localdate()
+    start, end = demo_contract_period(today)
     net30 = _get_or_create(PaymentTerms, "NET30", name="30 days net", net_days=30)
     _get_or_create(PaymentTerms, "NET14", name="14 days net", net_days=14)
     se25 = _get_or_create(TaxGroup, "SE25", name="Sweden 25 %", rate=D("25"))
@@ -234,8 +249,8 @@ def demo_setup_create() -> dict[str, ProjectContract]:
             default_tax_group=extra.pop("tax_group", se25),
             payment_terms=net30,
             invoicing_scope=extra.pop("invoicing_scope", InvoicingScope.WHOLE_CONTRACT),
-            start_date=START,
-            end_date=datetime.date(2026, 12, 31),
+            start_date=start,
+            end_date=end,
             **extra,
         )
         _get_or_create(
@@ -244,7 +259,7 @@ def demo_setup_create() -> dict[str, ProjectContract]:
             name=name,
             contract=agreement,
             project_type=project_type,
-            start_date=START,
+            start_date=start,
         )
         return agreement
 
@@ -341,15 +356,23 @@ def demo_setup_create() -> dict[str, ProjectContract]:
         contract=contracts["M2"],
         parent=m2_project,
         project_type=ProjectType.FIXED_PRICE,
-        start_date=START,
+        start_date=start,
     )
     _get_or_create(Project, "INT-01", name="Internal tooling", project_type=ProjectType.INTERNAL)
-    demo_billing_terms_create(contracts, supplies=supplies)
+    demo_billing_terms_create(contracts, supplies=supplies, today=today, start=start)
     return contracts
 
 
-def demo_billing_terms_create(contracts: dict[str, ProjectContract], *, supplies: Category) -> None:
-    """Billing rules and milestones of the worked examples (only for contracts without rules)."""
+def demo_billing_terms_create(
+    contracts: dict[str, ProjectContract],
+    *,
+    supplies: Category,
+    today: datetime.date,
+    start: datetime.date,
+) -> None:
+    """Billing rules and milestones of the worked examples (only for contracts without rules).
+    Milestones: the first of each schedule is behind us, the others come in the next weeks
+    and months."""
     terms = {
         "U1": {
             "rule_type": "unit",
@@ -369,20 +392,23 @@ def demo_billing_terms_create(contracts: dict[str, ProjectContract], *, supplies
         contract = contracts[code]
         if contract.billing_rules.exists():
             continue
-        rule = BillingRule.objects.create(contract=contract, name=f"{code} billing", **fields)
+        # Short names: a rule's name is part of generated line texts ("U1: 1 session",
+        # "E1 avgift: 10 % av ..."), so it should carry no English sentence into other languages.
+        name = f"{code} avgift" if code == "E1" else code
+        rule = BillingRule.objects.create(contract=contract, name=name, **fields)
         rule.projects.set(contract.projects.all())
         if code == "E1":  # the fee is on top of hours billed at their rates
             hours = BillingRule.objects.create(
-                contract=contract, name="E1 hours", rule_type="time_material"
+                contract=contract, name="E1 timmar", rule_type="time_material"
             )
             hours.projects.set(contract.projects.all())
         if code == "T1":
             BillingRuleCap.objects.create(rule=rule, category=supplies, amount=D("10000"))
     schedules = {
-        "M1": [("Design approved", "2026-03-31", D("10000"), None), ("Delivery", "2026-04-30", D("20000"), None),
-               ("Go-live", "2026-05-31", D("20000"), None)],
-        "M2": [("At signing", "2026-02-01", None, D("20")), ("First delivery", "2026-05-01", None, D("30")),
-               ("Second delivery", "2026-08-01", None, D("15")), ("Final acceptance", "2026-11-30", None, D("35"))],
+        "M1": [("Design approved", today - 60 * DAY, D("10000"), None), ("Delivery", today + 10 * DAY, D("20000"), None),
+               ("Go-live", today + 55 * DAY, D("20000"), None)],
+        "M2": [("At signing", start + 7 * DAY, None, D("20")), ("First delivery", today - 5 * DAY, None, D("30")),
+               ("Second delivery", today + 40 * DAY, None, D("15")), ("Final acceptance", today + 210 * DAY, None, D("35"))],
     }  # fmt: skip
     for code, lines in schedules.items():
         contract = contracts[code]
@@ -393,7 +419,7 @@ def demo_billing_terms_create(contracts: dict[str, ProjectContract], *, supplies
                 contract=contract,
                 sequence=sequence,
                 description=description,
-                due_date=datetime.date.fromisoformat(due),
+                due_date=due,
                 amount=amount,
                 percent=percent,
             )

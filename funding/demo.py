@@ -1,4 +1,7 @@
-"""Demo funding for worked example F1: three sources used in priority order (idempotent)."""
+"""Demo funding for worked example F1: three sources used in priority order (idempotent).
+
+Sources and rules carry proper names and figures only: the funding explanation quotes them
+inside translated sentences ("The rule '...' gives 100 % to this source")."""
 
 from __future__ import annotations
 
@@ -16,12 +19,13 @@ def demo_funding_create() -> None:
     if f1.funding_sources.exists():
         return
     grantor = Customer.objects.get(code="C-NRC")
+    city = Customer.objects.get(code="C-GBG")
     sources = {}
-    for number, (name, source_type, limit) in enumerate(
+    for number, (name, source_type, payer, limit) in enumerate(
         [
-            ("Source 1: Nordic Research Council", SourceType.GRANT, Decimal("10000.00")),
-            ("Source 2: Regional fund", SourceType.GRANT, Decimal("500.00")),
-            ("Source 3: City partnership", SourceType.CUSTOMER, Decimal("750.00")),
+            ("Nordic Research Council", SourceType.GRANT, grantor, Decimal("10000.00")),
+            ("Nordic Research Council, Region Väst", SourceType.GRANT, grantor, Decimal("500.00")),
+            (city.name, SourceType.CUSTOMER, city, Decimal("750.00")),
         ],
         start=1,
     ):
@@ -29,19 +33,19 @@ def demo_funding_create() -> None:
             contract=f1,
             name=name,
             source_type=source_type,
-            customer=grantor,
+            customer=payer,
             is_rounding_source=number == 1,
         )
         FundingLimit.objects.create(source=source, amount=limit)
         sources[number] = source
     FundingSource.objects.create(
-        contract=f1, name="On hold", source_type=SourceType.ORGANIZATION, is_on_hold=True
+        contract=f1,
+        name="Nordic Project Services AB",
+        source_type=SourceType.ORGANIZATION,
+        is_on_hold=True,
     )
-    for priority, name, lines in [
-        (1, "Shared by sources 2 and 3", [(2, "50"), (3, "50")]),
-        (2, "Source 3 pays", [(3, "100")]),
-        (3, "Source 1 pays the rest", [(1, "100")]),
-    ]:
+    for priority, lines in [(1, [(2, "50"), (3, "50")]), (2, [(3, "100")]), (3, [(1, "100")])]:
+        name = " + ".join(f"{sources[number].name}: {percentage} %" for number, percentage in lines)
         rule = FundingRule.objects.create(contract=f1, name=name, priority=priority)
         for number, percentage in lines:
             FundingRuleLine.objects.create(
@@ -55,5 +59,7 @@ def demo_funding_create() -> None:
             customer=contract.customer,
             is_rounding_source=True,
         )
-        rule = FundingRule.objects.create(contract=contract, name="Customer pays all", priority=1)
+        rule = FundingRule.objects.create(
+            contract=contract, name=f"{contract.customer.name}: 100 %", priority=1
+        )
         FundingRuleLine.objects.create(rule=rule, source=source, percentage=Decimal("100"))

@@ -34,10 +34,15 @@ def test_example_m1_schedule_and_completing_the_first_milestone(user_with_role):
         )
     ]
     manager = user_with_role("project_manager")
-    completed = services.milestone_complete(milestone=first, actor=manager)
-    assert completed.status == MilestoneStatus.COMPLETED
-    assert completed.completed_by == manager and completed.completed_at is not None
-    assert completed.amount == D("10000.00")
+    services.milestone_complete(milestone=first, actor=manager)
+    first.refresh_from_db()
+    assert first.completed_by == manager
+    assert first.completed_at is not None
+    assert [(m.amount, m.status) for m in contract.milestones.order_by("sequence")] == [
+        (D("10000.00"), MilestoneStatus.COMPLETED),
+        (D("20000.00"), MilestoneStatus.PLANNED),
+        (D("20000.00"), MilestoneStatus.PLANNED),
+    ]
 
 
 def test_milestone_cannot_be_invoiced_before_it_is_completed():
@@ -68,7 +73,7 @@ def test_no_form_exposes_the_status():
     assert "status" in MilestoneAdmin.readonly_fields
 
 
-def test_contract_that_asks_for_acceptance_needs_name_and_date(user_with_role):
+def test_contract_that_asks_for_acceptance_needs_name_and_date(client, user_with_role):
     contract = ProjectContractFactory(requires_customer_acceptance=True)
     milestone = MilestoneFactory(contract=contract)
     manager = user_with_role("project_manager")
@@ -76,13 +81,17 @@ def test_contract_that_asks_for_acceptance_needs_name_and_date(user_with_role):
         services.milestone_complete(milestone=milestone, actor=manager)
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.PLANNED
-    completed = services.milestone_complete(
+    services.milestone_complete(
         milestone=milestone,
         actor=manager,
         accepted_by_name="Kari Nordmann",
         accepted_on=datetime.date(2026, 3, 30),
     )
-    assert completed.accepted_by_name == "Kari Nordmann"
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.COMPLETED
+    client.force_login(manager)
+    billing = client.get(reverse("contracts:contract_billing", args=[contract.pk]))
+    assert "accepted by Kari Nordmann on 2026-03-30" in billing.content.decode()
 
 
 def test_only_roles_with_the_permission_complete_milestones(user_with_role):

@@ -172,7 +172,7 @@ def test_rejecting_tells_the_submitter_why(people):
     [notice] = Notification.objects.filter(recipient=people["clerk"])
     assert notice.kind == NotificationKind.PROPOSAL_REJECTED
     text = notifications.notification_text(notice.kind, notice.params)
-    assert text.body == f"lars rejected proposal {proposal}: Wrong rate"
+    assert text.body == f"lars rejected proposal E1 · Customer · #{proposal.pk}: Wrong rate"
 
 
 def test_approving_tells_the_submitter(people):
@@ -184,6 +184,9 @@ def test_approving_tells_the_submitter(people):
 def test_an_overdue_invoice_is_reported_to_finance_once(people, django_capture_on_commit_callbacks):
     proposal = submitted_proposal(people)
     proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    entity = proposal.contract.legal_entity
+    entity.invoice_number_prefix = "INV-"
+    entity.save()
     invoice = posting.invoice_post(
         proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 4, 1)
     )
@@ -198,7 +201,7 @@ def test_an_overdue_invoice_is_reported_to_finance_once(people, django_capture_o
         "karin@example.com",
         "nils@example.com",
     ]
-    assert mail.outbox[0].subject == f"Invoice {invoice.number} is overdue"
+    assert {message.subject for message in mail.outbox} == {"Invoice INV-1 is overdue"}
 
 
 # ------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 
 from contracts import services
 from contracts.models import ProjectType
-from contracts.services import PARENT_CYCLE, PARENT_IN_OTHER_CONTRACT, PROJECT_TYPE_LOCKED
 from tests.factories import ProjectContractFactory, ProjectFactory, unsaved_contract
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +28,9 @@ def test_project_type_is_locked_once_the_project_has_transactions(project_with_t
     project.project_type = ProjectType.FIXED_PRICE
     with pytest.raises(ValidationError) as refused:
         services.project_save(project=project, actor=None)
-    assert PROJECT_TYPE_LOCKED in refused.value.message_dict["project_type"]
+    assert refused.value.message_dict["project_type"] == [
+        "The project type cannot be changed because the project already has transactions."
+    ]
     project.refresh_from_db()
     assert project.project_type == ProjectType.TIME_AND_MATERIAL
 
@@ -55,7 +56,9 @@ def test_subproject_must_share_its_parents_contract():
     child = ProjectFactory.build(parent=parent, contract=ProjectContractFactory(), code="SUB-1")
     with pytest.raises(ValidationError) as refused:
         services.project_save(project=child, actor=None)
-    assert PARENT_IN_OTHER_CONTRACT in refused.value.message_dict["parent"]
+    assert refused.value.message_dict["parent"] == [
+        "A subproject must belong to the same contract as its parent."
+    ]
 
 
 def test_project_cannot_be_moved_under_its_own_subproject():
@@ -64,7 +67,11 @@ def test_project_cannot_be_moved_under_its_own_subproject():
     root.parent = child
     with pytest.raises(ValidationError) as refused:
         services.project_save(project=root, actor=None)
-    assert PARENT_CYCLE in refused.value.message_dict["parent"]
+    assert refused.value.message_dict["parent"] == [
+        "A project cannot be placed under itself or one of its own subprojects."
+    ]
+    root.refresh_from_db()
+    assert root.parent is None
 
 
 def test_contract_save_records_the_actor_in_history(user_with_role):

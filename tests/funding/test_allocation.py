@@ -20,17 +20,6 @@ from hypothesis import strategies as st
 
 from contracts.money import currency_decimals
 from funding.allocation import (
-    AMOUNT_NOT_IN_MINOR_UNIT,
-    CURRENCY_MISMATCH,
-    DUPLICATE_LIMIT_ID,
-    DUPLICATE_RULE_ID,
-    LIMIT_NEGATIVE,
-    PERCENTAGE_OUT_OF_RANGE,
-    REVERSAL_EXCEEDS_ORIGINAL,
-    RULE_OVER_HUNDRED,
-    RULE_WITHOUT_LINES,
-    SOURCE_TWICE_IN_RULE,
-    VALIDITY_REVERSED,
     Allocation,
     AllocationError,
     AllocationLine,
@@ -740,7 +729,7 @@ def test_reversal_of_more_than_was_allocated_is_refused():
     original = allocate(transaction("100.00"), setup, usage)
 
     # When / then
-    message = REVERSAL_EXCEEDS_ORIGINAL.format(amount=Decimal("-100.01"), total=Decimal("100.00"))
+    message = "Cannot reverse -100.01: the original allocations total only 100.00."
     with pytest.raises(ReversalNotPossible, match=re.escape(message)):
         reverse(Decimal("-100.01"), original, setup, usage)
     # And nothing changed
@@ -830,16 +819,14 @@ def test_allocations_compare_by_value_not_by_explanation_context():
 
 
 def test_currency_mismatch_is_refused():
-    message = CURRENCY_MISMATCH.format(key="t", transaction_currency="EUR", setup_currency="SEK")
+    message = "Transaction t is in EUR, but the funding setup is in SEK."
 
     with pytest.raises(AllocationError, match=re.escape(message)):
         allocate(transaction("1.00", currency="EUR"), f1_setup(), {})
 
 
 def test_amount_below_the_minor_unit_is_refused():
-    message = AMOUNT_NOT_IN_MINOR_UNIT.format(
-        what="The amount of transaction t", amount="1.005", currency="SEK", decimals=2
-    )
+    message = "The amount of transaction t 1.005 has more decimals than SEK allows (2)."
 
     with pytest.raises(AllocationError, match=re.escape(message)):
         allocate(transaction("1.005"), f1_setup(), {})
@@ -849,7 +836,10 @@ def test_rule_over_one_hundred_percent_is_refused():
     setup = FundingSetup(currency="SEK", rules=(rule(1, 1, line(1, "60"), line(2, "50")),))
 
     with pytest.raises(
-        AllocationError, match=re.escape(RULE_OVER_HUNDRED.format(rule="Rule #1", total=110))
+        AllocationError,
+        match=re.escape(
+            "The allocation lines of funding rule Rule #1 add up to 110 %, more than 100 %."
+        ),
     ):
         setup.validate()
 
@@ -857,29 +847,30 @@ def test_rule_over_one_hundred_percent_is_refused():
 @pytest.mark.parametrize(
     ("rules", "limits", "message"),
     [
-        ((rule(1, 1),), (), RULE_WITHOUT_LINES.format(rule="Rule #1")),
+        ((rule(1, 1),), (), "Funding rule Rule #1 has no allocation lines."),
         (
             (rule(1, 1, line(1, "0")),),
             (),
-            PERCENTAGE_OUT_OF_RANGE.format(rule="Rule #1", percentage="0", source=1),
+            "Funding rule Rule #1 gives 0 % to source 1: a percentage must be above 0 and at "
+            "most 100.",
         ),
         (
             (rule(1, 1, line(1, "50"), line(1, "50")),),
             (),
-            SOURCE_TWICE_IN_RULE.format(rule="Rule #1", source=1),
+            "Funding rule Rule #1 names source 1 on more than one line.",
         ),
         (
             (rule(1, 1, line(1, "50")), rule(1, 2, line(2, "50"))),
             (),
-            DUPLICATE_RULE_ID.format(rule=1),
+            "Two funding rules have the id 1.",
         ),
         (
             (rule(1, 1, line(1, "50"), valid_from=DAY, valid_to=DAY - datetime.timedelta(1)),),
             (),
-            VALIDITY_REVERSED.format(rule="Rule #1", start=DAY, end=DAY - datetime.timedelta(1)),
+            "Funding rule Rule #1 is valid from 2024-05-15 to 2024-05-14: the range is reversed.",
         ),
-        ((), (limit(1, 1, "-1.00"),), LIMIT_NEGATIVE.format(limit=1, amount="-1.00")),
-        ((), (limit(1, 1, "1.00"), limit(1, 2, "1.00")), DUPLICATE_LIMIT_ID.format(limit=1)),
+        ((), (limit(1, 1, "-1.00"),), "Funding limit 1 is -1.00: a limit cannot be negative."),
+        ((), (limit(1, 1, "1.00"), limit(1, 2, "1.00")), "Two funding limits have the id 1."),
     ],
 )
 def test_invalid_setups_are_refused(rules, limits, message):

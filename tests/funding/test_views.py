@@ -1,14 +1,16 @@
 """The funding tab: permissions per role, the simulator, and rule validation in the form."""
 
+import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from contracts.roles import ROLE_GROUP_NAMES
-from funding.models import FundingRule, FundingSource
-from tests.factories import FundingLimitFactory, FundingRuleLineFactory
-from tests.funding.test_services import f1_contract
+from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
+from tests.factories import FundingLimitFactory, FundingRuleLineFactory, ProjectContractFactory
+from tests.funding.test_services import f1_contract, used_f1
 
 pytestmark = pytest.mark.django_db
 EDITORS = {"finance_clerk", "admin"}
@@ -57,13 +59,15 @@ def test_every_funding_view_checks_the_role(client, user_with_role, setup, view,
 
 
 @pytest.mark.parametrize("view", ["limit_delete", "rule_delete"])
-def test_read_only_cannot_delete(client, user_with_role, setup, view):
+@pytest.mark.parametrize("role", sorted(set(ROLE_GROUP_NAMES) - EDITORS))
+def test_only_editors_can_delete(client, user_with_role, setup, view, role):
     contract, _sources, limit, rule = setup
     target = limit if view == "limit_delete" else rule
-    client.force_login(user_with_role("read_only"))
+    client.force_login(user_with_role(role))
     response = client.post(reverse(f"funding:{view}", args=[contract.pk, target.pk]))
     assert response.status_code == 403
     assert type(target).objects.filter(pk=target.pk).exists()
+    assert rule.lines.count() == 2
 
 
 def test_read_only_sees_funding_without_edit_controls(client, user_with_role, setup):
@@ -205,3 +209,139 @@ def test_admin_refuses_rule_lines_over_100_percent(client, setup, django_user_mo
     assert response.status_code == 200
     assert "add up to 110" in response.content.decode()
     assert rule.lines.count() == len(lines)
+
+
+# ------------------------------------------------------------------------------------------
+# Editing and deleting limits and rules that transactions have used
+# ------------------------------------------------------------------------------------------
+
+
+def limit_rows(html: str) -> list[tuple[str, ...]]:
+    """(source, limit, used, remaining) of each row of the funding page's limits table."""
+    table = html[html.index('id="limits"') : html.index('id="rules"')]
+    return [
+        (source, *re.findall(r'<td class="amount[^"]*">([^<]*)</td>', row))
+        for source, row in re.findall(
+            r'<td class="fw-semibold">([^<]*)</td>(.*?)</tr>', table, flags=re.S
+        )
+    ]
+
+
+def limit_post(limit, **changes):
+    data = {
+        "source": limit.source_id,
+        "amount": str(limit.amount),
+        "project": "",
+        "category": "",
+        "worker": "",
+        "item": "",
+        "kind": "",
+        "date_from": "",
+        "date_to": "",
+    }
+    return {**data, **changes}
+
+
+@pytest.fixture
+def used():
+    """F1 after a 1,000.00 transaction: source 2 used 500.00 (all), source 3 500.00 of 750.00."""
+    return used_f1()
+
+
+def test_clerk_raises_a_used_limit_and_the_page_keeps_what_is_used(clerk_client, used):
+    contract, _sources, (_l1, _l2, limit_3) = used
+    response = clerk_client.post(
+        reverse("funding:limit_update", args=[contract.pk, limit_3.pk]),
+        limit_post(limit_3, amount="900.00"),
+        follow=True,
+    )
+    assert response.redirect_chain == [
+        (reverse("funding:contract_funding", args=[contract.pk]), 302)
+    ]
+    html = response.content.decode()
+    assert "Funding was saved." in html
+    assert limit_rows(html) == [
+        ("Source 1", "10,000.00", "0.00", "10,000.00"),
+        ("Source 2", "500.00", "500.00", "0.00"),
+        ("Source 3", "900.00", "500.00", "400.00"),
+    ]
+    limit_3.refresh_from_db()
+    assert (limit_3.amount, limit_3.used_amount) == (D("900.00"), D("500.00"))
+
+
+def test_clerk_changes_a_used_limits_dates_and_the_page_keeps_what_is_used(clerk_client, used):
+    contract, _sources, (_l1, limit_2, _l3) = used
+    response = clerk_client.post(
+        reverse("funding:limit_update", args=[contract.pk, limit_2.pk]),
+        limit_post(limit_2, date_from="2026-01-01", date_to="2026-06-30"),
+        follow=True,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert ("Source 2", "500.00", "500.00", "0.00") in limit_rows(html)
+    limit_2.refresh_from_db()
+    assert (limit_2.date_from, limit_2.date_to, limit_2.used_amount) == (
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 6, 30),
+        D("500.00"),
+    )
+
+
+def test_a_used_limit_cannot_be_lowered_below_what_is_used_in_the_form(clerk_client, used):
+    contract, _sources, (_l1, _l2, limit_3) = used
+    response = clerk_client.post(
+        reverse("funding:limit_update", args=[contract.pk, limit_3.pk]),
+        limit_post(limit_3, amount="499.99"),
+    )
+    assert response.status_code == 200
+    assert "A funding limit cannot be lower than what is already used." in response.content.decode()
+    limit_3.refresh_from_db()
+    assert (limit_3.amount, limit_3.used_amount) == (D("750.00"), D("500.00"))
+
+
+def test_clerk_deletes_a_used_limit(clerk_client, used):
+    # The product's current behaviour: a used limit can be deleted; the source is uncapped.
+    contract, _sources, (_l1, limit_2, _l3) = used
+    response = clerk_client.post(
+        reverse("funding:limit_delete", args=[contract.pk, limit_2.pk]), follow=True
+    )
+    assert response.redirect_chain == [
+        (reverse("funding:contract_funding", args=[contract.pk]), 302)
+    ]
+    html = response.content.decode()
+    assert "Deleted." in html
+    assert [row[0] for row in limit_rows(html)] == ["Source 1", "Source 3"]
+    assert not FundingLimit.objects.filter(pk=limit_2.pk).exists()
+    deleted = FundingLimit.history.filter(id=limit_2.pk, history_type="-").get()
+    assert deleted.history_user.groups.get().name == "Finance clerk"
+
+
+def test_clerk_deletes_a_rule_and_its_lines(clerk_client, used):
+    contract, _sources, _limits = used
+    rule = contract.funding_rules.get(priority=1)
+    line_ids = list(rule.lines.values_list("pk", flat=True))
+    funding_page = reverse("funding:contract_funding", args=[contract.pk])
+    assert rule.name in clerk_client.get(funding_page).content.decode()
+    response = clerk_client.post(
+        reverse("funding:rule_delete", args=[contract.pk, rule.pk]), follow=True
+    )
+    assert response.redirect_chain == [(funding_page, 302)]
+    html = response.content.decode()
+    assert "Deleted." in html
+    assert rule.name not in html
+    assert not FundingRule.objects.filter(pk=rule.pk).exists()
+    assert not FundingRuleLine.objects.filter(pk__in=line_ids).exists()
+    assert contract.funding_rules.count() == 2
+
+
+def test_a_rule_or_limit_of_another_contract_is_not_found(clerk_client, used):
+    contract, _sources, (limit_1, _l2, _l3) = used
+    rule = contract.funding_rules.get(priority=1)
+    other = ProjectContractFactory()
+    for url in (
+        reverse("funding:limit_delete", args=[other.pk, limit_1.pk]),
+        reverse("funding:rule_delete", args=[other.pk, rule.pk]),
+    ):
+        assert clerk_client.post(url).status_code == 404
+    assert FundingLimit.objects.filter(pk=limit_1.pk).exists()
+    assert FundingRule.objects.filter(pk=rule.pk).exists()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from contracts import services as contract_services
 from contracts.models import MilestoneStatus, Notification, NotificationKind, ProjectType
+from contracts.notifications import notification_text
 from invoicing.models import InvoiceProposal, ProposalStatus
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
 from tests.invoicing.test_proposals import contract_with_customer, hours
@@ -35,7 +36,7 @@ def kinds(user):
 
 
 def test_completing_a_milestone_creates_its_draft_proposal(people):
-    contract, _project, first = fixed_price(propose_on_milestone_completion=True)
+    contract, _project, first = fixed_price(propose_on_milestone_completion=True, code="M1")
     contract_services.milestone_complete(milestone=first, actor=people["manager"])
     [proposal] = InvoiceProposal.objects.filter(contract=contract)
     assert proposal.status == ProposalStatus.DRAFT
@@ -47,7 +48,12 @@ def test_completing_a_milestone_creates_its_draft_proposal(people):
     assert kinds(people["manager"]) == [NotificationKind.PROPOSAL_CREATED]
     created = Notification.objects.get(recipient=people["clerk"], kind="proposal_created")
     assert created.url == proposal.get_absolute_url()
-    assert created.params["milestone"] == "Design"
+    text = notification_text(created.kind, created.params)
+    assert text.title == "Proposal created for M1"
+    assert text.body == (
+        f"Milestone “Design” was completed, so proposal M1 · Customer · #{proposal.pk} of "
+        "12,500.00 SEK was created."  # 10,000.00 + 25 % VAT
+    )
 
 
 def test_only_the_milestone_is_billed_not_other_uninvoiced_work(people):

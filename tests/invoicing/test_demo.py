@@ -1,38 +1,193 @@
-"""The demo data: one contract per worked example, and a second run changes nothing."""
+"""The demo data: one contract per worked example, three months of activity replayed through the
+services on top of it, and a second run that changes nothing."""
+
+import datetime
+import io
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
 
-from contracts.models import Budget, Project, ProjectContract
+from contracts.models import Budget, Milestone, MilestoneStatus, Notification, ProjectContract
 from contracts.roles import ROLE_GROUP_NAMES
+from invoicing import payments
+from invoicing.models import (
+    DocumentType,
+    ImportBatch,
+    ImportStatus,
+    Invoice,
+    InvoiceLine,
+    InvoiceProposal,
+    InvoiceStatus,
+    ProjectTransaction,
+    ProposalStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
 WORKED_EXAMPLES = {"F1", "U1", "P1", "P2", "M1", "M2", "E1", "T1"}
 
 
-def snapshot():
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The full demo loaded once on an empty database for the tests of a class, and rolled back
+    after them (a load takes seconds, each test's assertions milliseconds). Each test runs in
+    its own savepoint inside. Returns what the command printed."""
+    printed = io.StringIO()
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        call_command("load_demo", stdout=printed)
+        yield printed.getvalue()
+        transaction.set_rollback(True)
+
+
+def row_counts():
     return {
-        "contracts": list(ProjectContract.objects.values().order_by("pk")),
-        "projects": list(Project.objects.values().order_by("pk")),
-        "budgets": list(Budget.objects.values().order_by("pk")),
-        "history": ProjectContract.history.count() + Project.history.count(),
+        model._meta.label: model._default_manager.count()
+        for app in ("auth", "contracts", "funding", "invoicing")
+        for model in apps.get_app_config(app).get_models()
     }
 
 
-def test_demo_data_has_every_worked_example_and_is_idempotent(django_user_model, capsys):
-    call_command("load_demo")
-    first = snapshot()
-    call_command("load_demo")
-    assert snapshot() == first
+class TestTheFullDemo:
+    """Loaded once, on an empty database."""
+
+    def test_a_second_run_changes_nothing(self, demo, capsys):
+        first = row_counts()
+        contracts = list(ProjectContract.objects.values().order_by("pk"))
+
+        call_command("load_demo")
+
+        assert row_counts() == first
+        assert list(ProjectContract.objects.values().order_by("pk")) == contracts
+        assert "already have activity" in capsys.readouterr().out
+        # The replay's clock is put back: the services stamp the real time again.
+        assert abs(timezone.now() - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(
+            minutes=1
+        )
+
+    def test_demo_has_every_worked_example_users_and_prints_the_logins(
+        self, demo, django_user_model
+    ):
+        assert set(ProjectContract.objects.values_list("code", flat=True)) == WORKED_EXAMPLES
+        assert django_user_model.objects.count() == len(ROLE_GROUP_NAMES)
+        assert "clerk" in demo and "clerk-demo-2026" in demo
+        assert "1 rejected" in demo and "1 overdue" in demo
+
+    def test_timesheets_arrive_through_imports(self, demo):
+        batches = ImportBatch.objects.all()
+        assert batches.count() > 3
+        assert set(batches.values_list("status", flat=True)) == {ImportStatus.IMPORTED}
+        imported = ProjectTransaction.objects.filter(import_batch__isnull=False)
+        assert imported.filter(kind="hour").exists() and imported.filter(kind="expense").exists()
+        assert sum(batch.new_rows for batch in batches) == imported.count()
+
+    def test_proposals_are_in_every_state_and_approved_by_someone_else(self, demo):
+        states = set(InvoiceProposal.objects.values_list("status", flat=True))
+        assert {
+            ProposalStatus.DRAFT,
+            ProposalStatus.SUBMITTED,
+            ProposalStatus.APPROVED,
+            ProposalStatus.POSTED,
+        } <= states
+        rejected = InvoiceProposal.objects.filter(status=ProposalStatus.DRAFT).exclude(
+            rejection_reason=""
+        )
+        assert rejected.count() == 1
+        approved = InvoiceProposal.objects.filter(approved_by__isnull=False)
+        assert approved.exists()
+        assert all(p.approved_by_id != p.submitted_by_id for p in approved)
+
+    def test_invoices_are_posted_over_three_months_sent_paid_credited_and_one_is_overdue(
+        self, demo
+    ):
+        today = timezone.localdate()
+        invoices = Invoice.objects.filter(document_type=DocumentType.INVOICE)
+        months = {(invoice.invoice_date.year, invoice.invoice_date.month) for invoice in invoices}
+        assert len(months) >= 3
+        assert all(invoice.invoice_date <= today for invoice in invoices)
+        assert invoices.filter(status=InvoiceStatus.SENT).exists()
+        assert invoices.filter(status=InvoiceStatus.PAID, paid_amount__gt=0).exists()
+        assert any(invoice.is_partly_paid for invoice in invoices)
+        assert [invoice.is_overdue for invoice in invoices].count(True) == 1
+        assert payments.overdue().count() == 1
+        [credit_note] = Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE)
+        assert credit_note.gross_total < 0
+        assert credit_note.credited_invoice.document_type == DocumentType.INVOICE
+        assert credit_note.credit_reason
+
+    def test_retention_is_withheld_and_later_released(self, demo):
+        released = InvoiceLine.objects.get(line_type="retention_release")
+        contract = released.invoice.contract
+        assert contract.retention_percent > 0
+        withheld = InvoiceLine.objects.filter(
+            line_type="retention",
+            invoice__contract=contract,
+            invoice__sequence_number__lt=released.invoice.sequence_number,
+        )
+        assert released.amount == -sum(line.amount for line in withheld)
+
+    def test_milestones_are_behind_and_ahead_never_all_overdue(self, demo):
+        today = timezone.localdate()
+        milestones = Milestone.objects.all()
+        assert milestones.filter(due_date__lt=today, status=MilestoneStatus.INVOICED).exists()
+        assert milestones.filter(status=MilestoneStatus.COMPLETED).exists()
+        assert milestones.filter(due_date__gt=today, status=MilestoneStatus.PLANNED).exists()
+        assert not milestones.filter(due_date__lt=today, status=MilestoneStatus.PLANNED).exists()
+
+    def test_the_workflow_left_notifications_for_the_demo_users(self, demo):
+        for username in ("clerk", "approver", "manager"):
+            assert Notification.objects.filter(recipient__username=username).exists()
+        assert Notification.objects.filter(
+            recipient__username="clerk", read_at__isnull=True
+        ).exists()
+        assert Notification.objects.filter(
+            recipient__username="clerk", read_at__isnull=False
+        ).exists()
+
+    def test_the_clerk_sees_a_full_dashboard(self, demo, client, django_user_model):
+        client.force_login(django_user_model.objects.get(username="clerk"))
+
+        response = client.get("/")
+
+        assert response.status_code == 200
+        context = response.context
+        assert context["billable_count"] > 0
+        assert context["rejected_count"] == 1
+        assert sum(row["overdue_count"] for row in context["receivables"]) == 1
+        assert all(row["open"] > 0 for row in context["receivables"])
+        assert len(context["receivables"]) == 3  # SEK, DKK and EUR
+        charts = context["charts"]
+        assert sum(float(amount) > 0 for amount in charts["revenue"]) >= 3
+        assert charts["plan_labels"] and charts["wip_labels"]
+        assert context["milestone_counts"]["overdue"] == 0
+        for page in ("invoicing:proposal_list", "invoicing:invoice_list", "invoicing:import_list"):
+            assert client.get(reverse(page)).status_code == 200
+
+    def test_the_approver_has_proposals_waiting(self, demo, client, django_user_model):
+        client.force_login(django_user_model.objects.get(username="approver"))
+
+        response = client.get("/")
+
+        assert response.context["waiting_count"] > 0
+
+
+def test_bare_creates_the_set_up_only(media_root, capsys):
+    call_command("load_demo", "--bare")
+
     assert set(ProjectContract.objects.values_list("code", flat=True)) == WORKED_EXAMPLES
-    assert django_user_model.objects.count() == len(ROLE_GROUP_NAMES)
-    printed = capsys.readouterr().out
-    assert "clerk" in printed and "clerk-demo-2026" in printed
+    assert not ProjectTransaction.objects.exists()
+    assert not InvoiceProposal.objects.exists()
+    assert not ImportBatch.objects.exists()
+    assert "clerk-demo-2026" in capsys.readouterr().out
 
 
-def test_demo_p2_budgets_match_the_worked_example():
-    call_command("load_demo")
+def test_demo_p2_budgets_match_the_worked_example(media_root):
+    call_command("load_demo", "--bare")
     budgets = {
         b.category.name: (b.cost_amount, b.revenue_amount)
         for b in Budget.objects.filter(project__contract__code="P2").select_related("category")
