@@ -15,9 +15,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contracts.models import NotificationKind
+from collaboration.notifications import notifications_send
 from contracts.money import round_money
-from contracts.notifications import finance_team, notifications_send
+from contracts.roles import finance_team
+from invoicing import notification_kinds
 from invoicing.models import DocumentType, Invoice, InvoiceStatus
 
 ALREADY_SENT = gettext_lazy("This invoice is already %(status)s.")
@@ -132,7 +133,7 @@ def overdue_invoices_notify(*, today: datetime.date | None = None) -> int:
     for invoice in overdue(today):
         created = notifications_send(
             recipients=team,
-            kind=NotificationKind.INVOICE_OVERDUE,
+            kind=notification_kinds.INVOICE_OVERDUE,
             params={
                 "invoice": invoice.number,
                 "customer": invoice.customer.name,

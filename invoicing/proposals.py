@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import has_transition_perm
 from simple_history.utils import bulk_create_with_history
 
+from collaboration.notifications import notifications_send, users_with_permission
 from contracts.models import (
     BillingRule,
     BillingRuleType,
@@ -32,16 +33,14 @@ from contracts.models import (
     Item,
     Milestone,
     MilestoneStatus,
-    NotificationKind,
     ProjectContract,
     TransactionKind,
     Worker,
 )
 from contracts.money import plain_number, round_money
-from contracts.notifications import notifications_send, users_with_permission
 from contracts.selectors import milestone_value
 from contracts.services import with_history_user
-from invoicing import billing, bulk, selectors, services
+from invoicing import billing, bulk, notification_kinds, selectors, services
 from invoicing.models import (
     BillingRun,
     BillingStatus,
@@ -161,7 +160,7 @@ def proposal_submit(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> In
     with_history_user(locked, actor).save()
     _notify(
         locked,
-        kind=NotificationKind.PROPOSAL_SUBMITTED,
+        kind=notification_kinds.PROPOSAL_SUBMITTED,
         recipients=users_with_permission("invoicing.approve_invoiceproposal"),
         actor=actor,
     )
@@ -187,7 +186,7 @@ def proposal_approve(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> I
     with_history_user(locked, actor).save()
     _notify(
         locked,
-        kind=NotificationKind.PROPOSAL_APPROVED,
+        kind=notification_kinds.PROPOSAL_APPROVED,
         recipients=[locked.submitted_by],
         actor=actor,
     )
@@ -214,7 +213,7 @@ def proposal_reject(
     with_history_user(locked, actor).save()
     _notify(
         locked,
-        kind=NotificationKind.PROPOSAL_REJECTED,
+        kind=notification_kinds.PROPOSAL_REJECTED,
         recipients=[submitter] if submitter else [],
         actor=actor,
         reason=reason,
