@@ -63,7 +63,9 @@ class CommentTarget:
         return str(self.label) % {"name": name}
 
 
-class _NotificationKinds:
+class NotificationKindRegistry:
+    """Notification kinds by key, in registration order."""
+
     def __init__(self) -> None:
         self._kinds: dict[str, NotificationKind] = {}
 
@@ -91,7 +93,9 @@ class _NotificationKinds:
         return iter(self._kinds.values())
 
 
-class _CommentTargets:
+class CommentTargetRegistry:
+    """Comment targets by key; one target per model."""
+
     def __init__(self) -> None:
         self._targets: dict[str, CommentTarget] = {}
 
@@ -116,8 +120,8 @@ class _CommentTargets:
         return iter(self._targets.values())
 
 
-notification_kinds = _NotificationKinds()
-comment_targets = _CommentTargets()
+notification_kinds = NotificationKindRegistry()
+comment_targets = CommentTargetRegistry()
 
 
 def notification_kind_register(*kinds: NotificationKind) -> None:
