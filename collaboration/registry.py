@@ -70,15 +70,18 @@ class NotificationKindRegistry:
         self._kinds: dict[str, NotificationKind] = {}
 
     def register(self, *kinds: NotificationKind) -> None:
+        """All or none: one refused kind registers none of them."""
+        added: dict[str, NotificationKind] = {}
         for kind in kinds:
-            if kind.key in self._kinds:
+            if kind.key in self._kinds or kind.key in added:
                 raise AlreadyRegistered(f"Notification kind {kind.key!r} is already registered.")
             if not kind.key or len(kind.key) > KIND_MAX_LENGTH:
                 raise ValueError(
                     f"A notification kind's key has 1 to {KIND_MAX_LENGTH} characters: "
                     f"{kind.key!r}."
                 )
-            self._kinds[kind.key] = kind
+            added[kind.key] = kind
+        self._kinds.update(added)
 
     def get(self, key: str) -> NotificationKind:
         try:
@@ -100,12 +103,16 @@ class CommentTargetRegistry:
         self._targets: dict[str, CommentTarget] = {}
 
     def register(self, *targets: CommentTarget) -> None:
+        """All or none: one refused target registers none of them."""
+        added: dict[str, CommentTarget] = {}
         for target in targets:
-            if target.key in self._targets:
+            known = [*self._targets.values(), *added.values()]
+            if any(other.key == target.key for other in known):
                 raise AlreadyRegistered(f"Comment target {target.key!r} is already registered.")
-            if any(known.model is target.model for known in self._targets.values()):
+            if any(other.model is target.model for other in known):
                 raise AlreadyRegistered(f"{target.model.__name__} is already a comment target.")
-            self._targets[target.key] = target
+            added[target.key] = target
+        self._targets.update(added)
 
     def get(self, key: str) -> CommentTarget | None:
         return self._targets.get(key)

@@ -53,6 +53,13 @@ def test_a_second_registration_of_the_same_key_is_refused():
     assert kinds.get("pizza_arrived").label == "Pizza"
 
 
+def test_one_refused_kind_registers_none_of_its_batch():
+    kinds = NotificationKindRegistry()
+    with pytest.raises(AlreadyRegistered):
+        kinds.register(a_kind("first"), a_kind("second"), a_kind("first"))
+    assert list(kinds) == []
+
+
 def test_the_project_registry_refuses_a_key_an_app_registered():
     with pytest.raises(AlreadyRegistered):
         notification_kind_register(a_kind(MENTIONED, label="Someone else's kind"))
