@@ -18,7 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("healthz", health, name="health"),
     path("contracts/", include("contracts.urls")),
-    path("", include("contracts.collaboration_urls")),
+    path("", include("collaboration.urls")),
     path("contracts/<int:contract_pk>/funding/", include("funding.urls")),
     path("billing/", include("invoicing.urls")),
     path("api/v1/", include("invoicing.api.urls")),

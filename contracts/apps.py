@@ -40,11 +40,11 @@ class ContractsConfig(AppConfig):
                 for action in ("add", "change", "delete")
             ),
             "complete_milestone",
-            "add_comment",
+            "collaboration.add_comment",
             "add_contractdocument",
             "delete_contractdocument",
         ],
-        "approver": ["add_comment"],
+        "approver": ["collaboration.add_comment"],
         "project_manager": [
             "change_project",
             "add_budget",
@@ -52,11 +52,17 @@ class ContractsConfig(AppConfig):
             "delete_budget",
             "change_billingrule",
             "complete_milestone",
-            "add_comment",
+            "collaboration.add_comment",
             "add_contractdocument",
         ],
     }
 
     def ready(self) -> None:
+        from collaboration.registry import comment_target_register, notification_kind_register
+        from contracts.comment_targets import COMMENT_TARGETS
+        from contracts.notification_kinds import NOTIFICATION_KINDS
+
         # Runs after every migrate (and test flush), so permissions of new models are granted.
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="contracts_roles_sync")
+        notification_kind_register(*NOTIFICATION_KINDS)
+        comment_target_register(*COMMENT_TARGETS)

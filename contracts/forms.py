@@ -14,7 +14,6 @@ from contracts.models import (
     Budget,
     Category,
     DocumentKind,
-    Language,
     Milestone,
     Project,
     ProjectContract,
@@ -283,19 +282,6 @@ CapFormSet = forms.inlineformset_factory(
 )
 
 
-class CommentForm(BootstrapFormMixin, forms.Form):
-    body = forms.CharField(
-        label=_("Comment"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Write @ and a user name to notify someone, for example @karin."),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._apply_bootstrap()
-
-
 class ContractDocumentForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=DocumentKind.choices)
     title = forms.CharField(
@@ -309,15 +295,4 @@ class ContractDocumentForm(BootstrapFormMixin, forms.Form):
         self.fields["file"].help_text = _(
             "PDF, Word, Excel, OpenDocument or an image, at most %(limit)s MB."
         ) % {"limit": settings.CONTRACT_DOCUMENT_MAX_MB}
-        self._apply_bootstrap()
-
-
-class NotificationSettingsForm(BootstrapFormMixin, forms.Form):
-    email_enabled = forms.BooleanField(
-        label=_("Also send my notifications by e-mail"), required=False
-    )
-    language = forms.ChoiceField(label=_("Language of the e-mails"), choices=Language.choices)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
         self._apply_bootstrap()

@@ -8,8 +8,6 @@ Every invariant a constraint can express is a database constraint; each carries 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -817,108 +815,8 @@ class Milestone(models.Model):
 
 
 # ------------------------------------------------------------------------------------------
-# Working together: notifications, comments, contract documents
+# Contract documents (comments and notifications are in collaboration)
 # ------------------------------------------------------------------------------------------
-
-
-class NotificationKind(models.TextChoices):
-    MILESTONE_COMPLETED = "milestone_completed", _("Milestone completed")
-    PROPOSAL_CREATED = "proposal_created", _("Proposal created automatically")
-    AUTOMATION_FAILED = "automation_failed", _("Automation could not run")
-    PROPOSAL_SUBMITTED = "proposal_submitted", _("Proposal waiting for approval")
-    PROPOSAL_REJECTED = "proposal_rejected", _("Proposal rejected")
-    PROPOSAL_APPROVED = "proposal_approved", _("Proposal approved")
-    INVOICE_OVERDUE = "invoice_overdue", _("Invoice overdue")
-    MENTIONED = "mentioned", _("Mentioned in a comment")
-
-
-class Notification(models.Model):
-    """Something a user should know about, shown in the app and (if they want) e-mailed.
-
-    The text is kept as a kind and its parameters and rendered in the reader's language.
-    ``event_key`` makes an event notify each person once (an invoice becomes overdue once).
-    """
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
-        related_name="notifications",
-    )  # fmt: skip
-    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
-    params = models.JSONField(_("details"), default=dict, blank=True)
-    url = models.CharField(_("link"), max_length=500, blank=True)
-    event_key = models.CharField(_("event"), max_length=100, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["recipient", "event_key"],
-                condition=~Q(event_key=""),
-                name="notification_once_per_event",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.recipient}"
-
-
-class NotificationSettings(models.Model):
-    """A user's choices: e-mail or not, and the language e-mails are written in."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
-        related_name="notification_settings",
-    )  # fmt: skip
-    email_enabled = models.BooleanField(_("also send notifications by e-mail"), default=True)
-    language = models.CharField(
-        _("e-mail language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
-    )
-
-    class Meta:
-        verbose_name = _("notification settings")
-        verbose_name_plural = _("notification settings")
-
-    def __str__(self) -> str:
-        return str(self.user)
-
-
-class Comment(models.Model):
-    """A remark on a contract, a milestone or an invoice proposal; @username notifies people."""
-
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.PositiveBigIntegerField()
-    target = GenericForeignKey("content_type", "object_id")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
-    body = models.TextField(_("comment"), max_length=5000)
-    mentions = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("mentions"), related_name="+", blank=True
-    )
-    created_at = models.DateTimeField(_("written"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("comment")
-        verbose_name_plural = _("comments")
-        ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="comment_target")]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(body=""),
-                name="comment_has_text",
-                violation_error_message=_("Write a comment first."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.author}: {self.body[:40]}"
 
 
 class DocumentKind(models.TextChoices):

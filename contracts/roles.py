@@ -1,7 +1,8 @@
 """The five roles and what each may do.
 
 Each app declares, on its AppConfig, a ``role_permissions`` mapping from role to permission
-codenames of its own models. ``roles_sync`` collects them from every installed app, so that
+codenames of its own models ("add_budget"), or of an app below it that knows nothing of roles
+("collaboration.add_comment"). ``roles_sync`` collects them from every installed app, so that
 ``contracts`` never imports ``funding`` or ``invoicing``. It runs in a data migration (the
 groups exist from the first migrate) and after every migrate (new models' permissions are added).
 """
@@ -9,6 +10,8 @@ groups exist from the first migrate) and after every migrate (new models' permis
 from __future__ import annotations
 
 from django.apps import apps as global_apps
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 FINANCE_CLERK = "finance_clerk"
 APPROVER = "approver"
@@ -25,16 +28,19 @@ ROLE_GROUP_NAMES = {
 }
 
 # Apps whose every "view_" permission every role gets and whose every permission admins get.
-DOMAIN_APPS = ("contracts", "funding", "invoicing")
+DOMAIN_APPS = ("collaboration", "contracts", "funding", "invoicing")
 ADMIN_EXTRA_APPS = ("auth", "axes", "django_tasks_db")
 
 
 def role_permission_codenames(apps=global_apps) -> dict[str, set[tuple[str, str]]]:
-    """(app_label, codename) pairs per role, from every app's ``role_permissions``."""
+    """(app_label, codename) pairs per role, from every app's ``role_permissions``; a codename
+    without an app label is of the declaring app."""
     grants: dict[str, set[tuple[str, str]]] = {role: set() for role in ROLE_GROUP_NAMES}
     for app_config in global_apps.get_app_configs():
         for role, codenames in getattr(app_config, "role_permissions", {}).items():
-            grants[role].update((app_config.label, codename) for codename in codenames)
+            for codename in codenames:
+                app_label, _dot, name = codename.rpartition(".")
+                grants[role].add((app_label or app_config.label, name))
     return grants
 
 
@@ -53,3 +59,10 @@ def roles_sync(*, apps=global_apps) -> None:
         else:
             keys = view_all | grants[role]
         group.permissions.set([by_key[key] for key in sorted(keys) if key in by_key])
+
+
+def finance_team() -> QuerySet:
+    """Active finance clerks: they turn completed work into invoices."""
+    return get_user_model().objects.filter(
+        is_active=True, groups__name=ROLE_GROUP_NAMES[FINANCE_CLERK]
+    )

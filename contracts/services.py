@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import has_transition_perm
 
+from collaboration.notifications import notifications_send
 from contracts.models import (
     BillingRule,
     BillingRuleCap,
@@ -21,12 +22,12 @@ from contracts.models import (
     Category,
     Milestone,
     MilestoneStatus,
-    NotificationKind,
     Project,
     ProjectContract,
 )
 from contracts.money import plain_number, split_by_percents
-from contracts.notifications import finance_team, notifications_send
+from contracts.notification_kinds import MILESTONE_COMPLETED
+from contracts.roles import finance_team
 
 PROJECT_TYPE_LOCKED = _(
     "The project type cannot be changed because the project already has transactions."
@@ -191,7 +192,7 @@ def milestone_complete(
     with_history_user(locked, actor).save()
     notifications_send(
         recipients=finance_team(),
-        kind=NotificationKind.MILESTONE_COMPLETED,
+        kind=MILESTONE_COMPLETED,
         params={
             "actor": actor.get_full_name() or actor.get_username(),
             "milestone": locked.description,

@@ -1,10 +1,7 @@
-"""Background jobs of contracts: they take primary keys and call services."""
+"""The notification e-mail task moved to collaboration.tasks. This name stays so that e-mails
+queued (TASKS_BACKEND=database) before the move still find their task; remove it once no
+queued task points at ``contracts.tasks.notifications_email_task``."""
 
-from django_tasks import task
+from collaboration.tasks import notifications_email_task
 
-from contracts import notifications
-
-
-@task()
-def notifications_email_task(notification_ids: list[int]) -> int:
-    return notifications.notifications_email(ids=notification_ids)
+__all__ = ["notifications_email_task"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import collaboration_views, views
+from contracts import document_views, views
 
 app_name = "contracts"
 
@@ -13,22 +13,22 @@ urlpatterns = [
     path("<int:pk>/billing/", views.ContractBillingView.as_view(), name="contract_billing"),
     path(
         "<int:pk>/milestones/<int:milestone_pk>/evidence/",
-        collaboration_views.MilestoneEvidenceView.as_view(),
+        document_views.MilestoneEvidenceView.as_view(),
         name="milestone_evidence",
     ),
     path(
         "<int:pk>/documents/",
-        collaboration_views.ContractDocumentUploadView.as_view(),
+        document_views.ContractDocumentUploadView.as_view(),
         name="document_upload",
     ),
     path(
         "<int:pk>/documents/<int:document_pk>/",
-        collaboration_views.ContractDocumentDownloadView.as_view(),
+        document_views.ContractDocumentDownloadView.as_view(),
         name="document_download",
     ),
     path(
         "<int:pk>/documents/<int:document_pk>/delete/",
-        collaboration_views.ContractDocumentDeleteView.as_view(),
+        document_views.ContractDocumentDeleteView.as_view(),
         name="document_delete",
     ),
     path("<int:pk>/billing/schedule/", views.ScheduleFillView.as_view(), name="schedule_fill"),

@@ -16,7 +16,8 @@ from django.views import View
 from django.views.generic import DeleteView, DetailView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
-from contracts import comments, selectors, services
+from collaboration import comments
+from contracts import selectors, services
 from contracts.filters import ContractFilter, MilestoneFilter
 from contracts.forms import (
     BillingRuleForm,

@@ -30,13 +30,18 @@ class InvoicingConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from contracts.comments import CommentTarget, comment_target_register
+        from collaboration.registry import (
+            CommentTarget,
+            comment_target_register,
+            notification_kind_register,
+        )
         from contracts.services import (
             billing_rule_completion_listener_register,
             milestone_completion_listener_register,
             project_usage_check_register,
         )
         from invoicing.automations import milestone_completed_propose
+        from invoicing.notification_kinds import NOTIFICATION_KINDS
         from invoicing.proposals.generation import proposals_at_thresholds
         from invoicing.proposals.models import InvoiceProposal
 
@@ -44,6 +49,7 @@ class InvoicingConfig(AppConfig):
         project_usage_check_register(_project_has_transactions)
         billing_rule_completion_listener_register(proposals_at_thresholds)
         milestone_completion_listener_register(milestone_completed_propose)
+        notification_kind_register(*NOTIFICATION_KINDS)
         comment_target_register(
             CommentTarget(
                 key="proposal",

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import BillingRuleType, Milestone, NotificationKind
-from contracts.notifications import finance_team, notifications_send
+from collaboration.notifications import notifications_send
+from contracts.models import BillingRuleType, Milestone
+from contracts.roles import finance_team
 from funding.allocation import AllocationError
+from invoicing import notification_kinds
 from invoicing.proposals import generation, rules, workflow
 from invoicing.proposals.billing_checks import BillingError
 from invoicing.proposals.models import InvoiceProposal
@@ -59,7 +61,7 @@ def milestone_completed_propose(
         reason = " ".join(refused.messages) if hasattr(refused, "messages") else str(refused)
         notifications_send(
             recipients=recipients,
-            kind=NotificationKind.AUTOMATION_FAILED,
+            kind=notification_kinds.AUTOMATION_FAILED,
             params={**base, "reason": reason},
             url=reverse("contracts:contract_billing", kwargs={"pk": contract.pk}),
         )
@@ -67,7 +69,7 @@ def milestone_completed_propose(
     for proposal in created:
         notifications_send(
             recipients=recipients,
-            kind=NotificationKind.PROPOSAL_CREATED,
+            kind=notification_kinds.PROPOSAL_CREATED,
             params={**base, **workflow.proposal_notification_params(proposal)},
             url=proposal.get_absolute_url(),
         )

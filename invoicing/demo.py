@@ -32,22 +32,18 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone, translation
 
+from collaboration.comments import comment_add
+from collaboration.notifications import notifications_read_all
 from contracts import services as contract_services
-from contracts.comments import comment_add
 from contracts.models import BillingRule, Milestone, ProjectContract
 from contracts.money import percent_of
-from contracts.notifications import notifications_read_all
-from invoicing import credits, payments, posting, proposals, services
-from invoicing.models import (
-    DocumentType,
-    ImportBatch,
-    Invoice,
-    InvoiceProposal,
-    InvoiceStatus,
-    ProjectTransaction,
-    ProposalLineType,
-    ProposalStatus,
-)
+from invoicing.invoices import credits, posting, retention
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus
+from invoicing.proposals import generation, workflow
+from invoicing.proposals.models import InvoiceProposal, ProposalLineType, ProposalStatus
+from invoicing.receivables import payments, reminders, selectors
+from invoicing.transactions import imports
+from invoicing.transactions.models import ImportBatch, ProjectTransaction
 
 DEMO_CONTRACT_CODES = ("F1", "U1", "P1", "P2", "M1", "M2", "E1", "T1")
 DAY = datetime.timedelta(days=1)
@@ -283,10 +279,10 @@ def timesheets_imported(story: Story, *, since_days_ago: int) -> None:
     last = day - DAY
     rows = _work_rows(first, last) + _one_off_rows(story, first, last)
     content = _timesheet_file(sorted(rows, key=lambda row: (row[1], row[0])))
-    outcome = services.timesheet_check(content)
+    outcome = imports.timesheet_check(content)
     if outcome.errors:  # the demo's own file: an error here is a bug in this module
         raise ValueError(f"Demo timesheet has errors: {outcome.errors[:3]}")
-    services.import_batch_record(
+    imports.import_batch_record(
         content=content,
         file_name=f"timesheets-{day:%Y-%m-%d}.csv",
         actor=story.clerk,
@@ -349,22 +345,20 @@ def milestone_completed(story: Story, *, code: str, sequence: int, accepted_by: 
 def billed(story: Story, *, code: str, name: str, up_to_days_ago: int, submit: bool = True) -> None:
     """The clerk runs the contract's billing rules up to a date (one proposal per funder) and
     submits the proposals for approval."""
-    made = proposals.proposals_generate(
+    made = generation.proposals_generate(
         contract=story.contracts[code],
         up_to_date=story.day(up_to_days_ago),
         actor=story.clerk,
     )
     if submit:
-        made = [
-            proposals.proposal_submit(proposal=proposal, actor=story.clerk) for proposal in made
-        ]
+        made = [workflow.proposal_submit(proposal=proposal, actor=story.clerk) for proposal in made]
     story.proposals[name] = made
 
 
 def submitted(story: Story, *, name: str) -> None:
     """The clerk submits (again) a draft for approval."""
     story.proposals[name] = [
-        proposals.proposal_submit(proposal=proposal, actor=story.clerk)
+        workflow.proposal_submit(proposal=proposal, actor=story.clerk)
         for proposal in story.proposals[name]
     ]
 
@@ -373,7 +367,7 @@ def approved(story: Story, *, names: Sequence[str]) -> None:
     """The approver approves submitted proposals (never their own: the clerk submitted them)."""
     for name in names:
         story.proposals[name] = [
-            proposals.proposal_approve(proposal=proposal, actor=story.approver)
+            workflow.proposal_approve(proposal=proposal, actor=story.approver)
             for proposal in story.proposals[name]
         ]
 
@@ -381,7 +375,7 @@ def approved(story: Story, *, names: Sequence[str]) -> None:
 def rejected(story: Story, *, name: str, reason: str) -> None:
     """The approver sends a proposal back to the clerk with the reason."""
     story.proposals[name] = [
-        proposals.proposal_reject(proposal=proposal, actor=story.approver, reason=reason)
+        workflow.proposal_reject(proposal=proposal, actor=story.approver, reason=reason)
         for proposal in story.proposals[name]
     ]
 
@@ -419,7 +413,7 @@ def paid(story: Story, *, names: Sequence[str], share: str | None = None) -> Non
 def retention_released(story: Story, *, name: str) -> None:
     """The relocation's first phase is accepted: what was retained so far is released."""
     for proposal in story.proposals[name]:
-        proposals.proposal_retention_release_add(proposal=proposal, actor=story.clerk)
+        retention.proposal_retention_release_add(proposal=proposal, actor=story.clerk)
 
 
 def customer_reference_added(story: Story, *, code: str, reference: str) -> None:
@@ -444,18 +438,18 @@ def credit_proposed(story: Story, *, invoice_name: str, name: str, reason: str) 
         rebill=False,
         actor=story.clerk,
     )
-    story.proposals[name] = [proposals.proposal_submit(proposal=proposal, actor=story.clerk)]
+    story.proposals[name] = [workflow.proposal_submit(proposal=proposal, actor=story.clerk)]
 
 
 def reminder_sent(story: Story, *, name: str) -> None:
     """The clerk e-mails the customer a reminder of an overdue invoice."""
     for invoice in story.invoices[name]:
-        payments.invoice_reminder_send(invoice=invoice, actor=story.clerk)
+        reminders.invoice_reminder_send(invoice=invoice, actor=story.clerk)
 
 
 def overdue_checked(story: Story) -> None:
     """The daily job tells finance about invoices that became overdue."""
-    payments.overdue_invoices_notify()
+    reminders.overdue_invoices_notify()
 
 
 def commented(story: Story, *, name: str, author: str, body: str) -> None:
@@ -618,5 +612,5 @@ def demo_summary() -> dict[str, object]:
         "partly_paid": invoices.exclude(status=InvoiceStatus.PAID)
         .filter(paid_amount__gt=0)
         .count(),
-        "overdue": payments.overdue(today).count(),
+        "overdue": selectors.overdue(today).count(),
     }

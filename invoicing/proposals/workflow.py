@@ -10,12 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
 
-from contracts.models import (
-    NotificationKind,
-)
-from contracts.notifications import notifications_send, users_with_permission
+from collaboration.notifications import notifications_send, users_with_permission
 from contracts.services import with_history_user
-from invoicing.proposals import selectors
+from invoicing.proposals import notification_kinds, selectors
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalStatus,
@@ -79,7 +76,7 @@ def proposal_submit(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> In
     with_history_user(locked, actor).save()
     _notify(
         locked,
-        kind=NotificationKind.PROPOSAL_SUBMITTED,
+        kind=notification_kinds.PROPOSAL_SUBMITTED,
         recipients=users_with_permission("invoicing.approve_invoiceproposal"),
         actor=actor,
     )
@@ -105,7 +102,7 @@ def proposal_approve(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> I
     with_history_user(locked, actor).save()
     _notify(
         locked,
-        kind=NotificationKind.PROPOSAL_APPROVED,
+        kind=notification_kinds.PROPOSAL_APPROVED,
         recipients=[locked.submitted_by],
         actor=actor,
     )
@@ -132,7 +129,7 @@ def proposal_reject(
     with_history_user(locked, actor).save()
     _notify(
         locked,
-        kind=NotificationKind.PROPOSAL_REJECTED,
+        kind=notification_kinds.PROPOSAL_REJECTED,
         recipients=[submitter] if submitter else [],
         actor=actor,
         reason=reason,

@@ -14,9 +14,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contracts.models import NotificationKind
-from contracts.notifications import finance_team, notifications_send
+from collaboration.notifications import notifications_send
+from contracts.roles import finance_team
 from invoicing.invoices.models import Invoice
+from invoicing.receivables import notification_kinds
 from invoicing.receivables.payments import PaymentRefused
 from invoicing.receivables.selectors import overdue
 
@@ -73,7 +74,7 @@ def overdue_invoices_notify(*, today: datetime.date | None = None) -> int:
     for invoice in overdue(today):
         created = notifications_send(
             recipients=team,
-            kind=NotificationKind.INVOICE_OVERDUE,
+            kind=notification_kinds.INVOICE_OVERDUE,
             params={
                 "invoice": invoice.number,
                 "customer": invoice.customer.name,

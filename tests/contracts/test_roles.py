@@ -40,3 +40,36 @@ def test_admin_has_every_domain_permission():
     permissions = permissions_of("admin")
     assert "contracts.delete_projectcontract" in permissions
     assert "auth.change_user" in permissions
+
+
+COLLABORATION_MODELS = ("comment", "notification", "notificationsettings")
+
+
+@pytest.mark.parametrize(
+    ("role", "granted"),
+    [
+        ("finance_clerk", {"add_comment"}),
+        ("approver", {"add_comment"}),
+        ("project_manager", {"add_comment"}),
+        ("read_only", set()),
+    ],
+)
+def test_roles_keep_their_comment_and_notification_permissions(role, granted):
+    """They moved from contracts to collaboration with their models; no role gained or lost."""
+    views = {f"view_{model}" for model in COLLABORATION_MODELS}
+    of_collaboration = {
+        permission.split(".")[1]
+        for permission in permissions_of(role)
+        if permission.startswith("collaboration.")
+    }
+    assert of_collaboration == views | granted
+    assert not {f"contracts.{name}" for name in views | {"add_comment"}} & permissions_of(role)
+
+
+def test_admin_has_every_collaboration_permission():
+    every = {
+        f"collaboration.{action}_{model}"
+        for model in COLLABORATION_MODELS
+        for action in ("add", "change", "delete", "view")
+    }
+    assert every <= permissions_of("admin")

@@ -6,10 +6,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from collaboration.models import Notification
+from collaboration.texts import notification_text
 from contracts import services as contract_services
-from contracts.models import MilestoneStatus, Notification, NotificationKind, ProjectType
-from contracts.notifications import notification_text
+from contracts.models import MilestoneStatus, ProjectType
+from contracts.notification_kinds import MILESTONE_COMPLETED
 from invoicing.models import InvoiceProposal, ProposalStatus
+from invoicing.notification_kinds import AUTOMATION_FAILED, PROPOSAL_CREATED, PROPOSAL_SUBMITTED
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
 from tests.invoicing.test_proposals import contract_with_customer, hours
 
@@ -42,10 +45,10 @@ def test_completing_a_milestone_creates_its_draft_proposal(people):
     assert proposal.status == ProposalStatus.DRAFT
     assert sum(line.amount for line in proposal.lines.all()) == D("10000.00")
     assert kinds(people["clerk"]) == [
-        NotificationKind.MILESTONE_COMPLETED,
-        NotificationKind.PROPOSAL_CREATED,
+        MILESTONE_COMPLETED,
+        PROPOSAL_CREATED,
     ]
-    assert kinds(people["manager"]) == [NotificationKind.PROPOSAL_CREATED]
+    assert kinds(people["manager"]) == [PROPOSAL_CREATED]
     created = Notification.objects.get(recipient=people["clerk"], kind="proposal_created")
     assert created.url == proposal.get_absolute_url()
     text = notification_text(created.kind, created.params)
@@ -72,14 +75,14 @@ def test_the_proposal_can_go_straight_to_the_approvers(people):
     contract_services.milestone_complete(milestone=first, actor=people["manager"])
     proposal = InvoiceProposal.objects.get()
     assert (proposal.status, proposal.submitted_by) == (ProposalStatus.SUBMITTED, people["manager"])
-    assert kinds(people["approver"]) == [NotificationKind.PROPOSAL_SUBMITTED]
+    assert kinds(people["approver"]) == [PROPOSAL_SUBMITTED]
 
 
 def test_without_the_automation_nothing_is_proposed(people):
     _contract, _project, first = fixed_price()
     contract_services.milestone_complete(milestone=first, actor=people["manager"])
     assert not InvoiceProposal.objects.exists()
-    assert kinds(people["clerk"]) == [NotificationKind.MILESTONE_COMPLETED]
+    assert kinds(people["clerk"]) == [MILESTONE_COMPLETED]
 
 
 def test_when_no_proposal_can_be_made_the_milestone_is_still_completed_and_finance_told(people):
@@ -91,7 +94,7 @@ def test_when_no_proposal_can_be_made_the_milestone_is_still_completed_and_finan
     assert not InvoiceProposal.objects.exists()
     failed = Notification.objects.get(recipient=people["clerk"], kind="automation_failed")
     assert failed.params["reason"] == "The contract has no active milestone billing rule."
-    assert kinds(people["manager"]) == [NotificationKind.AUTOMATION_FAILED]
+    assert kinds(people["manager"]) == [AUTOMATION_FAILED]
 
 
 def test_submitting_automatically_needs_creating_automatically():

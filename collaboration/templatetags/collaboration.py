@@ -6,8 +6,9 @@ from django import template
 from django.utils.html import conditional_escape, linebreaks
 from django.utils.safestring import mark_safe
 
-from contracts import comments
-from contracts.forms import CommentForm
+from collaboration import comments
+from collaboration.forms import CommentForm
+from collaboration.registry import comment_target_of
 
 register = template.Library()
 
@@ -20,10 +21,10 @@ def with_mentions(text: str, autoescape: bool = True) -> str:
     return mark_safe(linebreaks(marked, autoescape=False))
 
 
-@register.inclusion_tag("contracts/_comments.html", takes_context=True)
+@register.inclusion_tag("collaboration/_comments.html", takes_context=True)
 def comment_thread(context, target):
     """The thread of ``target`` with the form to add to it (two queries)."""
-    kind = comments.comment_target_of(target)
+    kind = comment_target_of(target)
     return {
         "target": target,
         "target_kind": kind,

@@ -6,9 +6,10 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.comments import comment_add, comments_for, mentioned_usernames
-from contracts.models import Comment, Notification, NotificationKind
-from contracts.notifications import notification_text
+from collaboration.comments import comment_add, comments_for, mentioned_usernames
+from collaboration.models import Comment, Notification
+from collaboration.notification_kinds import MENTIONED
+from collaboration.texts import notification_text
 from tests.factories import MilestoneFactory, ProjectContractFactory, UserFactory
 from tests.invoicing.test_proposals import contract_with_customer
 
@@ -46,7 +47,7 @@ def test_a_mention_notifies_the_person_but_not_the_author(people):
     )
     assert set(comment.mentions.all()) == {people["approver"], people["clerk"]}
     [notice] = Notification.objects.all()
-    assert (notice.recipient, notice.kind) == (people["approver"], NotificationKind.MENTIONED)
+    assert (notice.recipient, notice.kind) == (people["approver"], MENTIONED)
     assert (notice.params["target_kind"], notice.params["target_name"]) == ("contract", "C-9")
     text = notification_text(notice.kind, notice.params)
     assert text.body == "On contract C-9: @Lars please look at the rates. @karin"

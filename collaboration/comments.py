@@ -1,15 +1,13 @@
-"""Comments on contracts, milestones and proposals, with @mentions that notify people.
+"""Comments on any registered target, with @mentions that notify people.
 
-``contracts`` cannot import ``invoicing``, so what can be commented on is registered: each
-target says its model, how it is named in a link and where its page is. ``invoicing``
-registers invoice proposals in its AppConfig.ready.
+What can be commented on is registered by the apps that own the models
+(``collaboration.registry.comment_target_register``): each target says its model, how it is
+named in a link, where its page is and who may read its thread.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,11 +15,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Comment, Milestone, NotificationKind, ProjectContract
-from contracts.notifications import notifications_send
+from collaboration.models import Comment
+from collaboration.notification_kinds import MENTIONED
+from collaboration.notifications import notifications_send
+from collaboration.registry import comment_target_of
 
 COMMENT_EMPTY = _("Write a comment first.")
 COMMENT_TOO_LONG = _("A comment can be at most 5,000 characters.")
@@ -39,69 +38,6 @@ def mentioned_usernames(text: str) -> list[str]:
     for name in MENTION.findall(text):
         seen.setdefault(name.lower(), name)
     return list(seen.values())
-
-
-@dataclass(frozen=True)
-class CommentTarget:
-    key: str
-    model: type[models.Model]
-    permission: str
-    url: Callable[[models.Model], str]  # where the thread is read (links in notifications)
-    name: Callable[[models.Model], str]  # how the object is called: its code or number
-    label: str  # "contract %(name)s", translated when shown
-    page: Callable[[models.Model], str]  # the object's own page
-
-    def describe(self, instance: models.Model) -> str:
-        return self.label_for(self.name(instance))
-
-    def label_for(self, name: str) -> str:
-        return str(self.label) % {"name": name}
-
-
-_targets: dict[str, CommentTarget] = {}
-
-
-def comment_target_register(target: CommentTarget) -> None:
-    _targets[target.key] = target
-
-
-def comment_target(key: str) -> CommentTarget | None:
-    return _targets.get(key)
-
-
-def comment_target_of(instance: models.Model) -> CommentTarget:
-    for target in _targets.values():
-        if isinstance(instance, target.model):
-            return target
-    raise ValidationError(_("Comments cannot be written here."))
-
-
-comment_target_register(
-    CommentTarget(
-        key="contract",
-        model=ProjectContract,
-        permission="contracts.view_projectcontract",
-        url=lambda contract: contract.get_absolute_url() + "#comments",
-        name=lambda contract: contract.code,
-        label=_("contract %(name)s"),
-        page=lambda contract: contract.get_absolute_url(),
-    )
-)
-comment_target_register(
-    CommentTarget(
-        key="milestone",
-        model=Milestone,
-        permission="contracts.view_milestone",
-        url=lambda milestone: reverse(
-            "collaboration:comments", kwargs={"target": "milestone", "pk": milestone.pk}
-        ),
-        name=str,
-        label=_("milestone %(name)s"),
-        page=lambda milestone: reverse(
-            "contracts:contract_billing", kwargs={"pk": milestone.contract_id}
-        ),
-    )
-)
 
 
 def comments_for(instance: models.Model) -> models.QuerySet[Comment]:
@@ -161,7 +97,7 @@ def comment_add(*, target: models.Model, author: AbstractBaseUser, body: str) ->
     excerpt = body if len(body) <= EXCERPT_LENGTH else body[: EXCERPT_LENGTH - 1] + "…"
     notifications_send(
         recipients=mentioned,
-        kind=NotificationKind.MENTIONED,
+        kind=MENTIONED,
         params={
             "actor": author.get_full_name() or author.get_username(),
             "target_kind": kind.key,

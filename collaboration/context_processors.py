@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from contracts.models import Notification
+from collaboration.models import Notification
 
 
 def notifications(request) -> dict:

@@ -8,10 +8,22 @@ from django.core import mail
 from django.db import transaction
 from django.utils import translation
 
-from contracts import notifications
+from collaboration import notifications
+from collaboration.models import Notification, NotificationSettings
+from collaboration.notification_kinds import MENTIONED
+from collaboration.registry import notification_kinds
+from collaboration.texts import notification_text
 from contracts import services as contract_services
-from contracts.models import Notification, NotificationKind, NotificationSettings
+from contracts.notification_kinds import MILESTONE_COMPLETED
 from invoicing import posting, proposals
+from invoicing.notification_kinds import (
+    AUTOMATION_FAILED,
+    INVOICE_OVERDUE,
+    PROPOSAL_APPROVED,
+    PROPOSAL_CREATED,
+    PROPOSAL_REJECTED,
+    PROPOSAL_SUBMITTED,
+)
 from invoicing.payments import overdue_invoices_notify
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
 from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
@@ -44,25 +56,30 @@ def kinds_for(user) -> list[str]:
 def test_text_is_rendered_in_the_readers_language_with_local_number_format():
     params = {"invoice": "INV-7", "customer": "Nordvind AB", "amount": "27500.00",
               "currency": "SEK", "due_date": "2026-05-01"}  # fmt: skip
-    english = notifications.notification_text(NotificationKind.INVOICE_OVERDUE, params)
+    english = notification_text(INVOICE_OVERDUE, params)
     assert english.title == "Invoice INV-7 is overdue"
     assert "27,500.00 SEK" in english.body and "Nordvind AB" in english.body
     with translation.override("sv"):
-        swedish = notifications.notification_text(NotificationKind.INVOICE_OVERDUE, params)
+        swedish = notification_text(INVOICE_OVERDUE, params)
     assert swedish.title == "Faktura INV-7 är förfallen"
     assert "27\xa0500,00 SEK" in swedish.body
     with translation.override("da"):
-        danish = notifications.notification_text(NotificationKind.INVOICE_OVERDUE, params)
+        danish = notification_text(INVOICE_OVERDUE, params)
     assert "27.500,00 SEK" in danish.body
 
 
 def test_a_missing_parameter_shows_an_ellipsis_instead_of_failing():
-    text = notifications.notification_text(NotificationKind.PROPOSAL_APPROVED, {})
+    text = notification_text(PROPOSAL_APPROVED, {})
     assert text.title == "Approved: …"
 
 
 def test_every_kind_has_a_text():
-    assert set(notifications.TEXTS) == set(NotificationKind.values)
+    every_kind = {MILESTONE_COMPLETED, PROPOSAL_CREATED, AUTOMATION_FAILED, PROPOSAL_SUBMITTED,
+                  PROPOSAL_REJECTED, PROPOSAL_APPROVED, INVOICE_OVERDUE, MENTIONED}  # fmt: skip
+    assert {kind.key for kind in notification_kinds} == every_kind
+    for key in every_kind:
+        text = notification_text(key, {})
+        assert text.title and text.body
 
 
 # ------------------------------------------------------------------------------------------
@@ -74,7 +91,7 @@ def test_the_actor_is_never_told_of_their_own_action(people, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         created = notifications.notifications_send(
             recipients=[people["clerk"], people["approver"]],
-            kind=NotificationKind.PROPOSAL_APPROVED,
+            kind=PROPOSAL_APPROVED,
             params={"proposal": "K-1 #1", "actor": "karin"},
             url="/billing/proposals/1/",
             actor=people["clerk"],
@@ -93,7 +110,7 @@ def test_email_goes_in_the_recipients_language_and_only_if_they_want_it(
     with django_capture_on_commit_callbacks(execute=True):
         notifications.notifications_send(
             recipients=[people["approver"], people["second_approver"]],
-            kind=NotificationKind.PROPOSAL_APPROVED,
+            kind=PROPOSAL_APPROVED,
             params={"proposal": "K-1 #1", "actor": "karin"},
         )
     assert [message.subject for message in mail.outbox] == ["Godkänt: K-1 #1"]
@@ -110,7 +127,7 @@ def test_nothing_is_emailed_when_the_action_is_rolled_back(
         transaction.atomic(),
     ):
         notifications.notifications_send(
-            recipients=[people["approver"]], kind=NotificationKind.PROPOSAL_APPROVED, params={}
+            recipients=[people["approver"]], kind=PROPOSAL_APPROVED, params={}
         )
         raise RuntimeError("the action failed")
     assert mail.outbox == []
@@ -121,7 +138,7 @@ def test_an_event_notifies_each_person_once(people):
     for _run in range(2):
         notifications.notifications_send(
             recipients=[people["clerk"]],
-            kind=NotificationKind.INVOICE_OVERDUE,
+            kind=INVOICE_OVERDUE,
             params={},
             event_key="invoice-overdue:1",
         )
@@ -137,12 +154,12 @@ def test_completing_a_milestone_tells_finance(people):
     contract, _project, _source = contract_with_customer(code="M-1")
     milestone = MilestoneFactory(contract=contract, amount=D("1000.00"), description="Design")
     contract_services.milestone_complete(milestone=milestone, actor=people["manager"])
-    assert kinds_for(people["clerk"]) == [NotificationKind.MILESTONE_COMPLETED]
-    assert kinds_for(people["second_clerk"]) == [NotificationKind.MILESTONE_COMPLETED]
+    assert kinds_for(people["clerk"]) == [MILESTONE_COMPLETED]
+    assert kinds_for(people["second_clerk"]) == [MILESTONE_COMPLETED]
     assert kinds_for(people["approver"]) == kinds_for(people["manager"]) == []
     notice = Notification.objects.filter(recipient=people["clerk"]).get()
     assert notice.url == f"/contracts/{contract.pk}/billing/"
-    text = notifications.notification_text(notice.kind, notice.params)
+    text = notification_text(notice.kind, notice.params)
     assert text.body == "sofie completed milestone “Design” on contract M-1."
 
 
@@ -159,7 +176,7 @@ def submitted_proposal(people):
 def test_submitting_tells_the_approvers_with_the_gross_amount(people):
     proposal = submitted_proposal(people)
     for approver in (people["approver"], people["second_approver"]):
-        assert kinds_for(approver) == [NotificationKind.PROPOSAL_SUBMITTED]
+        assert kinds_for(approver) == [PROPOSAL_SUBMITTED]
     assert kinds_for(people["clerk"]) == kinds_for(people["reader"]) == []
     notice = Notification.objects.filter(recipient=people["approver"]).get()
     assert notice.url == proposal.get_absolute_url()
@@ -170,15 +187,15 @@ def test_rejecting_tells_the_submitter_why(people):
     proposal = submitted_proposal(people)
     proposals.proposal_reject(proposal=proposal, actor=people["approver"], reason="Wrong rate")
     [notice] = Notification.objects.filter(recipient=people["clerk"])
-    assert notice.kind == NotificationKind.PROPOSAL_REJECTED
-    text = notifications.notification_text(notice.kind, notice.params)
+    assert notice.kind == PROPOSAL_REJECTED
+    text = notification_text(notice.kind, notice.params)
     assert text.body == f"lars rejected proposal E1 · Customer · #{proposal.pk}: Wrong rate"
 
 
 def test_approving_tells_the_submitter(people):
     proposal = submitted_proposal(people)
     proposals.proposal_approve(proposal=proposal, actor=people["approver"])
-    assert kinds_for(people["clerk"]) == [NotificationKind.PROPOSAL_APPROVED]
+    assert kinds_for(people["clerk"]) == [PROPOSAL_APPROVED]
 
 
 def test_an_overdue_invoice_is_reported_to_finance_once(people, django_capture_on_commit_callbacks):
@@ -195,7 +212,7 @@ def test_an_overdue_invoice_is_reported_to_finance_once(people, django_capture_o
         assert overdue_invoices_notify(today=invoice.due_date) == 0
         assert overdue_invoices_notify(today=invoice.due_date + datetime.timedelta(days=1)) == 1
         assert overdue_invoices_notify(today=invoice.due_date + datetime.timedelta(days=2)) == 0
-    overdue = Notification.objects.filter(kind=NotificationKind.INVOICE_OVERDUE)
+    overdue = Notification.objects.filter(kind=INVOICE_OVERDUE)
     assert sorted(overdue.values_list("recipient__username", flat=True)) == ["karin", "nils"]
     assert sorted(message.to[0] for message in mail.outbox) == [
         "karin@example.com",
@@ -209,7 +226,7 @@ def test_an_overdue_invoice_is_reported_to_finance_once(people, django_capture_o
 # ------------------------------------------------------------------------------------------
 
 
-def notify(user, kind=NotificationKind.PROPOSAL_APPROVED, url="/billing/proposals/1/"):
+def notify(user, kind=PROPOSAL_APPROVED, url="/billing/proposals/1/"):
     return notifications.notifications_send(
         recipients=[user], kind=kind, params={"proposal": "K-1 #1", "actor": "lars"}, url=url
     )[0]

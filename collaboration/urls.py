@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import collaboration_views as views
+from collaboration import views
 
 app_name = "collaboration"
 
