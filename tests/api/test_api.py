@@ -9,8 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from invoicing import posting
-from invoicing.models import Invoice, InvoiceProposal, ProjectTransaction
+from invoicing.invoices import posting
+from invoicing.invoices.models import Invoice
+from invoicing.proposals import generation
+from invoicing.proposals.models import InvoiceProposal
+from invoicing.transactions.models import ProjectTransaction
 from tests.factories import (
     BillingRuleFactory,
     CategoryFactory,
@@ -21,8 +24,8 @@ from tests.factories import (
     UserFactory,
     WorkerFactory,
 )
-from tests.invoicing.test_posting import approved_e1
-from tests.invoicing.test_proposals import contract_with_customer
+from tests.invoicing.builders import contract_with_customer
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -172,11 +175,10 @@ def test_approving_your_own_submission_is_a_403_with_the_reason():
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     both = api("approver", "both")
     both.user.groups.add(*UserFactory(role="finance_clerk").groups.all())
-    from invoicing import proposals
-    from tests.invoicing.test_proposals import DAY, hours
+    from tests.invoicing.builders import DAY, hours
 
     hours(project, WorkerFactory(sales_rate=D("100")), "1")
-    [proposal] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=both.user)
+    [proposal] = generation.proposals_generate(contract=contract, up_to_date=DAY, actor=both.user)
     both.post(f"/api/v1/proposals/{proposal.pk}/submit/")
     response = both.post(f"/api/v1/proposals/{proposal.pk}/approve/")
     assert response.status_code == 403

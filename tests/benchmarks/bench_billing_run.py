@@ -46,7 +46,7 @@ def build(contracts: int, per_contract: int):
     ``per_contract`` funded, uninvoiced hour transactions each (inserted by the import path)."""
     from django.db import transaction
 
-    from invoicing import services, timesheets
+    from invoicing.transactions import imports, timesheets
     from tests.factories import (
         BillingRuleFactory,
         CategoryFactory,
@@ -104,7 +104,7 @@ def build(contracts: int, per_contract: int):
                 )  # fmt: skip
             )
     with transaction.atomic():
-        services.timesheet_drafts_save(drafts=drafts, batch_id=None)
+        imports.timesheet_drafts_save(drafts=drafts, batch_id=None)
     return user
 
 
@@ -120,8 +120,7 @@ def run(user, *, only_first: int | None = None) -> tuple[float, int, int]:
     from django.db import connection
 
     from contracts.models import ProjectContract
-    from invoicing import proposals
-    from invoicing.models import BillingRun, InvoiceProposal
+    from invoicing.proposals.models import BillingRun, InvoiceProposal
 
     if only_first:
         ProjectContract.objects.exclude(
@@ -137,7 +136,7 @@ def run(user, *, only_first: int | None = None) -> tuple[float, int, int]:
 
     with connection.execute_wrapper(count):
         started = time.perf_counter()
-        proposals.billing_run_execute(run_id=billing_run.pk)
+        runs.billing_run_execute(run_id=billing_run.pk)
         seconds = time.perf_counter() - started
     ProjectContract.objects.update(status="active")
     return seconds, len(counted), InvoiceProposal.objects.count() - before
@@ -155,7 +154,7 @@ def main() -> None:
         f"set-up: {arguments.contracts:,} contracts x {arguments.per_contract} transactions in {time.perf_counter() - started:.1f} s"
     )
 
-    from invoicing.models import InvoiceProposal, ProposalLine
+    from invoicing.proposals.models import InvoiceProposal, ProposalLine
 
     vacuum_analyze()
     small = max(1, arguments.contracts // 10)
@@ -163,7 +162,7 @@ def main() -> None:
     # Free the small run's lines so the full run bills everything.
     ProposalLine.objects.all().delete()
     InvoiceProposal.objects.all().delete()
-    from invoicing.models import ProjectTransaction
+    from invoicing.transactions.models import ProjectTransaction
 
     ProjectTransaction.objects.update(billing_status="uninvoiced")
     vacuum_analyze()

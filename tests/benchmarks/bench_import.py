@@ -152,21 +152,21 @@ def run_ours() -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test.utils import override_settings
 
-    from invoicing import services
-    from invoicing.models import ImportBatch, ProjectTransaction
+    from invoicing.transactions import uploads
+    from invoicing.transactions.models import ImportBatch, ProjectTransaction
     from tests.factories import UserFactory
 
     user = UserFactory(username="bench")
     content = FILE.read_bytes()
     with override_settings(MEDIA_ROOT="/tmp/bench-media"):
         started = time.perf_counter()
-        batch = services.import_batch_create(
+        batch = uploads.import_batch_create(
             uploaded_file=SimpleUploadedFile(FILE.name, content, content_type="text/csv"),
             actor=user,
         )
         batch.refresh_from_db()  # the upload's check ran as a task (in-process backend)
         assert batch.status == "validated", (batch.status, batch.errors[:3])
-        services.import_batch_confirm(batch=batch, actor=user)  # runs the import task
+        uploads.import_batch_confirm(batch=batch, actor=user)  # runs the import task
         seconds = time.perf_counter() - started
     batch = ImportBatch.objects.get(pk=batch.pk)
     assert batch.status == "imported", batch.message
@@ -179,8 +179,8 @@ def run_plain(limit: int | None) -> dict:
     reset()
     import tablib
 
-    from invoicing.models import ProjectTransaction
-    from invoicing.resources import PlainTimesheetResource
+    from invoicing.transactions.models import ProjectTransaction
+    from invoicing.transactions.resources import PlainTimesheetResource
 
     text = FILE.read_text(encoding="utf-8-sig")
     if limit:

@@ -40,7 +40,7 @@ def prepare() -> None:
 
 
 def approved(count: int, lines_each: int):
-    from invoicing.models import InvoiceProposal, ProposalLine
+    from invoicing.proposals.models import InvoiceProposal, ProposalLine
     from tests.factories import FundingSourceFactory, ProjectContractFactory, UserFactory
 
     clerk = UserFactory(username="karin", role="finance_clerk")
@@ -81,7 +81,6 @@ def approved(count: int, lines_each: int):
 
 def main() -> None:
     prepare()
-    from invoicing import documents, posting
 
     proposals, clerk = approved(1000, 5)
     started = time.perf_counter()

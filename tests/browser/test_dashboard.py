@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from invoicing import posting, proposals
+from invoicing.invoices import posting
+from invoicing.proposals import generation, workflow
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
-from tests.invoicing.test_posting import approved_e1
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+from tests.invoicing.builders import DAY, contract_with_customer, hours
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,10 +50,10 @@ def submitted_proposal(people, code):
     contract, project, _source = contract_with_customer(code=code)
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     hours(project, WorkerFactory(sales_rate=Decimal("100")), "10")
-    [proposal] = proposals.proposals_generate(
+    [proposal] = generation.proposals_generate(
         contract=contract, up_to_date=DAY, actor=people["clerk"]
     )
-    return proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
+    return workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
 
 
 def stat(page, label):
@@ -115,7 +116,7 @@ def test_approver_reaches_a_waiting_proposal_in_two_clicks_and_the_charts_render
 def test_clerk_sees_her_rejected_proposal_and_an_overdue_invoice(people, page, live_server, log_in):
     # Given a proposal of the clerk's that the approver rejected
     rejected = submitted_proposal(people, "REJ-1")
-    proposals.proposal_reject(
+    workflow.proposal_reject(
         proposal=rejected, actor=people["approver"], reason="Wrong customer reference"
     )
     # and an invoice of 27,500.00 whose 30 days ran out a month ago

@@ -13,7 +13,9 @@ import pytest
 
 from contracts.models import BillingRule, Project, ProjectContract
 from funding.models import FundingRule, FundingSource
-from invoicing.models import ImportBatch, Invoice, InvoiceProposal, ProjectTransaction
+from invoicing.invoices.models import Invoice
+from invoicing.proposals.models import InvoiceProposal
+from invoicing.transactions.models import ImportBatch, ProjectTransaction
 from tests.factories import (
     CategoryFactory,
     CustomerFactory,

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing.models import InvoiceProposal
+from invoicing.proposals.models import InvoiceProposal
 from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+from tests.invoicing.builders import DAY, contract_with_customer, hours
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from collaboration.models import Comment, Notification
 from collaboration.notification_kinds import MENTIONED
 from collaboration.texts import notification_text
 from tests.factories import MilestoneFactory, ProjectContractFactory, UserFactory
-from tests.invoicing.test_proposals import contract_with_customer
+from tests.invoicing.builders import contract_with_customer
 
 pytestmark = pytest.mark.django_db
 

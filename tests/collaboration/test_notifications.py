@@ -15,7 +15,7 @@ from collaboration.registry import notification_kinds
 from collaboration.texts import notification_text
 from contracts import services as contract_services
 from contracts.notification_kinds import MILESTONE_COMPLETED
-from invoicing import posting, proposals
+from invoicing.invoices import posting
 from invoicing.notification_kinds import (
     AUTOMATION_FAILED,
     INVOICE_OVERDUE,
@@ -24,9 +24,10 @@ from invoicing.notification_kinds import (
     PROPOSAL_REJECTED,
     PROPOSAL_SUBMITTED,
 )
-from invoicing.payments import overdue_invoices_notify
+from invoicing.proposals import generation, workflow
+from invoicing.receivables.reminders import overdue_invoices_notify
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+from tests.invoicing.builders import DAY, contract_with_customer, hours
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -167,10 +168,10 @@ def submitted_proposal(people):
     contract, project, _source = contract_with_customer(code="E1")
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     hours(project, WorkerFactory(sales_rate=D("100")), "10")
-    [proposal] = proposals.proposals_generate(
+    [proposal] = generation.proposals_generate(
         contract=contract, up_to_date=DAY, actor=people["clerk"]
     )
-    return proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
+    return workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
 
 
 def test_submitting_tells_the_approvers_with_the_gross_amount(people):
@@ -185,7 +186,7 @@ def test_submitting_tells_the_approvers_with_the_gross_amount(people):
 
 def test_rejecting_tells_the_submitter_why(people):
     proposal = submitted_proposal(people)
-    proposals.proposal_reject(proposal=proposal, actor=people["approver"], reason="Wrong rate")
+    workflow.proposal_reject(proposal=proposal, actor=people["approver"], reason="Wrong rate")
     [notice] = Notification.objects.filter(recipient=people["clerk"])
     assert notice.kind == PROPOSAL_REJECTED
     text = notification_text(notice.kind, notice.params)
@@ -194,13 +195,13 @@ def test_rejecting_tells_the_submitter_why(people):
 
 def test_approving_tells_the_submitter(people):
     proposal = submitted_proposal(people)
-    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
     assert kinds_for(people["clerk"]) == [PROPOSAL_APPROVED]
 
 
 def test_an_overdue_invoice_is_reported_to_finance_once(people, django_capture_on_commit_callbacks):
     proposal = submitted_proposal(people)
-    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
     entity = proposal.contract.legal_entity
     entity.invoice_number_prefix = "INV-"
     entity.save()

@@ -167,8 +167,8 @@ def test_postgresql_trigger_refuses_lines_over_100_percent():
 
 def record_hours(contract, amount: str):
     """Record one chargeable hour worth ``amount`` on the contract (funded at entry)."""
-    from invoicing.models import ProjectTransaction
-    from invoicing.services import transaction_record
+    from invoicing.transactions.models import ProjectTransaction
+    from invoicing.transactions.services import transaction_record
 
     project = contract.projects.first() or ProjectFactory(contract=contract)
     record = ProjectTransaction(
@@ -229,7 +229,7 @@ def test_a_limit_cannot_be_lowered_below_what_is_used():
 
 def test_deleting_a_used_limit_removes_the_cap_but_keeps_the_allocations(user_with_role):
     # The product's current behaviour: nothing stops it; what was allocated stays allocated.
-    from invoicing.models import TransactionAllocation
+    from invoicing.transactions.models import TransactionAllocation
 
     contract, (_s1, source_2, _s3), (_l1, limit_2, _l3) = used_f1()
     clerk = user_with_role("finance_clerk")
@@ -248,7 +248,7 @@ def test_deleting_a_used_limit_removes_the_cap_but_keeps_the_allocations(user_wi
 
 
 def test_deleting_a_rule_deletes_its_lines_and_keeps_the_allocations(user_with_role):
-    from invoicing.models import TransactionAllocation
+    from invoicing.transactions.models import TransactionAllocation
 
     contract, (source_1, source_2, source_3), _limits = used_f1()
     rule_1 = contract.funding_rules.get(priority=1)

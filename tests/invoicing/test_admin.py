@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from invoicing.models import ImportBatch, ProjectTransaction
+from invoicing.transactions.models import ImportBatch, ProjectTransaction
 from tests.factories import ProjectTransactionFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from collaboration.texts import notification_text
 from contracts import services as contract_services
 from contracts.models import MilestoneStatus, ProjectType
 from contracts.notification_kinds import MILESTONE_COMPLETED
-from invoicing.models import InvoiceProposal, ProposalStatus
 from invoicing.notification_kinds import AUTOMATION_FAILED, PROPOSAL_CREATED, PROPOSAL_SUBMITTED
+from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
-from tests.invoicing.test_proposals import contract_with_customer, hours
+from tests.invoicing.builders import contract_with_customer, hours
 
 pytestmark = pytest.mark.django_db
 D = Decimal

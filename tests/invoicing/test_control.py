@@ -8,10 +8,12 @@ from unittest.mock import patch
 import pytest
 from django.urls import reverse
 
-from invoicing import control, posting, proposals
+from invoicing import control
+from invoicing.invoices import posting
+from invoicing.proposals import generation, workflow
 from tests.factories import BudgetFactory, CategoryFactory, WorkerFactory
-from tests.invoicing.test_posting import approved_e1
-from tests.invoicing.test_proposals import DAY, hours
+from tests.invoicing.builders import DAY, hours
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -96,9 +98,11 @@ def test_each_invoices_retention_stays_in_its_own_bucket_and_the_page_shows_them
     )
     contract = proposal.contract
     hours(contract.projects.get(), WorkerFactory(sales_rate=D("100")), "50")
-    [later] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=people["clerk"])
-    proposals.proposal_submit(proposal=later, actor=people["clerk"])
-    proposals.proposal_approve(proposal=later, actor=people["approver"])
+    [later] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    workflow.proposal_submit(proposal=later, actor=people["clerk"])
+    workflow.proposal_approve(proposal=later, actor=people["approver"])
     posting.invoice_post(
         proposal=later, actor=people["clerk"], invoice_date=datetime.date(2026, 5, 20)
     )

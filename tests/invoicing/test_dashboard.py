@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from funding.models import FundingLimit
-from invoicing import proposals
+from invoicing.proposals import generation, workflow
 from tests.factories import (
     BillingRuleFactory,
     FundingLimitFactory,
@@ -15,8 +15,8 @@ from tests.factories import (
     UserFactory,
     WorkerFactory,
 )
-from tests.invoicing.test_posting import approved_e1
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+from tests.invoicing.builders import DAY, contract_with_customer, hours
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +33,10 @@ def test_dashboard_shows_what_needs_doing(client, people):
     contract, project, source = contract_with_customer()
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     hours(project, WorkerFactory(sales_rate=Decimal("100")), "10")
-    [waiting] = proposals.proposals_generate(
+    [waiting] = generation.proposals_generate(
         contract=contract, up_to_date=DAY, actor=people["clerk"]
     )
-    proposals.proposal_submit(proposal=waiting, actor=people["clerk"])
+    workflow.proposal_submit(proposal=waiting, actor=people["clerk"])
     MilestoneFactory(
         contract=proposal.contract,
         due_date=datetime.date(2020, 1, 1),
@@ -93,10 +93,10 @@ def test_the_approval_figure_and_its_list_agree_for_an_approver_who_also_submits
         contract, project, _source = contract_with_customer()
         BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
         hours(project, WorkerFactory(sales_rate=Decimal("100")), "1")
-        [proposal] = proposals.proposals_generate(
+        [proposal] = generation.proposals_generate(
             contract=contract, up_to_date=DAY, actor=submitter
         )
-        bucket.append(proposals.proposal_submit(proposal=proposal, actor=submitter))
+        bucket.append(workflow.proposal_submit(proposal=proposal, actor=submitter))
     client.force_login(both)
     html = client.get(reverse("home")).content.decode()
     assert "?mine=to_approve" in html

@@ -14,18 +14,10 @@ from django.utils import timezone
 
 from contracts.models import Budget, Milestone, MilestoneStatus, Notification, ProjectContract
 from contracts.roles import ROLE_GROUP_NAMES
-from invoicing import payments
-from invoicing.models import (
-    DocumentType,
-    ImportBatch,
-    ImportStatus,
-    Invoice,
-    InvoiceLine,
-    InvoiceProposal,
-    InvoiceStatus,
-    ProjectTransaction,
-    ProposalStatus,
-)
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, InvoiceStatus
+from invoicing.proposals.models import InvoiceProposal, ProposalStatus
+from invoicing.receivables import selectors
+from invoicing.transactions.models import ImportBatch, ImportStatus, ProjectTransaction
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +106,7 @@ class TestTheFullDemo:
         assert invoices.filter(status=InvoiceStatus.PAID, paid_amount__gt=0).exists()
         assert any(invoice.is_partly_paid for invoice in invoices)
         assert [invoice.is_overdue for invoice in invoices].count(True) == 1
-        assert payments.overdue().count() == 1
+        assert selectors.overdue().count() == 1
         [credit_note] = Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE)
         assert credit_note.gross_total < 0
         assert credit_note.credited_invoice.document_type == DocumentType.INVOICE

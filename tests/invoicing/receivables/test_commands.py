@@ -11,9 +11,10 @@ from django.core.management import call_command
 
 from contracts.models import Notification, NotificationKind
 from contracts.notifications import notification_text
-from invoicing import payments, posting
+from invoicing.invoices import posting
+from invoicing.receivables import payments
 from tests.factories import UserFactory
-from tests.invoicing.test_posting import approved_e1
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 D = Decimal

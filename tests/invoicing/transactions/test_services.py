@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from contracts import services as contract_services
 from contracts.models import ProjectType
 from funding.models import FundingLimit
-from invoicing import bulk, services
-from invoicing.models import (
+from invoicing.transactions import bulk, services, uploads
+from invoicing.transactions.models import (
     BillingStatus,
     ImportBatch,
     ImportStatus,
@@ -137,7 +137,7 @@ def test_project_type_is_locked_once_it_has_transactions(billing_setup):
 
 def upload(content: bytes, name="timesheet.csv"):
     user = UserFactory(role="finance_clerk")
-    return services.import_batch_create(
+    return uploads.import_batch_create(
         uploaded_file=SimpleUploadedFile(name, content, content_type="text/csv"), actor=user
     )
 
@@ -169,7 +169,7 @@ def test_import_checks_then_imports_on_confirm(billing_setup, django_capture_on_
     )
     assert not ProjectTransaction.objects.exists()
 
-    services.import_batch_confirm(batch=batch, actor=batch.created_by)
+    uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     batch.refresh_from_db()
     assert batch.status == ImportStatus.IMPORTED
     assert ProjectTransaction.objects.filter(import_batch=batch).count() == 2
@@ -186,7 +186,7 @@ def test_one_bad_row_and_nothing_is_imported(billing_setup, django_capture_on_co
     assert batch.status == ImportStatus.INVALID
     assert batch.errors == [[3, "Hours", "'x' is not a number.", "x"]]
     with pytest.raises(ValidationError):
-        services.import_batch_confirm(batch=batch, actor=batch.created_by)
+        uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     assert not ProjectTransaction.objects.exists()
 
 
@@ -194,19 +194,19 @@ def test_reimporting_the_same_file_creates_nothing_new(
     billing_setup, django_capture_on_commit_callbacks
 ):
     first = import_file(GOOD, django_capture_on_commit_callbacks)
-    services.import_batch_confirm(batch=first, actor=first.created_by)
+    uploads.import_batch_confirm(batch=first, actor=first.created_by)
     second = import_file(GOOD, django_capture_on_commit_callbacks)
     assert (second.status, second.new_rows, second.unchanged_rows) == ("validated", 0, 2)
-    services.import_batch_confirm(batch=second, actor=second.created_by)
+    uploads.import_batch_confirm(batch=second, actor=second.created_by)
     assert ProjectTransaction.objects.count() == 2
     assert TransactionAllocation.objects.filter(transaction__import_batch=second).count() == 0
 
 
 def test_a_batch_cannot_be_imported_twice(billing_setup, django_capture_on_commit_callbacks):
     batch = import_file(GOOD, django_capture_on_commit_callbacks)
-    services.import_batch_confirm(batch=batch, actor=batch.created_by)
+    uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     with pytest.raises(ValidationError, match="cannot be confirmed"):
-        services.import_batch_confirm(batch=batch, actor=batch.created_by)
+        uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     assert ProjectTransaction.objects.count() == 2
 
 
@@ -216,7 +216,7 @@ def test_data_changed_after_the_preview_makes_the_import_refuse(
     batch = import_file(GOOD, django_capture_on_commit_callbacks)
     billing_setup["project"].status = "closed"
     billing_setup["project"].save()
-    services.import_batch_confirm(batch=batch, actor=batch.created_by)
+    uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     batch.refresh_from_db()
     assert batch.status == ImportStatus.INVALID
     assert "is closed" in batch.errors[0][2]
@@ -235,7 +235,7 @@ def test_a_failure_half_way_leaves_nothing_behind(
         return original(model, fields, rows)
 
     monkeypatch.setattr(bulk, "rows_insert", fail_on_allocations)
-    services.import_batch_confirm(batch=batch, actor=batch.created_by)
+    uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     batch.refresh_from_db()
     assert batch.status == ImportStatus.FAILED
     assert "nothing was written" in batch.message and "disk full" in batch.message

@@ -7,10 +7,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from invoicing import documents, posting
-from invoicing.documents import static_path_for
+from invoicing.invoices import documents, posting
+from invoicing.invoices.documents import static_path_for
 from tests.factories import UserFactory
-from tests.invoicing.test_posting import approved_e1
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def test_batch_of_pdfs_renders_in_the_background(
     import io
     import zipfile
 
-    from invoicing.models import PdfBatch
+    from invoicing.invoices.models import PdfBatch
 
     settings.MEDIA_ROOT = tmp_path
     client.force_login(people["clerk"])

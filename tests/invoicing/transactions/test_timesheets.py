@@ -5,16 +5,18 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing import timesheets
-from invoicing.timesheets import (
-    CategoryFacts,
-    Lookups,
-    ProjectFacts,
+from invoicing.transactions import timesheets
+from invoicing.transactions.timesheet_reader import (
     TimesheetFileError,
-    WorkerFacts,
     parse_date,
     parse_decimal,
     timesheet_read,
+)
+from invoicing.transactions.timesheets import (
+    CategoryFacts,
+    Lookups,
+    ProjectFacts,
+    WorkerFacts,
     timesheet_validate,
 )
 

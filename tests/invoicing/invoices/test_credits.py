@@ -7,10 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from funding.models import FundingLimit
-from invoicing import credits, documents, posting, proposals
-from invoicing.models import BillingStatus, DocumentType, ProjectTransaction
+from invoicing.invoices import credits, documents, posting
+from invoicing.invoices.models import DocumentType
+from invoicing.proposals import generation, workflow
+from invoicing.transactions.models import BillingStatus, ProjectTransaction
 from tests.factories import FundingLimitFactory
-from tests.invoicing.test_posting import approved_e1
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -28,8 +30,8 @@ def invoice(people):
 
 
 def approve_and_post(proposal, people):
-    proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
-    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
     return posting.invoice_post(
         proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 4, 15)
     )
@@ -118,7 +120,7 @@ def test_rebilling_frees_the_credited_work(invoice, people):
     approve_and_post(proposal, people)
     hour_line.transaction.refresh_from_db()
     assert hour_line.transaction.billing_status == BillingStatus.UNINVOICED
-    [again] = proposals.proposals_generate(
+    [again] = generation.proposals_generate(
         contract=invoice.contract, up_to_date=datetime.date(2026, 12, 31), actor=people["clerk"]
     )
     assert again.lines.filter(line_type="transaction").count() == 1

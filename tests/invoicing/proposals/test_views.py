@@ -7,10 +7,11 @@ import pytest
 from django.urls import reverse
 
 from contracts.roles import ROLE_GROUP_NAMES
-from invoicing import proposals
-from invoicing.models import BillingRun, InvoiceProposal, ProposalStatus
+from invoicing.invoices import posting, retention
+from invoicing.proposals import generation, workflow
+from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalStatus
 from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+from tests.invoicing.builders import DAY, contract_with_customer, hours
 
 pytestmark = pytest.mark.django_db
 ROLES = list(ROLE_GROUP_NAMES)
@@ -25,7 +26,7 @@ def draft():
         contract=contract, rule_type="fee", fee_percent=Decimal("10"), projects=[project]
     )
     hours(project, WorkerFactory(sales_rate=Decimal("100")), "200")
-    [proposal] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
+    [proposal] = generation.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
     return proposal, clerk
 
 
@@ -121,7 +122,7 @@ def test_unknown_action_is_not_found(client, draft):
 def test_generate_from_the_billable_page(client, draft):
     proposal, clerk = draft
     client.force_login(clerk)
-    proposals.proposal_cancel(proposal=proposal, actor=clerk)
+    workflow.proposal_cancel(proposal=proposal, actor=clerk)
     response = client.post(
         reverse("invoicing:proposals_generate", args=[proposal.contract_id]),
         {"up_to_date": "2026-03-31"},
@@ -132,7 +133,7 @@ def test_generate_from_the_billable_page(client, draft):
 
 def test_billing_run_for_all_contracts(client, draft, django_capture_on_commit_callbacks):
     proposal, clerk = draft
-    proposals.proposal_cancel(proposal=proposal, actor=clerk)
+    workflow.proposal_cancel(proposal=proposal, actor=clerk)
     client.force_login(clerk)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("invoicing:billing_run_start"), {"up_to_date": "2026-03-31"})
@@ -163,7 +164,7 @@ def test_proposal_list_runs_a_bounded_number_of_queries(
         contract, project, _source = contract_with_customer(code=f"LIST-{number}")
         BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
         hours(project, WorkerFactory(sales_rate=Decimal("100")), "1")
-        created += proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
+        created += generation.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
@@ -188,8 +189,10 @@ def test_proposal_detail_runs_a_bounded_number_of_queries(
         hours(
             project, WorkerFactory(sales_rate=Decimal("100")), "1", date=datetime.date(2026, 3, day)
         )
-    proposals.proposal_cancel(proposal=proposal, actor=clerk)
-    [bigger] = proposals.proposals_generate(contract=proposal.contract, up_to_date=DAY, actor=clerk)
+    workflow.proposal_cancel(proposal=proposal, actor=clerk)
+    [bigger] = generation.proposals_generate(
+        contract=proposal.contract, up_to_date=DAY, actor=clerk
+    )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("invoicing:proposal_detail", args=[bigger.pk]))
     assert response.status_code == 200
@@ -200,7 +203,7 @@ def test_proposal_detail_runs_a_bounded_number_of_queries(
 
 def test_pick_lines_by_hand(client, draft):
     proposal, clerk = draft
-    proposals.proposal_cancel(proposal=proposal, actor=clerk)
+    workflow.proposal_cancel(proposal=proposal, actor=clerk)
     client.force_login(clerk)
     page = client.get(reverse("invoicing:billable_contract", args=[proposal.contract_id]))
     shares = page.context["shares"]
@@ -242,21 +245,20 @@ def test_line_changes_are_explained_in_the_history(client, draft):
 
 
 def test_retention_release_releases_what_posted_invoices_withheld(client, draft):
-    from invoicing import posting
 
     proposal, clerk = draft
     contract = proposal.contract
     contract.retention_percent = Decimal("10")
     contract.save()
     approver = UserFactory(username="lars", role="approver")
-    proposals.proposal_submit(proposal=proposal, actor=clerk)
-    proposals.proposal_approve(proposal=proposal, actor=approver)
+    workflow.proposal_submit(proposal=proposal, actor=clerk)
+    workflow.proposal_approve(proposal=proposal, actor=approver)
     invoice = posting.invoice_post(proposal=proposal, actor=clerk)
     assert invoice.retention_total == Decimal("-2200.00")  # 10 % of 22,000.00 withheld
     later = InvoiceProposal.objects.create(
         contract=contract, funding_source=proposal.funding_source, up_to_date=DAY, created_by=clerk
     )
-    line = proposals.proposal_retention_release_add(proposal=later, actor=clerk)
+    line = retention.proposal_retention_release_add(proposal=later, actor=clerk)
     assert line.amount == Decimal("2200.00")
     with pytest.raises(Exception, match="Nothing is retained"):
-        proposals.proposal_retention_release_add(proposal=later, actor=clerk)
+        retention.proposal_retention_release_add(proposal=later, actor=clerk)

@@ -7,9 +7,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from invoicing import payments, posting
-from invoicing.models import InvoiceStatus
-from tests.invoicing.test_posting import approved_e1
+from invoicing.invoices import posting
+from invoicing.invoices.models import InvoiceStatus
+from invoicing.receivables import payments, reminders, selectors
+from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -70,8 +71,8 @@ def test_overdue_invoices_are_in_receivables_and_get_a_reminder(invoice, people,
     customer.email = "ap@customer.example"
     customer.save()
     assert invoice.is_overdue  # due 2026-01-31, today is later
-    assert list(payments.overdue()) == [invoice]
-    sent, problems = payments.overdue_reminders_send(actor=people["clerk"])
+    assert list(selectors.overdue()) == [invoice]
+    sent, problems = reminders.overdue_reminders_send(actor=people["clerk"])
     assert (sent, problems) == (1, [])
     assert mail.outbox[0].to == ["ap@customer.example"]
     assert "INV-1" in mail.outbox[0].subject
@@ -84,7 +85,7 @@ def test_overdue_invoices_are_in_receivables_and_get_a_reminder(invoice, people,
 
 def test_reminder_needs_an_email_address(invoice, people):
     with pytest.raises(payments.PaymentRefused, match="no invoice e-mail"):
-        payments.invoice_reminder_send(invoice=invoice, actor=people["clerk"])
+        reminders.invoice_reminder_send(invoice=invoice, actor=people["clerk"])
 
 
 def test_payment_from_the_invoice_page(client, invoice, people):

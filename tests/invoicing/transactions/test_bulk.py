@@ -12,9 +12,10 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from invoicing import bulk
-from invoicing.models import ProjectTransaction, TransactionAllocation
-from invoicing.services import ALLOCATION_FIELDS, TRANSACTION_FIELDS
+from invoicing.transactions import bulk
+from invoicing.transactions.imports import TRANSACTION_FIELDS
+from invoicing.transactions.models import ProjectTransaction, TransactionAllocation
+from invoicing.transactions.services import ALLOCATION_FIELDS
 from tests.factories import (
     CategoryFactory,
     FundingLimitFactory,

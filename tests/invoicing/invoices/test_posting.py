@@ -9,22 +9,18 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from contracts import services as contract_services
 from contracts.models import MilestoneStatus, ProjectType
-from invoicing import posting, proposals
-from invoicing.models import (
-    BillingStatus,
-    InternalCharge,
-    Invoice,
-    InvoiceLine,
-    ProjectTransaction,
-    ProposalStatus,
-)
+from invoicing.invoices import posting, retention
+from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine
+from invoicing.proposals import generation, workflow
+from invoicing.proposals.models import ProposalStatus
+from invoicing.transactions.models import BillingStatus, ProjectTransaction
 from tests.factories import (
     BillingRuleFactory,
     MilestoneFactory,
     UserFactory,
     WorkerFactory,
 )
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+from tests.invoicing.builders import DAY, contract_with_customer, hours
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -35,11 +31,11 @@ def approved_e1(people, **contract_fields):
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     BillingRuleFactory(contract=contract, rule_type="fee", fee_percent=D("10"), projects=[project])
     hours(project, WorkerFactory(sales_rate=D("100")), "200")
-    [proposal] = proposals.proposals_generate(
+    [proposal] = generation.proposals_generate(
         contract=contract, up_to_date=DAY, actor=people["clerk"]
     )
-    proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
-    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
     return proposal
 
 
@@ -83,7 +79,7 @@ def test_retention_is_withheld_on_the_invoice(people):
     assert invoice.retention_total == D("-2200.00")
     assert invoice.lines.get(line_type="retention").amount == D("-2200.00")
     assert invoice.gross_total == D("24750.00")  # (22,000 - 2,200) x 1.25
-    ledger = proposals.retention_ledger(
+    ledger = retention.retention_ledger(
         contract=proposal.contract, funding_source_id=proposal.funding_source_id
     )
     assert ledger == {"retained": D("2200.00"), "released": D("0")}
@@ -93,7 +89,9 @@ def test_only_an_approved_proposal_is_posted(people):
     contract, project, _source = contract_with_customer()
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     hours(project, WorkerFactory(sales_rate=D("100")), "1")
-    [draft] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=people["clerk"])
+    [draft] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
     with pytest.raises(ValidationError, match="Only an approved proposal"):
         posting.invoice_post(proposal=draft, actor=people["clerk"])
     assert not Invoice.objects.exists()
@@ -138,11 +136,11 @@ def test_internal_organization_gets_an_internal_charge(people):
     customer.save()
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     hours(project, WorkerFactory(sales_rate=D("100")), "10")
-    [proposal] = proposals.proposals_generate(
+    [proposal] = generation.proposals_generate(
         contract=contract, up_to_date=DAY, actor=people["clerk"]
     )
-    proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
-    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
     charge = posting.invoice_post(proposal=proposal, actor=people["clerk"])
     assert isinstance(charge, InternalCharge) and charge.amount == D("1000.00")
     assert not Invoice.objects.exists()
@@ -155,11 +153,11 @@ def test_posting_marks_the_milestone_invoiced(people):
     contract_services.milestone_complete(
         milestone=milestone, actor=UserFactory(username="pm", role="project_manager")
     )
-    [proposal] = proposals.proposals_generate(
+    [proposal] = generation.proposals_generate(
         contract=contract, up_to_date=datetime.date.today(), actor=people["clerk"]
     )
-    proposals.proposal_submit(proposal=proposal, actor=people["clerk"])
-    proposals.proposal_approve(proposal=proposal, actor=people["approver"])
+    workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
     posting.invoice_post(proposal=proposal, actor=people["clerk"])
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.INVOICED

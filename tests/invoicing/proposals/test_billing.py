@@ -16,10 +16,23 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from contracts.money import currency_decimals, minor_unit, round_money
-from invoicing.billing import (
+from invoicing.proposals.billing import (
+    BillingLine,
+    CappedAmount,
+    ProgressBudgetLine,
+    TimeMaterialItem,
+    automatic_progress_amount,
+    fee_line,
+    lines_total,
+    manual_progress_amount,
+    on_account_deduction,
+    thresholds_crossed,
+    time_and_material_lines,
+    unit_of_delivery_amount,
+)
+from invoicing.proposals.billing_checks import (
     AMOUNT_NOT_DECIMAL,
     AMOUNT_NOT_IN_MINOR_UNIT,
-    BILLING_PLAN_TEMPLATES,
     DUPLICATE_CATEGORY,
     MILESTONE_AMOUNT_AND_PERCENT,
     MILESTONE_AMOUNT_NEGATIVE,
@@ -34,29 +47,19 @@ from invoicing.billing import (
     UNKNOWN_TEMPLATE,
     BillingError,
     BillingInputInvalid,
-    BillingLine,
     BillingPlanInvalid,
-    CappedAmount,
-    MilestoneTerms,
     MilestoneTermsInvalid,
     PercentOutOfRange,
-    ProgressBudgetLine,
-    TimeMaterialItem,
-    automatic_progress_amount,
+)
+from invoicing.proposals.billing_plans import (
+    BILLING_PLAN_TEMPLATES,
+    MilestoneTerms,
     billing_plan_from_template,
     billing_plan_split,
-    fee_line,
-    lines_total,
-    manual_progress_amount,
     milestone_amount,
     milestone_schedule_amounts,
-    on_account_deduction,
-    retention_line,
-    retention_release_line,
-    thresholds_crossed,
-    time_and_material_lines,
-    unit_of_delivery_amount,
 )
+from invoicing.proposals.totals import retention_line, retention_release_line
 
 D = Decimal
 CURRENCIES = ("SEK", "EUR", "JPY", "KWD")

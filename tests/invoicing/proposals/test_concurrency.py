@@ -4,7 +4,7 @@ Transactional tests with real threads, each on its own database connection (djan
 The order is forced, not hoped for: the first action stops inside its transaction, after it has
 read (and, with the lock, locked) the proposal; the second action starts and runs until it
 either waits for that row lock or finishes; only then does the first action go on. With the row
-lock of ``proposals._locked`` the second action always sees the first one's result; without it
+lock of ``state.proposal_locked`` the second action always sees the first one's result; without it
 the second reads the proposal before the first has written it, and the assertions fail.
 """
 
@@ -19,10 +19,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
-from invoicing import proposals
-from invoicing.models import InvoiceProposal, ProposalStatus
+from invoicing.proposals import drafts, generation, workflow
+from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
-from tests.invoicing.test_proposals import DAY, contract_with_customer, hours
+from tests.invoicing.builders import DAY, contract_with_customer, hours
 
 pytestmark = [
     pytest.mark.postgres,
@@ -138,14 +138,14 @@ def draft_proposal():
     contract, project, _source = contract_with_customer()
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     hours(project, WorkerFactory(sales_rate=Decimal("100")), "10")
-    [proposal] = proposals.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
+    [proposal] = generation.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
     return proposal, clerk
 
 
 @pytest.fixture
 def submitted():
     proposal, clerk = draft_proposal()
-    proposals.proposal_submit(proposal=proposal, actor=clerk)
+    workflow.proposal_submit(proposal=proposal, actor=clerk)
     return proposal, clerk
 
 
@@ -154,12 +154,12 @@ def test_two_approvers_at_once_approve_exactly_once(submitted, gate):
     proposal, _clerk = submitted
     first = UserFactory(username="lars", role="approver")
     second = UserFactory(username="eva", role="approver")
-    gate.pause_in(proposals, "has_transition_perm")
+    gate.pause_in(workflow, "has_transition_perm")
 
     # When a second approver approves it before the first one has finished
     first_outcome, second_outcome = gate.run(
-        lambda: proposals.proposal_approve(proposal=proposal, actor=first),
-        lambda: proposals.proposal_approve(proposal=proposal, actor=second),
+        lambda: workflow.proposal_approve(proposal=proposal, actor=first),
+        lambda: workflow.proposal_approve(proposal=proposal, actor=second),
     )
 
     # Then the first approval stands and the second is refused: it is approved already
@@ -177,13 +177,13 @@ def test_approve_and_reject_at_once_cannot_both_win(submitted, gate, first_actio
     approver = UserFactory(username="lars", role="approver")
     other = UserFactory(username="eva", role="approver")
     actions = {
-        "approve": lambda: proposals.proposal_approve(proposal=proposal, actor=approver),
-        "reject": lambda: proposals.proposal_reject(
+        "approve": lambda: workflow.proposal_approve(proposal=proposal, actor=approver),
+        "reject": lambda: workflow.proposal_reject(
             proposal=proposal, actor=other, reason="Wrong period"
         ),
     }
     second_action = "reject" if first_action == "approve" else "approve"
-    gate.pause_in(proposals, "has_transition_perm")
+    gate.pause_in(workflow, "has_transition_perm")
 
     # When one holds the proposal while the other decides too
     first_outcome, second_outcome = gate.run(actions[first_action], actions[second_action])
@@ -203,15 +203,15 @@ def test_an_edit_in_progress_is_in_what_is_then_submitted_and_approved(gate):
     # Given a draft, and the clerk adding a fee to it (she has read and locked it)
     proposal, clerk = draft_proposal()
     approver = UserFactory(username="lars", role="approver")
-    gate.pause_in(proposals, "_require_draft")
+    gate.pause_in(drafts, "draft_required")
 
     def submit_and_approve():
-        proposals.proposal_submit(proposal=proposal, actor=clerk)
-        proposals.proposal_approve(proposal=proposal, actor=approver)
+        workflow.proposal_submit(proposal=proposal, actor=clerk)
+        workflow.proposal_approve(proposal=proposal, actor=approver)
 
     # When the proposal is submitted and approved while her edit is under way
     edit_outcome, approval_outcome = gate.run(
-        lambda: proposals.proposal_fee_add(
+        lambda: drafts.proposal_fee_add(
             proposal=proposal, description="Travel fee", amount=Decimal("500"), actor=clerk
         ),
         submit_and_approve,
@@ -238,8 +238,8 @@ def test_an_edit_while_the_proposal_is_being_submitted_is_refused(gate):
     # When she (in another tab) removes its line before the submission has finished
     line = proposal.lines.get()
     submit_outcome, edit_outcome = gate.run(
-        lambda: proposals.proposal_submit(proposal=proposal, actor=clerk),
-        lambda: proposals.proposal_line_remove(proposal=proposal, line=line, actor=clerk),
+        lambda: workflow.proposal_submit(proposal=proposal, actor=clerk),
+        lambda: drafts.proposal_line_remove(proposal=proposal, line=line, actor=clerk),
     )
 
     # Then the edit is refused (the proposal is not a draft any more) and nothing changed,
@@ -251,5 +251,5 @@ def test_an_edit_while_the_proposal_is_being_submitted_is_refused(gate):
     assert proposal.status == ProposalStatus.SUBMITTED
     assert proposal.unchanged_since_submission()
     assert list(proposal.lines.values_list("amount", flat=True)) == [Decimal("1000.00")]
-    proposals.proposal_approve(proposal=proposal, actor=approver)
+    workflow.proposal_approve(proposal=proposal, actor=approver)
     assert InvoiceProposal.objects.count() == 1

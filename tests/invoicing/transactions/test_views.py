@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from contracts.roles import ROLE_GROUP_NAMES
-from invoicing.models import ImportBatch, ProjectTransaction
-from invoicing.resources import spreadsheet_safe
+from invoicing.transactions.models import ImportBatch, ProjectTransaction
+from invoicing.transactions.resources import spreadsheet_safe
 from tests.factories import ImportBatchFactory, ProjectTransactionFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from invoicing import posting
-from invoicing.models import Invoice, InvoiceProposal, ProposalLine
+from invoicing.invoices import posting
+from invoicing.invoices.models import Invoice
+from invoicing.proposals.models import InvoiceProposal, ProposalLine
 from tests.factories import FundingSourceFactory, ProjectContractFactory, UserFactory
-from tests.invoicing.test_proposal_concurrency import Gate
+from tests.invoicing.proposals.test_concurrency import Gate
 
 pytestmark = [
     pytest.mark.postgres,

@@ -1,0 +1,68 @@
+"""Editing a draft: removing a line, changing a price, one open proposal per line, locked
+transactions."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from invoicing.proposals import drafts, generation
+from invoicing.proposals.models import InvoiceProposal, ProposalLine
+from invoicing.transactions import services
+from invoicing.transactions.models import BillingStatus
+from tests.invoicing.builders import DAY, D, generated_e1
+
+pytestmark = pytest.mark.django_db
+
+
+def test_removed_line_returns_to_uninvoiced(people):
+    proposal, record = generated_e1(people)
+    line = proposal.lines.get()
+    drafts.proposal_line_remove(proposal=proposal, line=line, actor=people["clerk"])
+    record.refresh_from_db()
+    assert record.billing_status == BillingStatus.UNINVOICED
+    proposal.refresh_from_db()
+    assert proposal.revision == 1
+
+
+def test_price_change_reallocates_funding(people):
+    proposal, record = generated_e1(people)
+    line = proposal.lines.get()
+    new_line = drafts.proposal_line_price_change(
+        proposal=proposal, line=line, sales_price=D("120"), actor=people["clerk"]
+    )
+    assert new_line.amount == D("1200.00")
+    record.refresh_from_db()
+    assert (record.sales_amount, record.billing_status) == (D("1200.00"), BillingStatus.IN_PROPOSAL)
+    assert sum(a.amount for a in record.allocations.all()) == D("1200.00")
+
+
+def test_a_line_is_in_at_most_one_open_proposal(people):
+    proposal, _record = generated_e1(people)
+    line = proposal.lines.get()
+    other = InvoiceProposal.objects.create(
+        contract=proposal.contract,
+        funding_source=proposal.funding_source,
+        up_to_date=DAY,
+        created_by=people["clerk"],
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProposalLine.objects.create(
+            proposal=other, line_type="transaction", allocation=line.allocation, transaction=line.transaction,
+            description="again", amount=line.amount,
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="already in an open proposal"):
+        generation.proposal_create_manual(
+            contract=proposal.contract,
+            allocation_ids=[line.allocation_id],
+            up_to_date=DAY,
+            actor=people["clerk"],
+        )
+
+
+def test_transaction_in_a_proposal_cannot_be_edited(people):
+
+    _proposal, record = generated_e1(people)
+    record.refresh_from_db()
+    record.quantity = D("1")
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        services.transaction_update(record=record, actor=None)
