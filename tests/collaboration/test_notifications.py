@@ -16,15 +16,14 @@ from collaboration.texts import notification_text
 from contracts import services as contract_services
 from contracts.notification_kinds import MILESTONE_COMPLETED
 from invoicing.invoices import posting
-from invoicing.notification_kinds import (
-    AUTOMATION_FAILED,
-    INVOICE_OVERDUE,
+from invoicing.notification_kinds import AUTOMATION_FAILED, PROPOSAL_CREATED
+from invoicing.proposals import generation, workflow
+from invoicing.proposals.notification_kinds import (
     PROPOSAL_APPROVED,
-    PROPOSAL_CREATED,
     PROPOSAL_REJECTED,
     PROPOSAL_SUBMITTED,
 )
-from invoicing.proposals import generation, workflow
+from invoicing.receivables.notification_kinds import INVOICE_OVERDUE
 from invoicing.receivables.reminders import overdue_invoices_notify
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
 from tests.invoicing.builders import DAY, contract_with_customer, hours

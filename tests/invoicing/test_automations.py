@@ -11,8 +11,9 @@ from collaboration.texts import notification_text
 from contracts import services as contract_services
 from contracts.models import MilestoneStatus, ProjectType
 from contracts.notification_kinds import MILESTONE_COMPLETED
-from invoicing.notification_kinds import AUTOMATION_FAILED, PROPOSAL_CREATED, PROPOSAL_SUBMITTED
+from invoicing.notification_kinds import AUTOMATION_FAILED, PROPOSAL_CREATED
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
+from invoicing.proposals.notification_kinds import PROPOSAL_SUBMITTED
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
 from tests.invoicing.builders import contract_with_customer, hours
 

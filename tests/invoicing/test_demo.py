@@ -12,7 +12,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from contracts.models import Budget, Milestone, MilestoneStatus, Notification, ProjectContract
+from collaboration.models import Notification
+from contracts.models import Budget, Milestone, MilestoneStatus, ProjectContract
 from contracts.roles import ROLE_GROUP_NAMES
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, InvoiceStatus
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus

@@ -1,6 +1,7 @@
 """Tell finance about invoices that became overdue (run daily, e.g. from cron)."""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from invoicing.receivables.reminders import overdue_invoices_notify
 
@@ -10,4 +11,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         reported = overdue_invoices_notify()
-        self.stdout.write(f"{reported} newly overdue invoices reported.")
+        self.stdout.write(
+            ngettext(
+                "%(count)d newly overdue invoice reported.",
+                "%(count)d newly overdue invoices reported.",
+                reported,
+            )
+            % {"count": reported}
+        )

@@ -9,10 +9,11 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from contracts.models import Notification, NotificationKind
-from contracts.notifications import notification_text
+from collaboration.models import Notification
+from collaboration.texts import notification_text
 from invoicing.invoices import posting
 from invoicing.receivables import payments
+from invoicing.receivables.notification_kinds import INVOICE_OVERDUE
 from tests.factories import UserFactory
 from tests.invoicing.invoices.test_posting import approved_e1
 
@@ -40,7 +41,7 @@ def run_command(today: datetime.date, capture_on_commit) -> str:
     """Run the command as cron would on ``today``; e-mails go out when the transaction commits."""
     out = io.StringIO()
     with (
-        patch("invoicing.payments.timezone.localdate", return_value=today),
+        patch("invoicing.receivables.selectors.timezone.localdate", return_value=today),
         capture_on_commit(execute=True),
     ):
         call_command("notify_overdue_invoices", stdout=out)
@@ -48,9 +49,7 @@ def run_command(today: datetime.date, capture_on_commit) -> str:
 
 
 def overdue_notices():
-    return Notification.objects.filter(kind=NotificationKind.INVOICE_OVERDUE).order_by(
-        "recipient__username"
-    )
+    return Notification.objects.filter(kind=INVOICE_OVERDUE).order_by("recipient__username")
 
 
 def test_an_overdue_invoice_is_reported_to_finance_once(
@@ -125,11 +124,6 @@ def test_the_output_counts_the_invoices_newly_reported(finance, django_capture_o
     assert overdue_notices().filter(params__invoice="C-1").count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: the command prints '1 newly overdue invoices reported.' (plural, "
-    "and not translatable); notify_overdue_invoices.py writes an f-string without ngettext",
-)
 def test_one_invoice_is_reported_in_the_singular(finance, django_capture_on_commit_callbacks):
     posted_e1(finance, prefix="ONE-")
     output = run_command(datetime.date(2026, 6, 1), django_capture_on_commit_callbacks)

@@ -1,4 +1,4 @@
-"""invoicing.bulk.rows_insert: COPY on PostgreSQL, bulk_create elsewhere. Both paths write
+"""invoicing.transactions.bulk.rows_insert: COPY on PostgreSQL, bulk_create elsewhere. Both paths write
 exactly the rows given, return their ids in the rows' order, and leave nothing half-written when
 a row is refused."""
 
