@@ -1,6 +1,9 @@
 """A comment with a mention, added in place with htmx, reaches the mentioned person's bell."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import ProjectContractFactory, UserFactory
 
@@ -14,21 +17,31 @@ def test_a_mention_reaches_the_bell_and_opens_the_contract(new_session, live_ser
 
     clerk_context, page = new_session(clerk)
     page.goto(f"{live_server.url}{contract.get_absolute_url()}")
-    page.fill("#comments textarea", "@ghost are the rates right?")
+    comments = page.locator("#comments")
+    textarea = page.locator("#comments textarea")
+    # A mark in the window: it survives an htmx swap, not a page load
+    page.evaluate("window.notReloaded = true")
+    textarea.fill("@ghost are the rates right?")
     page.click("#comments button[type=submit]")
-    page.wait_for_selector("text=Nobody with the user name @ghost can be mentioned")
-    page.fill("#comments textarea", "@lars are the rates right?")
+    expect(comments).to_contain_text("Nobody with the user name @ghost can be mentioned")
+    expect(comments.locator(".comment")).to_have_count(0)
+    textarea.fill("@lars are the rates right?")
     page.click("#comments button[type=submit]")
-    page.wait_for_selector("#comments .mention:has-text('@lars')")
-    assert page.url.endswith(contract.get_absolute_url())  # swapped in place, no reload
-    assert page.input_value("#comments textarea") == ""
+    expect(comments.locator(".comment .mention", has_text="@lars")).to_be_visible()
+    expect(comments.locator(".comment")).to_have_count(1)
+    expect(textarea).to_have_value("")
+    # swapped in place, no reload
+    expect(page).to_have_url(f"{live_server.url}{contract.get_absolute_url()}")
+    assert page.evaluate("window.notReloaded") is True
     clerk_context.close()
 
     approver_context, page = new_session(approver)
-    assert page.inner_text("[data-testid=unread-count]").startswith("1")
+    unread = page.locator("[data-testid=unread-count]")
+    expect(unread).to_have_text(re.compile(r"^1\b"))
     page.click("a[aria-label=Notifications]")
+    page.wait_for_url(f"{live_server.url}/notifications/")
     page.click("text=karin mentioned you")
     page.wait_for_url(f"**{contract.get_absolute_url()}#comments")
-    assert "are the rates right?" in page.inner_text("#comments")
-    assert page.query_selector("[data-testid=unread-count]") is None
+    expect(page.locator("#comments")).to_contain_text("are the rates right?")
+    expect(unread).to_have_count(0)
     approver_context.close()

@@ -1,10 +1,12 @@
 """The dashboard at / (the landing page after log-in): what waits for whom, and its charts."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from invoicing.invoices import posting
 from invoicing.proposals import generation, workflow
@@ -83,8 +85,8 @@ def test_approver_reaches_a_waiting_proposal_in_two_clicks_and_the_charts_render
     # When the approver logs in, he lands on the dashboard, which counts it
     log_in(people["approver"])
     waiting_card = stat(page, "Waiting for my approval")
-    assert waiting_card.locator(".stat").inner_text() == "1"
-    assert f"#{waiting.pk} WAIT-1" in page.inner_text("main")
+    expect(waiting_card.locator(".stat")).to_have_text("1")
+    expect(page.locator("main")).to_contain_text(f"#{waiting.pk} WAIT-1")
 
     # Then every chart is drawn by the vendored Chart.js, with the figures behind it
     for chart in CHARTS:
@@ -100,17 +102,18 @@ def test_approver_reaches_a_waiting_proposal_in_two_clicks_and_the_charts_render
     waiting_card.click()
     page.wait_for_url("**/billing/proposals/?mine=to_approve")
     rows = page.locator("tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     rows.first.locator(f"a:text-is('{waiting.pk}')").click()
     page.wait_for_url(f"**{waiting.get_absolute_url()}")
-    assert page.locator("button:has-text('Approve')").is_visible()
-    assert "1,000.00" in page.inner_text("main")
+    expect(page.locator("button:has-text('Approve')")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("1,000.00")
 
     # and so does one click on the proposal in the "Waiting for my approval" list
     page.click("#main-nav >> text=Today")
-    page.click(f"text=#{waiting.pk} WAIT-1")
+    page.wait_for_url(f"{live_server.url}/")
+    page.locator("main").get_by_text(f"#{waiting.pk} WAIT-1").click()
     page.wait_for_url(f"**{waiting.get_absolute_url()}")
-    assert page.locator("button:has-text('Approve')").is_visible()
+    expect(page.locator("button:has-text('Approve')")).to_be_visible()
 
 
 def test_clerk_sees_her_rejected_proposal_and_an_overdue_invoice(people, page, live_server, log_in):
@@ -131,26 +134,27 @@ def test_clerk_sees_her_rejected_proposal_and_an_overdue_invoice(people, page, l
 
     # Then the dashboard shows the rejection in red and the overdue amount
     rejected_card = stat(page, "My rejected proposals")
-    assert rejected_card.locator(".stat").inner_text() == "1"
-    assert "text-danger" in rejected_card.locator(".stat").get_attribute("class")
+    expect(rejected_card.locator(".stat")).to_have_text("1")
+    expect(rejected_card.locator(".stat")).to_have_class(re.compile(r"\btext-danger\b"))
     unpaid_card = stat(page, "Unpaid SEK")
-    assert unpaid_card.locator(".stat").inner_text() == "27,500.00"
-    assert "1 overdue · 27,500.00" in unpaid_card.inner_text()
+    expect(unpaid_card.locator(".stat")).to_have_text("27,500.00")
+    expect(unpaid_card).to_contain_text("1 overdue · 27,500.00")
     rejected_item = page.locator(".card", has_text="My rejected proposals").locator(
         "li", has_text=f"#{rejected.pk} REJ-1"
     )
-    assert "Wrong customer reference" in rejected_item.inner_text()
+    expect(rejected_item).to_contain_text("Wrong customer reference")
 
     # and one click opens the proposal with the reason, ready to submit again
     rejected_item.locator("a").click()
     page.wait_for_url(f"**{rejected.get_absolute_url()}")
-    assert "Rejected: Wrong customer reference" in page.inner_text("main")
-    assert page.locator("button:has-text('Submit for approval')").is_visible()
+    expect(page.locator("main")).to_contain_text("Rejected: Wrong customer reference")
+    expect(page.locator("button:has-text('Submit for approval')")).to_be_visible()
 
     # and the unpaid figure leads to the receivables, where the invoice is overdue
     page.click("#main-nav >> text=Today")
+    page.wait_for_url(f"{live_server.url}/")
     unpaid_card.click()
     page.wait_for_url("**/billing/receivables/")
     row = page.locator("tr", has_text=invoice.number)
-    assert "27,500.00" in row.inner_text()
-    assert "Overdue" in row.inner_text()
+    expect(row).to_contain_text("27,500.00")
+    expect(row).to_contain_text("Overdue")

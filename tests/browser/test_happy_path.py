@@ -7,9 +7,11 @@ billing rules (time and material, and a 10 % management fee), the timesheet impo
 its approval by a second person, posting, and the invoice PDF.
 """
 
+import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from contracts.models import BillingRule, Project, ProjectContract
 from funding.models import FundingRule, FundingSource
@@ -57,7 +59,9 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
 
     # When the clerk creates the contract and its time-and-material project
     page.click("#main-nav >> text=Contracts")
+    page.wait_for_url("**/contracts/")
     page.click("text=New contract")
+    page.wait_for_url("**/contracts/new/")
     page.fill("#id_code", "E1")
     page.fill("#id_name", "Support with a management fee")
     page.select_option("#id_status", "active")
@@ -82,7 +86,9 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
 
     # and says who pays: the customer, 100 % of every transaction
     page.click("#main-nav >> text=Contracts")
+    page.wait_for_url("**/contracts/")
     page.click("#contract-table a:text-is('E1')")
+    page.wait_for_url(f"**{contract.get_absolute_url()}")
     page.click("a.nav-link:has-text('Funding')")
     page.click("text=Add source")
     page.fill("#id_name", "Göteborgs Stad")
@@ -97,10 +103,10 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
     page.fill("#id_priority", "1")
     page.select_option("select[name='lines-0-source']", str(source.pk))
     page.fill("input[name='lines-0-percentage']", "100")
-    assert page.inner_text("#percentage-total") == "100"
+    expect(page.locator("#percentage-total")).to_have_text("100")
     page.click("text=Save rule")
     page.wait_for_selector("text=The funding rule was saved.")
-    assert "Customer pays all" in page.inner_text("#rules")
+    expect(page.locator("#rules")).to_contain_text("Customer pays all")
 
     # and how much to invoice: hours at their rates, and a 10 % management fee on top
     page.click("a.nav-link:has-text('Billing rules and milestones')")
@@ -116,9 +122,9 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
             page.fill("#id_fee_percent", fee_percent)
         page.click("main button[type=submit]:has-text('Save')")
         page.wait_for_selector("text=The billing rule was saved.")
-    rules_table = page.inner_text("#billing-rules")
-    assert "Hours at sales rates" in rules_table
-    assert "Management fee" in rules_table
+    rules_table = page.locator("#billing-rules")
+    expect(rules_table).to_contain_text("Hours at sales rates")
+    expect(rules_table).to_contain_text("Management fee")
 
     # When she imports the month's timesheet: upload, check, confirm
     page.click("#main-nav >> text=Imports")
@@ -132,22 +138,24 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
 
     # and creates the proposal from "billable now"
     page.click("#main-nav >> text=Proposals")
+    page.wait_for_url("**/billing/proposals/")
     page.click("main >> text=Billable now")
+    page.wait_for_url("**/billing/billable/")
     row = page.locator("tbody tr", has_text="E1")
-    assert "20,000.00" in row.inner_text()
+    expect(row).to_contain_text("20,000.00")
     row.locator("input[name=up_to_date]").fill("2026-03-31")
     row.locator("text=Create proposals").click()
     page.wait_for_selector("text=1 proposal was created.")
     proposal = InvoiceProposal.objects.get(contract=contract)
     listed = page.locator("tbody tr", has_text="E1")
-    assert "22,000.00" in listed.inner_text()
+    expect(listed).to_contain_text("22,000.00")
     listed.locator(f"a:text-is('{proposal.pk}')").click()
     page.wait_for_url(f"**{proposal.get_absolute_url()}")
-    totals = page.inner_text("main .col-xl-4 .card:has-text('Totals')")
-    assert "22,000.00" in totals
-    assert "5,500.00" in totals
-    assert "27,500.00" in totals
-    assert "2,000.00" in page.inner_text("main")  # the fee line
+    totals = page.locator("main .col-xl-4 .card", has_text="Totals")
+    expect(totals).to_contain_text("22,000.00")
+    expect(totals).to_contain_text("5,500.00")
+    expect(totals).to_contain_text("27,500.00")
+    expect(page.locator("main")).to_contain_text("2,000.00")  # the fee line
     page.click("text=Submit for approval")
     page.wait_for_selector("text=The proposal was submitted for approval.")
     clerk_context.close()
@@ -155,7 +163,8 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
     # Then a second person, the approver, approves it in a session of his own
     approver_context, approver_page = new_session(approver)
     approver_page.click(f"text=#{proposal.pk} E1")
-    assert "27,500.00" in approver_page.inner_text("main")
+    approver_page.wait_for_url(f"**{proposal.get_absolute_url()}")
+    expect(approver_page.locator("main")).to_contain_text("27,500.00")
     approver_page.click("button:has-text('Approve')")
     approver_page.wait_for_selector("text=The proposal was approved.")
     approver_context.close()
@@ -163,21 +172,23 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
     # and the clerk posts it and downloads its PDF
     clerk_context, page = new_session(clerk)
     page.click("#main-nav >> text=Proposals")
+    page.wait_for_url("**/billing/proposals/")
     page.select_option("#id_status", "approved")
     page.click("main button:has-text('Filter')")
+    page.wait_for_url(re.compile(r"/billing/proposals/\?(.*&)?status=approved(&|$)"))
     page.click(f"tbody a:text-is('{proposal.pk}')")
     page.wait_for_url(f"**{proposal.get_absolute_url()}")
     page.fill("input[name=invoice_date]", "2026-04-01")
     page.click("text=Post invoice")
     page.wait_for_selector("text=Invoice NP-1 was posted.")
-    heading = page.inner_text("h1")
-    assert "NP-1" in heading
-    invoice_totals = page.inner_text("main .col-xl-4 .card:has-text('Totals')")
-    assert "22,000.00" in invoice_totals
-    assert "5,500.00" in invoice_totals
-    assert "27,500.00" in invoice_totals
-    pdf_href = page.get_attribute("a:has-text('PDF')", "href")
-    pdf = page.request.get(f"{live_server.url}{pdf_href}")
+    expect(page.locator("h1")).to_contain_text("NP-1")
+    invoice_totals = page.locator("main .col-xl-4 .card", has_text="Totals")
+    expect(invoice_totals).to_contain_text("22,000.00")
+    expect(invoice_totals).to_contain_text("5,500.00")
+    expect(invoice_totals).to_contain_text("27,500.00")
+    pdf_link = page.locator("main a", has_text="PDF")
+    expect(pdf_link).to_have_attribute("href", re.compile(r"^/billing/invoices/\d+/pdf/$"))
+    pdf = page.request.get(f"{live_server.url}{pdf_link.get_attribute('href')}")
     assert pdf.ok
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
