@@ -3,7 +3,8 @@ PDF (median of several renders), on PostgreSQL (a fresh database `billing_bench_
 
     .venv/bin/python tests/benchmarks/bench_posting.py
 
-Not a test: it prints a table.
+Not a test: it prints a table, and exits non-zero when a figure misses its target (TARGET_*,
+set for the 2-core CI machine).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 BENCH_DB = "billing_bench_post"
 SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+# Targets for a 2-core machine, about 1.5 to 2 x the time measured there (111 invoices/s,
+# 0.092 s and 0.70 s); the design's looser limits were >= 50/s, < 0.5 s and < 3 s.
+TARGET_INVOICES_PER_SECOND = 60
+TARGET_ONE_PAGE_SECONDS = 0.18
+TARGET_MANY_LINES_SECONDS = 1.4
 
 
 def prepare() -> None:
@@ -111,16 +117,32 @@ def main() -> None:
     small_seconds, small_pages = median_render(one_page, 7)
     large_seconds, large_pages = median_render(many_lines, 3)
     rate = len(proposals) / posting_seconds
+    checks = [
+        (
+            "posting 1,000 approved proposals",
+            f"{rate:,.0f} inv/s",
+            f">= {TARGET_INVOICES_PER_SECOND} inv/s",
+            rate >= TARGET_INVOICES_PER_SECOND,
+        ),
+        (
+            f"one-page PDF ({small_pages} page), median of 7",
+            f"{small_seconds:.3f} s",
+            f"< {TARGET_ONE_PAGE_SECONDS} s",
+            small_seconds < TARGET_ONE_PAGE_SECONDS,
+        ),
+        (
+            f"200-line PDF ({large_pages} pages), median of 3",
+            f"{large_seconds:.3f} s",
+            f"< {TARGET_MANY_LINES_SECONDS} s",
+            large_seconds < TARGET_MANY_LINES_SECONDS,
+        ),
+    ]
     print(f"{'benchmark':<44}{'figure':>16}{'target':>16}{'':>6}")
-    print(
-        f"{'posting 1,000 approved proposals':<44}{rate:>10,.0f} inv/s{'>= 50 inv/s':>16}{'PASS' if rate >= 50 else 'FAIL':>6}"
-    )
-    print(
-        f"{f'one-page PDF ({small_pages} page), median of 7':<44}{small_seconds:>14.3f} s{'< 0.5 s':>16}{'PASS' if small_seconds < 0.5 else 'FAIL':>6}"
-    )
-    print(
-        f"{f'200-line PDF ({large_pages} pages), median of 3':<44}{large_seconds:>14.3f} s{'< 3 s':>16}{'PASS' if large_seconds < 3 else 'FAIL':>6}"
-    )
+    for label, figure, target, met in checks:
+        print(f"{label:<44}{figure:>16}{target:>16}{'PASS' if met else 'FAIL':>6}")
+    passed = all(check[-1] for check in checks)
+    print("result:", "PASS" if passed else "FAIL")
+    sys.exit(0 if passed else 1)
 
 
 if __name__ == "__main__":
