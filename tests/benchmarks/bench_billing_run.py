@@ -130,6 +130,7 @@ def run(user, *, only_first: int | None = None) -> tuple[float, int, int]:
     from django.db import connection
 
     from contracts.models import ProjectContract
+    from invoicing.proposals import runs
     from invoicing.proposals.models import BillingRun, InvoiceProposal
 
     if only_first:

@@ -86,6 +86,8 @@ def approved(count: int, lines_each: int):
 
 
 def main() -> None:
+    from invoicing.invoices import documents, posting
+
     prepare()
 
     proposals, clerk = approved(1000, 5)
