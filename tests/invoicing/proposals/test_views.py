@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from contracts.roles import ROLE_GROUP_NAMES
-from invoicing.invoices import posting, retention
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalStatus
 from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
@@ -242,23 +241,3 @@ def test_line_changes_are_explained_in_the_history(client, draft):
     )
     html = client.get(reverse("invoicing:proposal_detail", args=[proposal.pk])).content.decode()
     assert "Fee added: Travel time" in html
-
-
-def test_retention_release_releases_what_posted_invoices_withheld(client, draft):
-
-    proposal, clerk = draft
-    contract = proposal.contract
-    contract.retention_percent = Decimal("10")
-    contract.save()
-    approver = UserFactory(username="lars", role="approver")
-    workflow.proposal_submit(proposal=proposal, actor=clerk)
-    workflow.proposal_approve(proposal=proposal, actor=approver)
-    invoice = posting.invoice_post(proposal=proposal, actor=clerk)
-    assert invoice.retention_total == Decimal("-2200.00")  # 10 % of 22,000.00 withheld
-    later = InvoiceProposal.objects.create(
-        contract=contract, funding_source=proposal.funding_source, up_to_date=DAY, created_by=clerk
-    )
-    line = retention.proposal_retention_release_add(proposal=later, actor=clerk)
-    assert line.amount == Decimal("2200.00")
-    with pytest.raises(Exception, match="Nothing is retained"):
-        retention.proposal_retention_release_add(proposal=later, actor=clerk)
