@@ -60,7 +60,7 @@ class TimesheetFileError(ValueError):
 def timesheet_decode(content: bytes) -> str:
     """UTF-8 text, with or without BOM; anything else is refused with a clear message."""
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise TimesheetFileError(
             _(
@@ -69,6 +69,11 @@ def timesheet_decode(content: bytes) -> str:
             )
             % {"position": error.start}
         ) from error
+    if "\0" in text:
+        # No database stores a NUL in text, so it would fail the import later, not here.
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise TimesheetFileError(_csv_problem("NUL", line=line))
+    return text
 
 
 @dataclass
@@ -87,10 +92,13 @@ def timesheet_read(content: bytes) -> TimesheetFile:
             _("The file is empty or its first line is blank: it needs a header row.")
         )
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    raw_header = next(reader)
+    # strict: a quote that is opened and never closed is an error, not the rest of the file
+    # swallowed into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records = _records(reader)
+    raw_header = next(records)
     header = columns_map(raw_header)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    rows = [row for row in records if any(cell.strip() for cell in row)]
     if len(rows) > MAX_FILE_ROWS:
         raise TimesheetFileError(
             _("The file has %(count)s rows; at most %(limit)s rows can be imported at once.")
@@ -98,6 +106,41 @@ def timesheet_read(content: bytes) -> TimesheetFile:
         )
     labels = {column: raw.strip() for column, raw in zip(header, raw_header, strict=True)}
     return TimesheetFile(header=header, labels=labels, rows=rows)
+
+
+def _records(reader):
+    """The reader's records; a file the csv module cannot read is refused, naming the line
+    where the unreadable record starts, never half read."""
+    started = 1
+    try:
+        for record in reader:
+            yield record
+            started = reader.line_num + 1
+    except csv.Error as error:
+        raise TimesheetFileError(_csv_problem(str(error), line=started)) from error
+
+
+def _csv_problem(problem: str, *, line: int) -> str:
+    if "unexpected end of data" in problem or "expected after" in problem:
+        return _(
+            'Line %(line)s opens a quoted text (") that is not closed where it should be, so '
+            "the lines after it would be read as one cell. Check the quotes on that line and "
+            "upload the file again."
+        ) % {"line": line}
+    if "NUL" in problem:
+        return _(
+            "Line %(line)s contains a NUL character (a zero byte), which is not text. Export the "
+            "file again as CSV and upload it."
+        ) % {"line": line}
+    if "field larger than field limit" in problem:
+        return _(
+            "Line %(line)s has a cell longer than %(limit)s characters, which no timesheet cell "
+            "is; a quote is probably not closed. Check the quotes on that line."
+        ) % {"line": line, "limit": csv.field_size_limit()}
+    return _("Line %(line)s cannot be read as CSV (%(problem)s).") % {
+        "line": line,
+        "problem": problem,
+    }
 
 
 def _normalize(name: str) -> str:

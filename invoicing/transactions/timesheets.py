@@ -144,6 +144,7 @@ def transaction_fingerprint(date, project_id, worker_id, category_id, quantity, 
 
 
 PROGRESS_EVERY = 5000
+DESCRIPTION_MAX_LENGTH = 500  # ProjectTransaction.description
 
 
 def timesheet_validate(
@@ -187,6 +188,17 @@ def timesheet_validate(
         ) -> None:
             row_errors.append(RowError(row, labels.get(column, column), message, value))
 
+        description = cell("description")
+        if len(description) > DESCRIPTION_MAX_LENGTH:
+            refuse(
+                "description",
+                _(
+                    "The description is %(length)s characters long; at most %(limit)s fit. "
+                    "Shorten it."
+                )
+                % {"length": len(description), "limit": DESCRIPTION_MAX_LENGTH},
+                description[:40] + "…",
+            )
         reference = cell("entry_id")
         if not reference:
             refuse(
@@ -376,7 +388,7 @@ def timesheet_validate(
             cost_amount=round_money(quantity * cost_price, currency),
             sales_amount=round_money(quantity * sales_price, currency),
             currency=currency,
-            description=cell("description")[:500],
+            description=description,
             is_chargeable=is_chargeable,
         )
         previous = existing.get(reference)

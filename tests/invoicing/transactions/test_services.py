@@ -263,3 +263,16 @@ def test_batch_records_who_when_file_and_hash(billing_setup, django_capture_on_c
 
 def test_factory_transaction_is_valid():
     ProjectTransactionFactory().full_clean()
+
+
+def test_a_file_the_csv_module_cannot_read_leaves_the_batch_explained_not_validating(
+    billing_setup, django_capture_on_commit_callbacks
+):
+    # A NUL byte used to make the check task fail with csv.Error, and the batch stayed
+    # "validating" for good.
+    batch = import_file(
+        timesheet("TS-1;2026-03-02;P-1;W1;DEV;1;a\0b;SEK"), django_capture_on_commit_callbacks
+    )
+    assert batch.status == ImportStatus.INVALID
+    assert "Line 2 contains a NUL character" in batch.message
+    assert not ProjectTransaction.objects.exists()

@@ -211,3 +211,31 @@ def test_progress_is_reported_while_checking(monkeypatch):
     sheet = timesheet_read("\n".join([HEADER, *lines]).encode())
     timesheet_validate(sheet.header, sheet.rows, lookups(), progress=seen.append)
     assert seen == [2, 4]
+
+
+def test_a_stray_quote_refuses_the_file_instead_of_swallowing_the_rows():
+    # Given 2,001 rows, the second of which opens a quote it never closes
+    good = [f"TS-{n};2026-03-02;P-1;W1;DEV;1;row {n};SEK" for n in range(3, 2003)]
+    lines = ["TS-1;2026-03-02;P-1;W1;DEV;1;fine;SEK", 'TS-2;2026-03-02;P-1;W1;DEV;1;"oops;SEK']
+    # When it is read, then it is refused, naming the line where the quote opens
+    with pytest.raises(TimesheetFileError, match="Line 3 opens a quoted text"):
+        check(*lines, *good)
+
+
+def test_a_nul_byte_refuses_the_file_with_its_line():
+    with pytest.raises(TimesheetFileError, match="Line 3 contains a NUL character"):
+        check("TS-1;2026-03-02;P-1;W1;DEV;1;fine;SEK", "TS-2;2026-03-02;P-1;W1;DEV;1;a\0b;SEK")
+
+
+def test_a_cell_over_the_csv_limit_refuses_the_file():
+    huge = "x" * 200_000
+    with pytest.raises(TimesheetFileError, match="Line 2 has a cell longer than"):
+        check(f'TS-1;2026-03-02;P-1;W1;DEV;1;"{huge}";SEK')
+
+
+def test_a_description_longer_than_500_characters_is_an_error_not_cut():
+    outcome = check("TS-1;2026-03-02;P-1;W1;DEV;1;" + "d" * 501 + ";SEK")
+    assert outcome.drafts == []
+    [error] = outcome.errors
+    assert (error.row, error.column) == (2, "Comment")
+    assert "501 characters long; at most 500 fit" in error.message
