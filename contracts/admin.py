@@ -3,7 +3,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts import services
-from contracts.forms import ProjectValidationMixin
+from contracts.forms import ContractForm, ContractValidationMixin, ProjectValidationMixin
 from contracts.models import (
     BillingPlanTemplate,
     BillingRule,
@@ -99,8 +99,15 @@ class ProjectInline(admin.TabularInline):
     show_change_link = True
 
 
+class ContractAdminForm(ContractValidationMixin, forms.ModelForm):
+    class Meta:
+        model = ProjectContract
+        fields = ContractForm.Meta.fields
+
+
 @admin.register(ProjectContract)
 class ProjectContractAdmin(SimpleHistoryAdmin):
+    form = ContractAdminForm
     list_display = [
         "code",
         "name",
@@ -116,6 +123,9 @@ class ProjectContractAdmin(SimpleHistoryAdmin):
     list_select_related = ["customer", "legal_entity"]
     date_hierarchy = "start_date"
     inlines = [ProjectInline]
+
+    def save_model(self, request, obj, form, change):
+        services.contract_save(contract=obj, actor=request.user)
 
 
 class BudgetInline(admin.TabularInline):

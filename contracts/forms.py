@@ -18,7 +18,12 @@ from contracts.models import (
     Project,
     ProjectContract,
 )
-from contracts.services import PROJECT_TYPE_LOCKED, project_has_transactions, project_validate
+from contracts.services import (
+    PROJECT_TYPE_LOCKED,
+    contract_validate,
+    project_has_transactions,
+    project_validate,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -44,7 +49,19 @@ class BootstrapFormMixin:
         self._apply_bootstrap()
 
 
-class ContractForm(BootstrapFormMixin, forms.ModelForm):
+class ContractValidationMixin:
+    """Runs the service's contract checks (currency and retention fixed once the contract has
+    transactions or invoices), so the form shows them next to their fields."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            contract_validate(contract=self.instance)
+        except forms.ValidationError as error:
+            self._update_errors(error)
+
+
+class ContractForm(ContractValidationMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = ProjectContract
         fields = [

@@ -36,6 +36,38 @@ PARENT_IN_OTHER_CONTRACT = _("A subproject must belong to the same contract as i
 PARENT_CYCLE = _("A project cannot be placed under itself or one of its own subprojects.")
 
 
+PROJECT_CONTRACT_LOCKED = _(
+    "This project already has transactions, so it cannot move to another contract. Create a "
+    "new project under the other contract for the work still to come."
+)
+
+# What a contract is used by, from the most binding: posted documents, then recorded work.
+CONTRACT_USED_BY_INVOICES = "invoices"
+CONTRACT_USED_BY_TRANSACTIONS = "transactions"
+CONTRACT_USES = (CONTRACT_USED_BY_INVOICES, CONTRACT_USED_BY_TRANSACTIONS)
+
+# Terms that posted documents depend on: refused per field and per use, saying what to do.
+CONTRACT_TERM_LOCKED = {
+    ("currency", CONTRACT_USED_BY_INVOICES): _(
+        "This contract already has invoices, so its currency cannot change. Credit the invoices "
+        "and set up a new contract in the new currency."
+    ),
+    ("currency", CONTRACT_USED_BY_TRANSACTIONS): _(
+        "This contract already has transactions, so its currency cannot change. Set up a new "
+        "contract in the new currency for the work still to come."
+    ),
+    ("retention_percent", CONTRACT_USED_BY_INVOICES): _(
+        "This contract already has invoices, so its retention percent cannot change. Credit the "
+        "invoices and set up a new contract with the new percent."
+    ),
+    ("retention_percent", CONTRACT_USED_BY_TRANSACTIONS): _(
+        "This contract already has transactions, so its retention percent cannot change. Set up "
+        "a new contract with the new percent for the work still to come."
+    ),
+}
+CONTRACT_LOCKED_TERMS = ("currency", "retention_percent")
+
+
 class ProjectTypeLocked(ValidationError):
     def __init__(self) -> None:
         super().__init__({"project_type": [PROJECT_TYPE_LOCKED]}, code="project_type_locked")
@@ -55,16 +87,60 @@ def project_has_transactions(project: Project) -> bool:
     return project.pk is not None and any(check(project) for check in _project_usage_checks)
 
 
+# Apps that record work or post documents under contracts register here; contracts never
+# imports them.
+_contract_usage_checks: list[Callable[[ProjectContract], str | None]] = []
+
+
+def contract_usage_check_register(check: Callable[[ProjectContract], str | None]) -> None:
+    """Register ``check(contract)``: ``CONTRACT_USED_BY_INVOICES`` when posted documents depend
+    on the contract, ``CONTRACT_USED_BY_TRANSACTIONS`` when work is recorded under it, else None."""
+    if check not in _contract_usage_checks:
+        _contract_usage_checks.append(check)
+
+
+def contract_usage(contract: ProjectContract) -> str | None:
+    """The most binding use of a saved contract (invoices before transactions), or None."""
+    if contract.pk is None:
+        return None
+    found = {check(contract) for check in _contract_usage_checks}
+    return next((use for use in CONTRACT_USES if use in found), None)
+
+
 def with_history_user(instance, actor: AbstractBaseUser | None):
     """Mark ``instance`` so that its next history record names ``actor`` (outside requests too)."""
     instance._history_user = actor
     return instance
 
 
+def contract_validate(*, contract: ProjectContract) -> None:
+    """Raise ``ValidationError`` when a term that invoices depend on (currency, retention
+    percent) changes on a contract that already has transactions or invoices."""
+    if contract.pk is None:
+        return
+    stored = ProjectContract.objects.filter(pk=contract.pk).values(*CONTRACT_LOCKED_TERMS).first()
+    if stored is None:
+        return
+    # Compared after full_clean, so the values are the fields' own types (Decimal("10") equals
+    # the stored Decimal("10.00")).
+    changed = [
+        field for field in CONTRACT_LOCKED_TERMS if stored[field] != getattr(contract, field)
+    ]
+    if not changed:
+        return
+    usage = contract_usage(contract)
+    if usage is not None:
+        raise ValidationError({field: [CONTRACT_TERM_LOCKED[field, usage]] for field in changed})
+
+
 @transaction.atomic
 def contract_save(*, contract: ProjectContract, actor: AbstractBaseUser | None) -> ProjectContract:
-    """Validate and save a contract (new or changed); the history records ``actor``."""
+    """Validate and save a contract (new or changed); the history records ``actor``. Refuses a
+    new currency or retention percent once the contract has transactions or invoices."""
+    if contract.pk is not None:
+        ProjectContract.objects.select_for_update().filter(pk=contract.pk).first()
     contract.full_clean()
+    contract_validate(contract=contract)
     with_history_user(contract, actor).save()
     return contract
 
@@ -84,22 +160,27 @@ def project_validate(*, project: Project) -> None:
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
     if project.pk is not None:
-        stored_type = (
-            Project.objects.filter(pk=project.pk).values_list("project_type", flat=True).first()
-        )
+        stored = Project.objects.filter(pk=project.pk).values("project_type", "contract_id").first()
         if (
-            stored_type
-            and stored_type != project.project_type
+            stored
+            and stored["project_type"] != project.project_type
             and project_has_transactions(project)
         ):
             errors.setdefault("project_type", []).append(PROJECT_TYPE_LOCKED)
+        if (
+            stored
+            and stored["contract_id"] != project.contract_id
+            and project_has_transactions(project)
+        ):
+            errors.setdefault("contract", []).append(PROJECT_CONTRACT_LOCKED)
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
 def project_save(*, project: Project, actor: AbstractBaseUser | None) -> Project:
-    """Validate and save a project. Refuses a type change once the project has transactions."""
+    """Validate and save a project. Refuses a new type or contract once the project has
+    transactions."""
     if project.pk is not None:
         # Lock the row so a transaction recorded meanwhile cannot slip past the type check.
         Project.objects.select_for_update().filter(pk=project.pk).first()

@@ -8,6 +8,18 @@ def _project_has_transactions(project) -> bool:
     return ProjectTransaction.objects.filter(project=project).exists()
 
 
+def _contract_usage(contract) -> str | None:
+    from contracts.services import CONTRACT_USED_BY_INVOICES, CONTRACT_USED_BY_TRANSACTIONS
+    from invoicing.invoices.models import Invoice
+    from invoicing.transactions.models import ProjectTransaction
+
+    if Invoice.objects.filter(contract=contract).exists():
+        return CONTRACT_USED_BY_INVOICES
+    if ProjectTransaction.objects.filter(project__contract=contract).exists():
+        return CONTRACT_USED_BY_TRANSACTIONS
+    return None
+
+
 class InvoicingConfig(AppConfig):
     name = "invoicing"
     verbose_name = _("Invoicing")
@@ -37,6 +49,7 @@ class InvoicingConfig(AppConfig):
         )
         from contracts.services import (
             billing_rule_completion_listener_register,
+            contract_usage_check_register,
             milestone_completion_listener_register,
             project_usage_check_register,
         )
@@ -47,6 +60,7 @@ class InvoicingConfig(AppConfig):
 
         # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)
+        contract_usage_check_register(_contract_usage)
         billing_rule_completion_listener_register(proposals_at_thresholds)
         milestone_completion_listener_register(milestone_completed_propose)
         notification_kind_register(*NOTIFICATION_KINDS)
