@@ -8,12 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from contracts.models import Budget, Category, ProjectContract, TransactionKind
 from invoicing.invoices.models import DocumentType, InvoiceLine
-from invoicing.proposals.models import ProposalLine, ProposalStatus
+from invoicing.invoices.retention import retention_ledgers
+from invoicing.proposals.models import ProposalLine
+from invoicing.proposals.totals import RetentionLedger
 from invoicing.transactions.models import BillingStatus, ProjectTransaction
 
 ZERO = Decimal("0")
@@ -106,51 +108,59 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
 def retention_ledger_by_age(
     *, contract: ProjectContract, today: datetime.date | None = None
 ) -> list[dict]:
-    """Per funder: withheld, released and outstanding retention, and what is withheld by age of
-    the invoice that withheld it (releases take the oldest first)."""
+    """Per funder: withheld, released, given back by credit notes and outstanding retention
+    (the figures of ``retention_ledgers``, posted documents only), and what is outstanding by
+    age of the invoice that withheld it: each invoice's withheld amount less what credit notes
+    gave back on it, then releases take the oldest first. The buckets add up to outstanding."""
     today = today or timezone.localdate()
+    ledgers = retention_ledgers(contract=contract, include_open=False)
     withheld_rows = (
         InvoiceLine.objects.filter(invoice__contract=contract, line_type="retention")
         .values_list(
-            "invoice__funding_source_id", "invoice__funding_source__name", "invoice__invoice_date"
+            "pk",
+            "invoice__funding_source_id",
+            "invoice__funding_source__name",
+            "invoice__invoice_date",
+            "amount",
         )
-        .annotate(total=Sum("amount"))
-        .order_by("invoice__invoice_date")
+        .order_by("invoice__invoice_date", "pk")
     )
-    released = dict(
-        ProposalLine.objects.filter(proposal__contract=contract, line_type="retention_release")
-        .filter(Q(is_open=False, proposal__status=ProposalStatus.POSTED))
-        .values_list("proposal__funding_source_id")
+    given_back = dict(
+        InvoiceLine.objects.filter(
+            invoice__contract=contract, line_type="credit", credited_line__line_type="retention"
+        )
+        .values_list("credited_line_id")
         .annotate(total=Sum("amount"))
+        .order_by()
     )
     funders: dict[int, dict] = {}
-    for source_id, name, invoice_date, total in withheld_rows:
+    for line_id, source_id, name, invoice_date, amount in withheld_rows:
+        ledger = ledgers.get(source_id, RetentionLedger())
         entry = funders.setdefault(
             source_id,
             {
                 "funder": name,
-                "withheld": ZERO,
-                "released": released.get(source_id, ZERO),
+                "withheld": ledger.withheld,
+                "released": ledger.released,
+                "given_back": ledger.given_back,
+                "outstanding": ledger.outstanding,
                 "by_age": defaultdict(Decimal),
+                "_left_to_release": ledger.released,
             },
         )
-        entry["withheld"] += -total
-        entry.setdefault("_dated", []).append((invoice_date, -total))
-    ledger = []
+        held = -amount - given_back.get(line_id, ZERO)
+        settled = max(ZERO, min(held, entry["_left_to_release"]))
+        entry["_left_to_release"] -= settled
+        if held - settled:
+            entry["by_age"][_bucket((today - invoice_date).days)] += held - settled
+    ledger_rows = []
     for entry in funders.values():
-        left_to_release = entry["released"]
-        for invoice_date, amount in entry.pop("_dated"):
-            settled = min(amount, left_to_release)
-            left_to_release -= settled
-            outstanding = amount - settled
-            if outstanding:
-                entry["by_age"][_bucket((today - invoice_date).days)] += outstanding
-        entry["outstanding"] = entry["withheld"] - entry["released"]
+        del entry["_left_to_release"]
         entry["by_age"] = [
             (label, entry["by_age"].get(label, ZERO)) for _limit, label in AGE_BUCKETS
         ]
-        ledger.append(entry)
-    return ledger
+        ledger_rows.append(entry)
+    return ledger_rows
 
 
 def _bucket(days: int) -> str:

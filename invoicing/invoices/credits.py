@@ -27,11 +27,18 @@ from contracts.money import round_money
 from contracts.services import with_history_user
 from funding.models import FundingLimit
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
+from invoicing.invoices.retention import retention_ledger
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
     ProposalLineType,
     ProposalStatus,
+)
+from invoicing.proposals.totals import (
+    NOT_RETAINED_LINE_TYPES,
+    TaxableLine,
+    retention_base,
+    retention_given_back,
 )
 from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
 
@@ -86,7 +93,8 @@ def credit_proposal_create(
 ) -> InvoiceProposal:
     """A draft credit proposal for some lines of an invoice (``None``: all that is open on the
     line). Refuses crediting more than is still open on a line. Retention withheld on the
-    invoice is given back in proportion."""
+    invoice is given back in proportion to the credited retention base, never beyond what is
+    still outstanding for the funder."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [REASON_REQUIRED]})
@@ -134,22 +142,58 @@ def credit_proposal_create(
         )
         for line, amount in chosen
     ]
-    retention = invoice.lines.filter(line_type="retention").first()
-    if retention is not None and invoice.net_total:
-        credited_net = sum((amount for _line, amount in chosen), Decimal("0"))
-        share = round_money(-retention.amount * credited_net / invoice.net_total, currency)
-        if share:
-            credit_lines.append(
-                ProposalLine(
-                    proposal=proposal,
-                    line_type=ProposalLineType.CREDIT,
-                    credited_line=retention,
-                    description=_("Retention given back on the credited amount"),
-                    amount=share,
-                )
+    given_back = _retention_given_back(invoice, chosen)
+    if given_back:
+        credit_lines.append(
+            ProposalLine(
+                proposal=proposal,
+                line_type=ProposalLineType.CREDIT,
+                credited_line=given_back[0],
+                description=_("Retention given back on the credited amount"),
+                amount=given_back[1],
             )
+        )
     ProposalLine.objects.bulk_create(credit_lines)
     return proposal
+
+
+def _retention_given_back(
+    invoice: Invoice, chosen: list[tuple[InvoiceLine, Decimal]]
+) -> tuple[InvoiceLine, Decimal] | None:
+    """The invoice's retention line and the share of it this credit gives back: in proportion
+    to the credited part of the retention base (release lines are not part of it), never more
+    than the funder still has outstanding (``totals.retention_given_back``)."""
+    lines = list(invoice.lines.order_by("pk"))
+    retention = next((line for line in lines if line.line_type == "retention"), None)
+    if retention is None:
+        return None
+    base_lines = [
+        line
+        for line in lines
+        if line.line_type != "retention" and line.line_type not in NOT_RETAINED_LINE_TYPES
+    ]
+    base_ids = {line.pk for line in base_lines}
+    credited = credited_so_far([*base_ids, retention.pk])
+    ledger = retention_ledger(
+        contract=invoice.contract, funding_source_id=invoice.funding_source_id
+    )
+    amount = retention_given_back(
+        withheld_on_invoice=-retention.amount,
+        invoice_base=retention_base(
+            [
+                TaxableLine(line.amount, line.tax_rate, line.tax_label, line.line_type)
+                for line in base_lines
+            ]
+        ),
+        credited_base_before=sum((credited[pk] for pk in base_ids), Decimal("0")),
+        credited_base_now=sum(
+            (amount for line, amount in chosen if line.pk in base_ids), Decimal("0")
+        ),
+        given_back_before=-credited[retention.pk],
+        outstanding=ledger.outstanding,
+        currency=invoice.currency,
+    )
+    return (retention, amount) if amount else None
 
 
 def credit_note_settle(*, proposal: InvoiceProposal, actor: AbstractBaseUser | None) -> None:

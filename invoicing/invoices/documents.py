@@ -24,6 +24,7 @@ from django.utils.translation import pgettext
 
 from contracts.models import TransactionKind
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, PdfBatch
+from invoicing.invoices.retention import retention_ledger
 
 STATIC_ROOTS = [Path(path).resolve() for path in settings.STATICFILES_DIRS]
 NOT_A_STATIC_FILE = "Only the project's own static files can be used in documents: {url}"
@@ -76,24 +77,40 @@ class ProgressStatement:
     remaining: Decimal
 
 
+#: Lines that move retention rather than bill work: withheld, released, and their credits.
+RETENTION_MOVEMENTS = ("retention", "retention_release")
+
+
 def progress_statement(invoice: Invoice) -> ProgressStatement:
-    """Where the contract stands with this funder once this document is counted."""
+    """Where the contract stands with this funder once this document is counted.
+
+    Billed to date counts billing only: every line of the funder's documents so far (work,
+    fees, on-account, deductions and their credits) except retention movements (retention,
+    releases, and the retention a credit note gives back or a release it credits), which the
+    retention ledger counts instead. Retained is what the ledger shows outstanding after this
+    document (withheld - released - given back)."""
     earlier = Invoice.objects.filter(
         contract=invoice.contract, funding_source=invoice.funding_source
     ).filter(Q(sequence_number__lte=invoice.sequence_number) | Q(pk=invoice.pk))
-    totals = earlier.aggregate(net=Sum("net_total"), retention=Sum("retention_total"))
-    billed = totals["net"] or Decimal("0")
-    prepaid = InvoiceLine.objects.filter(
-        invoice__in=earlier,
+    earlier_lines = InvoiceLine.objects.filter(invoice__in=earlier)
+    billed = earlier_lines.exclude(line_type__in=RETENTION_MOVEMENTS).exclude(
+        line_type="credit", credited_line__line_type__in=RETENTION_MOVEMENTS
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    prepaid = earlier_lines.filter(
         kind=TransactionKind.ON_ACCOUNT,
         transaction__billing_rule__isnull=True,
         transaction__milestone__isnull=True,
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    ledger = retention_ledger(
+        contract=invoice.contract,
+        funding_source_id=invoice.funding_source_id,
+        up_to_invoice=invoice,
+    )
     value = invoice.contract.contract_value
     return ProgressStatement(
         contract_value=value,
         billed_to_date=billed,
-        retained=-(totals["retention"] or Decimal("0")),
+        retained=ledger.outstanding,
         prepaid=prepaid,
         remaining=value - billed,
     )

@@ -1,8 +1,13 @@
-"""Retention: what was withheld on a funder's posted invoices and released since, and adding
-the release of what is still retained to a draft proposal."""
+"""Retention: what was withheld on a funder's posted invoices, released since and given back by
+credit notes (DOMAIN.md section 11), and adding the release of what is still outstanding to a
+draft proposal.
+
+``retention_ledgers`` is the one place these figures are read: the release, the credit note's
+give-back, invoice control's ledger and the PDF's progress statement all call it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,35 +20,104 @@ from django.utils.translation import gettext_lazy
 from contracts.models import (
     ProjectContract,
 )
-from invoicing.invoices.models import InvoiceLine
+from invoicing.invoices.models import Invoice, InvoiceLine
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
     ProposalLineType,
-    ProposalStatus,
 )
 from invoicing.proposals.state import draft_required, proposal_locked, revision_bump
-from invoicing.proposals.totals import retention_release_line
+from invoicing.proposals.totals import RetentionLedger, retention_release_line
+
+RETENTION = "retention"
+RELEASE = ProposalLineType.RETENTION_RELEASE
+CREDIT = ProposalLineType.CREDIT
 
 
-def retention_ledger(*, contract: ProjectContract, funding_source_id: int) -> dict[str, Decimal]:
-    """Retention withheld on the funder's posted invoices (their retention lines) and released
-    so far on open proposals or posted ones."""
-    withheld = InvoiceLine.objects.filter(
-        invoice__contract=contract,
-        invoice__funding_source_id=funding_source_id,
-        line_type="retention",
-    ).aggregate(total=Sum("amount"))["total"]
-    released = (
-        ProposalLine.objects.filter(
-            proposal__contract=contract,
-            proposal__funding_source_id=funding_source_id,
-            line_type=ProposalLineType.RETENTION_RELEASE,
-        )
-        .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
-        .aggregate(total=Sum("amount"))["total"]
+def _movements(rows, *, pending: bool) -> dict[int, dict[str, Decimal]]:
+    """Sort (funder, line type, type of the credited line, total) rows into the ledger's
+    figures. A pending credit of a release does not count until posted (it would only raise
+    what is outstanding)."""
+    figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for source_id, line_type, credited_type, total in rows:
+        entry = figures[source_id]
+        if line_type == RETENTION:
+            entry["withheld"] += -total
+        elif line_type == RELEASE:
+            entry["released"] += total
+        elif line_type == CREDIT and credited_type == RETENTION:
+            entry["given_back"] += total
+        elif line_type == CREDIT and credited_type == RELEASE and not pending:
+            entry["released"] += total
+    return figures
+
+
+def retention_ledgers(
+    *,
+    contract: ProjectContract,
+    funding_source_id: int | None = None,
+    include_open: bool = True,
+    up_to_invoice: Invoice | None = None,
+) -> dict[int, RetentionLedger]:
+    """Per funder of the contract: retention withheld by posted invoices (their retention
+    lines), released by release lines less releases credited, and given back by credit notes
+    (their credit lines on a retention line). Outstanding = withheld - released - given back.
+
+    ``include_open`` also counts releases and give-backs on proposals not yet posted, so that a
+    new release or credit never reserves what another one has reserved already (what the
+    services use); without it, only posted documents count (invoice control). ``up_to_invoice``
+    counts only posted documents up to that one in its legal entity's series (the progress
+    statement printed on it). Two queries at most."""
+    posted = InvoiceLine.objects.filter(invoice__contract=contract).filter(
+        Q(line_type__in=[RETENTION, RELEASE])
+        | Q(line_type=CREDIT, credited_line__line_type__in=[RETENTION, RELEASE])
     )
-    return {"retained": -(withheld or Decimal("0")), "released": released or Decimal("0")}
+    if funding_source_id is not None:
+        posted = posted.filter(invoice__funding_source_id=funding_source_id)
+    if up_to_invoice is not None:
+        posted = posted.filter(
+            Q(invoice__sequence_number__lte=up_to_invoice.sequence_number)
+            | Q(invoice=up_to_invoice)
+        )
+    figures = _movements(
+        posted.values_list("invoice__funding_source_id", "line_type", "credited_line__line_type")
+        .annotate(total=Sum("amount"))
+        .order_by(),
+        pending=False,
+    )
+    if include_open and up_to_invoice is None:
+        pending = ProposalLine.objects.filter(is_open=True, proposal__contract=contract).filter(
+            Q(line_type=RELEASE) | Q(line_type=CREDIT, credited_line__line_type=RETENTION)
+        )
+        if funding_source_id is not None:
+            pending = pending.filter(proposal__funding_source_id=funding_source_id)
+        rows = (
+            pending.values_list(
+                "proposal__funding_source_id", "line_type", "credited_line__line_type"
+            )
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+        for source_id, entry in _movements(rows, pending=True).items():
+            for name, amount in entry.items():
+                figures[source_id][name] += amount
+    return {source_id: RetentionLedger(**entry) for source_id, entry in figures.items()}
+
+
+def retention_ledger(
+    *,
+    contract: ProjectContract,
+    funding_source_id: int,
+    include_open: bool = True,
+    up_to_invoice: Invoice | None = None,
+) -> RetentionLedger:
+    """The retention ledger of one funder (see ``retention_ledgers``)."""
+    return retention_ledgers(
+        contract=contract,
+        funding_source_id=funding_source_id,
+        include_open=include_open,
+        up_to_invoice=up_to_invoice,
+    ).get(funding_source_id, RetentionLedger())
 
 
 NOTHING_RETAINED = gettext_lazy(
@@ -55,13 +129,16 @@ NOTHING_RETAINED = gettext_lazy(
 def proposal_retention_release_add(
     *, proposal: InvoiceProposal, actor: AbstractBaseUser
 ) -> ProposalLine:
-    """Release on a draft what is still retained for its funder (never more than retained)."""
+    """Release on a draft what is still outstanding for its funder: withheld less released
+    (on posted or open proposals, this one included) less given back by credit notes, so a
+    release never exceeds what is outstanding and releasing twice is refused."""
     locked = proposal_locked(proposal)
     draft_required(locked)
     ledger = retention_ledger(contract=locked.contract, funding_source_id=locked.funding_source_id)
     line = retention_release_line(
-        retained_to_date=ledger["retained"],
-        released_to_date=ledger["released"],
+        retained_to_date=ledger.withheld,
+        released_to_date=ledger.released,
+        given_back_to_date=ledger.given_back,
         currency=locked.contract.currency,
     )
     if line is None:

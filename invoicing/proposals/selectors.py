@@ -102,7 +102,10 @@ def proposal_totals(*, proposal, lines) -> InvoiceTotals:
     )
     default = contract.default_tax_group
     return invoice_totals(
-        lines=[TaxableLine(line.amount, *line_tax(line, contract)) for line in lines],
+        lines=[
+            TaxableLine(line.amount, *line_tax(line, contract), line_type=line.line_type)
+            for line in lines
+        ],
         retention_percent=contract.retention_percent if withholds else Decimal("0"),
         retention_tax=(default.rate, str(default)),
         currency=contract.currency,

@@ -60,20 +60,24 @@ def retention_release_line(
     retained_to_date: Decimal,
     released_to_date: Decimal,
     currency: str,
+    given_back_to_date: Decimal = ZERO,
     up_to: Decimal | None = None,
     description: str | None = None,
 ) -> BillingLine | None:
     """A positive line releasing what is still retained (all of it, or at most ``up_to``).
 
-    ``retained_to_date`` and ``released_to_date`` are totals given as positive amounts (the
-    retention lines' amounts with the sign turned). Guarantees: the release plus
-    ``released_to_date`` never exceeds ``retained_to_date``; ``None`` when nothing is left to
-    release (including when more was released than retained: that is not corrected here).
+    ``retained_to_date``, ``released_to_date`` and ``given_back_to_date`` (retention returned by
+    credit notes) are totals given as positive amounts (the retention lines' amounts with the
+    sign turned). Guarantees: the release plus ``released_to_date`` plus
+    ``given_back_to_date`` never exceeds ``retained_to_date`` (a release never exceeds what is
+    outstanding); ``None`` when nothing is left to release (including when more was released or
+    given back than retained: that is not corrected here).
     """
     currency_checked(currency)
     retained = money_checked(retained_to_date, "The amount retained to date", currency)
     released = money_checked(released_to_date, "The amount released to date", currency)
-    amount = retained - released
+    given_back = money_checked(given_back_to_date, "The amount given back to date", currency)
+    amount = retained - released - given_back
     if up_to is not None:
         amount = min(amount, money_checked(up_to, "The release limit", currency))
     if amount <= 0:
@@ -81,6 +85,79 @@ def retention_release_line(
     return BillingLine(
         description or "Release of retention", "retention", amount, unit_price=amount
     )
+
+
+#: Line types that are not billed work: a retention release pays out what an earlier invoice
+#: withheld, so it is never withheld again (DOMAIN.md section 11).
+NOT_RETAINED_LINE_TYPES = frozenset({"retention_release"})
+
+
+def retention_base(lines: Sequence[TaxableLine]) -> Decimal:
+    """The amount retention is withheld on: the invoice's line total without its retention
+    releases.
+
+    The base is every line that bills work or money agreed on account (transaction, on-account
+    and fee lines) and **also the on-account deduction lines, which reduce it**: "that share of
+    each invoice's line total is withheld" (DOMAIN.md section 4), and a deduction is a line of
+    the invoice. The prepayment it deducts was itself an on-account line that retention was
+    withheld on, so the deducted work is not retained a second time: prepayment 5,000.00 at
+    10 % withholds 500.00; then 3,000.00 of hours less 3,000.00 deducted withholds nothing (the
+    invoice stays at 0.00 and is not turned into a negative one); then 4,000.00 less 2,000.00
+    withholds 200.00, so 700.00 is withheld on the 7,000.00 billed. Retention release lines are
+    never part of the base. A base that is not positive withholds nothing (credit notes).
+    """
+    return sum(
+        (line.amount for line in lines if line.line_type not in NOT_RETAINED_LINE_TYPES), ZERO
+    )
+
+
+@dataclass(frozen=True)
+class RetentionLedger:
+    """Retention of one funder on one contract, as positive amounts: ``withheld`` by invoices,
+    ``released`` by release lines (less releases credited), ``given_back`` by credit notes.
+    ``outstanding`` is what is still held and what a release may pay out at most."""
+
+    withheld: Decimal = ZERO
+    released: Decimal = ZERO
+    given_back: Decimal = ZERO
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.withheld - self.released - self.given_back
+
+
+def retention_given_back(
+    *,
+    withheld_on_invoice: Decimal,
+    invoice_base: Decimal,
+    credited_base_before: Decimal,
+    credited_base_now: Decimal,
+    given_back_before: Decimal,
+    outstanding: Decimal,
+    currency: str,
+) -> Decimal:
+    """The retention a credit note gives back (a positive amount) when it credits
+    ``credited_base_now`` of an invoice's retention base.
+
+    The rounded cumulative share less what earlier credits of the same invoice gave back:
+    ``round(withheld x credited so far / base) - given back before``, so partial credits add up
+    to the withheld amount exactly. Guarantees: never negative; never more than is left of the
+    invoice's withheld amount; never more than the funder's ``outstanding`` retention (what was
+    released already is not given back a second time), so withheld - released - given back
+    stays >= 0. All amounts are positive; a base that is not positive gives nothing back.
+    """
+    currency_checked(currency)
+    withheld = money_checked(withheld_on_invoice, "The amount withheld", currency)
+    base = money_checked(invoice_base, "The retention base", currency, signed=True)
+    before = money_checked(credited_base_before, "The base credited before", currency)
+    now = money_checked(credited_base_now, "The base credited now", currency)
+    given_back = money_checked(given_back_before, "The amount given back before", currency)
+    held = money_checked(outstanding, "The outstanding retention", currency, signed=True)
+    if base <= 0 or withheld == 0 or now == 0:
+        return ZERO
+    credited = min(before + now, base)
+    share = round_money(withheld * credited / base, currency) - given_back
+    return max(ZERO, min(share, withheld - given_back, held))
 
 
 # ------------------------------------------------------------------------------------------
@@ -93,6 +170,7 @@ class TaxableLine:
     amount: Decimal
     tax_rate: Decimal
     tax_label: str
+    line_type: str = "transaction"
 
 
 @dataclass(frozen=True)
@@ -120,13 +198,18 @@ def invoice_totals(
     currency: str,
 ) -> InvoiceTotals:
     """Totals of an invoice from its rounded lines: the net; the retention withheld (a negative
-    line of the retention percent of the net, in the tax group ``retention_tax``); VAT computed
-    per tax rate on the invoice (not per line), rounded half-up; and the gross."""
+    line of the retention percent of the retention base, see ``retention_base``, in the tax
+    group ``retention_tax``); VAT computed per tax rate on the invoice (not per line), rounded
+    half-up; and the gross."""
     net = lines_total(
         [BillingLine(description="", kind="fee", amount=line.amount) for line in lines]
     )
     retention = (
-        retention_line(lines_total=net, retention_percent=retention_percent, currency=currency)
+        retention_line(
+            lines_total=retention_base(lines),
+            retention_percent=retention_percent,
+            currency=currency,
+        )
         if retention_percent
         else None
     )

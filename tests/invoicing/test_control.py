@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from invoicing import control
-from invoicing.invoices import posting
+from invoicing.invoices import credits, posting, retention
 from invoicing.proposals import generation, workflow
+from invoicing.proposals.totals import RetentionLedger
 from tests.factories import BudgetFactory, CategoryFactory, WorkerFactory
 from tests.invoicing.builders import DAY, hours
 from tests.invoicing.invoices.test_posting import approved_e1
@@ -124,8 +125,70 @@ def test_each_invoices_retention_stays_in_its_own_bucket_and_the_page_shows_them
     html = response.content.decode()
     retention = html[html.index('id="retention"') :]
     cells = re.findall(r'<td class="amount[^"]*">([^<]*)</td>', retention)
-    # withheld, released, outstanding, then 0–30, 31–90, 91–180, > 180 days
-    assert cells == ["2,750.00", "0.00", "2,750.00", "0.00", "550.00", "2,200.00", "0.00"]
+    # withheld, released, credited, outstanding, then 0–30, 31–90, 91–180, > 180 days
+    assert cells == [
+        "2,750.00",
+        "0.00",
+        "0.00",
+        "2,750.00",
+        "0.00",
+        "550.00",
+        "2,200.00",
+        "0.00",
+    ]
+
+
+def test_retention_given_back_by_a_credit_note_is_no_longer_outstanding(client, people):
+    # Given E1 posted on 2026-01-10 with 2,200.00 withheld, and its 2,000.00 fee credited
+    proposal = approved_e1(people, retention_percent=D("10"))
+    invoice = posting.invoice_post(
+        proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 1, 10)
+    )
+    fee = invoice.lines.get(line_type="fee")
+    credit = credits.credit_proposal_create(
+        invoice=invoice,
+        amounts={fee.pk: None},
+        reason="Fee waived",
+        rebill=False,
+        actor=people["clerk"],
+    )
+    workflow.proposal_submit(proposal=credit, actor=people["clerk"])
+    workflow.proposal_approve(proposal=credit, actor=people["approver"])
+    posting.invoice_post(
+        proposal=credit, actor=people["clerk"], invoice_date=datetime.date(2026, 2, 1)
+    )
+    contract = proposal.contract
+
+    # When the ledger is looked at on 2026-03-01
+    with patch("invoicing.control.timezone.localdate", return_value=datetime.date(2026, 3, 1)):
+        [entry] = control.retention_ledger_by_age(contract=contract)
+        summary = control.invoice_control(contract=contract)
+        client.force_login(people["clerk"])
+        html = client.get(reverse("invoicing:invoice_control", args=[contract.pk])).content
+
+    # Then the 200.00 given back is not outstanding (2,200.00 before), in total and by age,
+    # and the figures are those of the ledger the release uses
+    assert (entry["withheld"], entry["released"], entry["given_back"], entry["outstanding"]) == (
+        D("2200.00"),
+        D("0"),
+        D("200.00"),
+        D("2000.00"),
+    )
+    assert entry["by_age"] == [
+        ("0–30", D("0")),
+        ("31–90", D("2000.00")),
+        ("91–180", D("0")),
+        ("> 180", D("0")),
+    ]
+    assert summary.ledger == [entry]
+    assert retention.retention_ledger(
+        contract=contract, funding_source_id=invoice.funding_source_id
+    ) == RetentionLedger(withheld=D("2200.00"), given_back=D("200.00"))
+    page = html.decode()
+    cells = re.findall(
+        r'<td class="amount[^"]*">([^<]*)</td>', page[page.index('id="retention"') :]
+    )
+    assert cells == ["2,200.00", "0.00", "200.00", "2,000.00", "0.00", "2,000.00", "0.00", "0.00"]
 
 
 def test_control_page_for_one_project_and_read_only(client, user_with_role, people):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from collaboration.models import Notification
 from contracts.models import Budget, Milestone, MilestoneStatus, ProjectContract
+from contracts.money import percent_of
 from contracts.roles import ROLE_GROUP_NAMES
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, InvoiceStatus
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
@@ -123,6 +124,18 @@ class TestTheFullDemo:
             invoice__sequence_number__lt=released.invoice.sequence_number,
         )
         assert released.amount == -sum(line.amount for line in withheld)
+        # The release is never itself retained: the 4th P1 invoice (15,000.00 of progress and
+        # the release) withholds 5 % of its 15,000.00 of work, 750.00 (875.00 before)
+        release_invoice = released.invoice
+        work = sum(
+            line.amount
+            for line in release_invoice.lines.exclude(
+                line_type__in=["retention", "retention_release"]
+            )
+        )
+        assert release_invoice.retention_total == -percent_of(
+            work, contract.retention_percent, contract.currency
+        )
 
     def test_milestones_are_behind_and_ahead_never_all_overdue(self, demo):
         today = timezone.localdate()

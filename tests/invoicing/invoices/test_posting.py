@@ -82,7 +82,7 @@ def test_retention_is_withheld_on_the_invoice(people):
     ledger = retention.retention_ledger(
         contract=proposal.contract, funding_source_id=proposal.funding_source_id
     )
-    assert ledger == {"retained": D("2200.00"), "released": D("0")}
+    assert (ledger.withheld, ledger.released, ledger.given_back) == (D("2200.00"), 0, 0)
 
 
 def test_only_an_approved_proposal_is_posted(people):

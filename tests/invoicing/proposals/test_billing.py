@@ -59,7 +59,15 @@ from invoicing.proposals.billing_plans import (
     milestone_amount,
     milestone_schedule_amounts,
 )
-from invoicing.proposals.totals import retention_line, retention_release_line
+from invoicing.proposals.totals import (
+    RetentionLedger,
+    TaxableLine,
+    invoice_totals,
+    retention_base,
+    retention_given_back,
+    retention_line,
+    retention_release_line,
+)
 
 D = Decimal
 CURRENCIES = ("SEK", "EUR", "JPY", "KWD")
@@ -789,6 +797,102 @@ def test_retention_release_when_over_released_gives_no_line():
     assert line is None
 
 
+def taxed(amount: str, line_type: str = "transaction") -> TaxableLine:
+    return TaxableLine(D(amount), D(25), "SE 25 %", line_type=line_type)
+
+
+def totals_at(percent: str, lines: list[TaxableLine]):
+    return invoice_totals(
+        lines=lines, retention_percent=D(percent), retention_tax=(D(25), "SE 25 %"), currency="SEK"
+    )
+
+
+def test_retention_is_not_withheld_on_a_release_line():
+    # Given the 4th P1 invoice: 15,000.00 of progress and 2,500.00 of retention released, at 5 %
+    totals = totals_at("5", [taxed("15000.00"), taxed("2500.00", "retention_release")])
+
+    # Then 5 % of the 15,000.00 of work is withheld, not of 17,500.00 (875.00 before)
+    assert totals.net == D("17500.00")
+    assert totals.retention.amount == D("-750.00")
+    assert totals.vat == D("4187.50")  # 25 % of 17,500.00 - 750.00
+    assert totals.gross == D("20937.50")
+
+
+def test_a_release_alone_withholds_nothing():
+    assert totals_at("10", [taxed("2200.00", "retention_release")]).retention is None
+
+
+def test_on_account_deductions_reduce_the_retention_base():
+    # Given a prepayment of 5,000.00 billed on account at 10 % retention (500.00 withheld),
+    # then 3,000.00 of hours less 3,000.00 deducted, then 4,000.00 less the 2,000.00 left
+    first = totals_at("10", [taxed("5000.00")])
+    second = totals_at("10", [taxed("3000.00"), taxed("-3000.00", "deduction")])
+    third = totals_at("10", [taxed("4000.00"), taxed("-2000.00", "deduction")])
+
+    # Then the deducted work is not retained twice: 700.00 in all on the 7,000.00 billed, and
+    # the invoice the prepayment covers stays at zero instead of turning into a credit note
+    assert first.retention.amount == D("-500.00")
+    assert second.retention is None
+    assert second.gross == 0
+    assert third.retention.amount == D("-200.00")
+    assert retention_base([taxed("4000.00"), taxed("-2000.00", "deduction")]) == D("2000.00")
+
+
+def test_retention_given_back_in_parts_adds_up_to_what_was_withheld():
+    # Given 100.00 withheld on a base of 300.00, credited in three parts of 100.00
+    given_back = D(0)
+    parts = []
+    for credited_before in (D("0.00"), D("100.00"), D("200.00")):
+        part = retention_given_back(
+            withheld_on_invoice=D("100.00"),
+            invoice_base=D("300.00"),
+            credited_base_before=credited_before,
+            credited_base_now=D("100.00"),
+            given_back_before=given_back,
+            outstanding=D("100.00") - given_back,
+            currency="SEK",
+        )
+        parts.append(part)
+        given_back += part
+    # Then each part is the rounded cumulative share less what was given back already
+    assert parts == [D("33.33"), D("33.34"), D("33.33")]
+
+
+def test_retention_given_back_never_exceeds_what_is_outstanding():
+    # Given 2,200.00 withheld of which 2,000.00 was released already
+    share = retention_given_back(
+        withheld_on_invoice=D("2200.00"),
+        invoice_base=D("22000.00"),
+        credited_base_before=D("0.00"),
+        credited_base_now=D("22000.00"),
+        given_back_before=D("0.00"),
+        outstanding=D("200.00"),
+        currency="SEK",
+    )
+    # Then crediting the whole invoice gives back only the 200.00 still held
+    assert share == D("200.00")
+    assert RetentionLedger(D("2200.00"), D("2000.00"), share).outstanding == 0
+
+
+def test_a_release_never_exceeds_what_credit_notes_left_outstanding():
+    line = retention_release_line(
+        retained_to_date=D("2200.00"),
+        released_to_date=D("0.00"),
+        given_back_to_date=D("200.00"),
+        currency="SEK",
+    )
+    assert line.amount == D("2000.00")
+    assert (
+        retention_release_line(
+            retained_to_date=D("2200.00"),
+            released_to_date=D("0.00"),
+            given_back_to_date=D("2200.00"),
+            currency="SEK",
+        )
+        is None
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # On-account
 # --------------------------------------------------------------------------------------------
@@ -1097,3 +1201,123 @@ def test_property_unit_of_delivery_never_bills_over_the_total(price, total, deli
     assert invoiced <= total
     assert billed == round_money(invoiced * price, currency)
     assert billed == round_money(min(D(deliveries[-1]), D(total)) * price, currency)
+
+
+LINE_TYPES = ("transaction", "fee", "deduction", "retention_release")
+
+
+@st.composite
+def invoice_lines(draw, currency: str) -> list[TaxableLine]:
+    """Lines of an invoice: work (transaction, fee), negative deductions, positive releases."""
+    lines = []
+    for line_type in draw(st.lists(st.sampled_from(LINE_TYPES), max_size=8)):
+        amount = draw(money(currency, 10**9))
+        if line_type == "deduction":
+            amount = -amount
+        lines.append(TaxableLine(amount, D(25), "VAT 25 %", line_type=line_type))
+    return lines
+
+
+@examples(300)
+@given(
+    currencies.flatmap(lambda c: st.tuples(st.just(c), invoice_lines(c), invoice_lines(c))),
+    st.decimals(0, 100, places=2),
+)
+def test_property_retention_is_never_withheld_on_release_lines(drawn, percent):
+    currency, lines, other = drawn
+    totals = invoice_totals(
+        lines=lines, retention_percent=percent, retention_tax=(D(25), "VAT"), currency=currency
+    )
+    work = sum((line.amount for line in lines if line.line_type in ("transaction", "fee")), D(0))
+    deducted = sum((line.amount for line in lines if line.line_type == "deduction"), D(0))
+    withheld = -totals.retention.amount if totals.retention else D(0)
+    # The retention is the percentage of the work less the deductions, rounded once
+    expected = round_money(max(work + deducted, D(0)) * percent / 100, currency)
+    assert withheld == expected
+    # Deductions only ever lower it: never more than the percentage of the work lines
+    assert withheld <= round_money(work * percent / 100, currency)
+    # Release lines never change it: swap them for any other releases, and it stays
+    releases = [line for line in other if line.line_type == "retention_release"]
+    without = [line for line in lines if line.line_type != "retention_release"]
+    swapped = invoice_totals(
+        lines=[*without, *releases],
+        retention_percent=percent,
+        retention_tax=(D(25), "VAT"),
+        currency=currency,
+    )
+    assert swapped.retention == totals.retention
+    assert totals.net == sum((line.amount for line in lines), D(0))
+
+
+@st.composite
+def retention_steps(draw, currency: str) -> list[tuple]:
+    """A sequence of invoices (their work base), releases (all, or up to a limit) and credits
+    (part of an earlier invoice's base, as a fraction of it)."""
+    steps = []
+    for step in draw(st.lists(st.sampled_from(("invoice", "release", "credit")), max_size=20)):
+        if step == "invoice":
+            steps.append(("invoice", draw(money(currency, 10**9))))
+        elif step == "release":
+            limit = draw(st.one_of(st.none(), money(currency, 10**8)))
+            steps.append(("release", limit))
+        else:
+            steps.append(("credit", draw(st.integers(0, 50)), draw(st.fractions(0, 1))))
+    return steps
+
+
+@examples(300)
+@given(
+    currencies.flatmap(lambda c: st.tuples(st.just(c), retention_steps(c))),
+    st.decimals(0, 100, places=2),
+)
+def test_property_retention_outstanding_never_below_zero(drawn, percent):
+    currency, steps = drawn
+    ledger = RetentionLedger()
+    invoices = []  # [withheld, base, credited base, given back]
+    for step in steps:
+        if step[0] == "invoice":
+            line = retention_line(lines_total=step[1], retention_percent=percent, currency=currency)
+            withheld = -line.amount if line else D(0)
+            invoices.append([withheld, step[1], D(0), D(0)])
+            ledger = RetentionLedger(ledger.withheld + withheld, ledger.released, ledger.given_back)
+        elif step[0] == "release":
+            line = retention_release_line(
+                retained_to_date=ledger.withheld,
+                released_to_date=ledger.released,
+                given_back_to_date=ledger.given_back,
+                currency=currency,
+                up_to=step[1],
+            )
+            if line is not None:
+                assert 0 < line.amount <= ledger.outstanding
+                ledger = RetentionLedger(
+                    ledger.withheld, ledger.released + line.amount, ledger.given_back
+                )
+        elif invoices:
+            invoice = invoices[step[1] % len(invoices)]
+            withheld, base, credited, given_back = invoice
+            now = round_money(
+                Decimal((base - credited) * step[2].numerator) / step[2].denominator, currency
+            )
+            now = min(now, base - credited)
+            share = retention_given_back(
+                withheld_on_invoice=withheld,
+                invoice_base=base,
+                credited_base_before=credited,
+                credited_base_now=now,
+                given_back_before=given_back,
+                outstanding=ledger.outstanding,
+                currency=currency,
+            )
+            assert 0 <= share <= withheld - given_back
+            invoice[2] += now
+            invoice[3] += share
+            ledger = RetentionLedger(ledger.withheld, ledger.released, ledger.given_back + share)
+        # withheld - released - given back never goes below zero, whatever the order
+        assert ledger.outstanding >= 0
+        assert all(0 <= given_back <= withheld for withheld, _b, _c, given_back in invoices)
+    if ledger.released == 0:
+        # With nothing released, fully credited invoices give all their retention back
+        for withheld, base, credited, given_back in invoices:
+            if credited == base:
+                assert given_back == withheld
