@@ -86,9 +86,9 @@ def approved(count: int, lines_each: int):
 
 
 def main() -> None:
+    prepare()
     from invoicing.invoices import documents, posting
 
-    prepare()
 
     proposals, clerk = approved(1000, 5)
     started = time.perf_counter()
