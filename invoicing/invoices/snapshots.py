@@ -27,6 +27,7 @@ from invoicing.invoices.models import Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_ledger
 
 SNAPSHOT_VERSION = 1
+CENT = Decimal("0.01")
 #: The legal entity's fields printed beyond its name and address: numbers and bank details.
 SELLER_DETAILS = ("organization_number", "email", "phone", "bank_name", "iban", "bic", "bankgiro")
 
@@ -80,6 +81,12 @@ def progress_statement(invoice: Invoice) -> ProgressStatement:
     )
 
 
+def _money(amount: Decimal) -> str:
+    """An amount as JSON: a string with the two decimals of the money columns, whatever the
+    database's sum returned (SQLite drops trailing zeros)."""
+    return str(Decimal(amount).quantize(CENT))
+
+
 def _country(code: str, language: str) -> dict:
     with translation.override(language):
         return {"country": code, "country_name": str(countries.name(code))}
@@ -125,7 +132,7 @@ def invoice_snapshot(invoice: Invoice) -> dict:
         if credited is None
         else {"number": credited.number, "invoice_date": credited.invoice_date.isoformat()},
         "progress": {
-            name: str(amount) for name, amount in asdict(progress_statement(invoice)).items()
+            name: _money(amount) for name, amount in asdict(progress_statement(invoice)).items()
         },
     }
 

@@ -129,13 +129,14 @@ def _progress(invoice, lines):
         elif line.line_type == "credit" and credited_type == "retention_release":
             ledger["released"] += line.amount
     value = invoice.contract.contract_value
-    return {
-        "contract_value": str(value),
-        "billed_to_date": str(billed),
-        "retained": str(ledger["withheld"] - ledger["released"] - ledger["given_back"]),
-        "prepaid": str(prepaid),
-        "remaining": str(value - billed),
+    figures = {
+        "contract_value": value,
+        "billed_to_date": billed,
+        "retained": ledger["withheld"] - ledger["released"] - ledger["given_back"],
+        "prepaid": prepaid,
+        "remaining": value - billed,
     }
+    return {name: str(Decimal(amount).quantize(Decimal("0.01"))) for name, amount in figures.items()}
 
 
 def snapshot_of(apps, invoice):
