@@ -10,21 +10,23 @@ import io
 import mimetypes
 import os
 import zipfile
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import pgettext
 
 from contracts.models import TransactionKind
-from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, PdfBatch
-from invoicing.invoices.retention import retention_ledger
+from invoicing.invoices.models import DocumentType, Invoice, PdfBatch
+from invoicing.invoices.snapshots import (  # noqa: F401 - progress_statement is read from here too
+    ProgressStatement,
+    progress_statement,
+    snapshot_context,
+)
 
 STATIC_ROOTS = [Path(path).resolve() for path in settings.STATICFILES_DIRS]
 NOT_A_STATIC_FILE = "Only the project's own static files can be used in documents: {url}"
@@ -68,65 +70,21 @@ def static_path_for(url: str) -> Path | None:
     return None
 
 
-@dataclass(frozen=True)
-class ProgressStatement:
-    contract_value: Decimal
-    billed_to_date: Decimal
-    retained: Decimal
-    prepaid: Decimal
-    remaining: Decimal
-
-
-#: Lines that move retention rather than bill work: withheld, released, and their credits.
-RETENTION_MOVEMENTS = ("retention", "retention_release")
-
-
-def progress_statement(invoice: Invoice) -> ProgressStatement:
-    """Where the contract stands with this funder once this document is counted.
-
-    Billed to date counts billing only: every line of the funder's documents so far (work,
-    fees, on-account, deductions and their credits) except retention movements (retention,
-    releases, and the retention a credit note gives back or a release it credits), which the
-    retention ledger counts instead. Retained is what the ledger shows outstanding after this
-    document (withheld - released - given back)."""
-    earlier = Invoice.objects.filter(
-        contract=invoice.contract, funding_source=invoice.funding_source
-    ).filter(Q(sequence_number__lte=invoice.sequence_number) | Q(pk=invoice.pk))
-    earlier_lines = InvoiceLine.objects.filter(invoice__in=earlier)
-    billed = earlier_lines.exclude(line_type__in=RETENTION_MOVEMENTS).exclude(
-        line_type="credit", credited_line__line_type__in=RETENTION_MOVEMENTS
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    prepaid = earlier_lines.filter(
-        kind=TransactionKind.ON_ACCOUNT,
-        transaction__billing_rule__isnull=True,
-        transaction__milestone__isnull=True,
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    ledger = retention_ledger(
-        contract=invoice.contract,
-        funding_source_id=invoice.funding_source_id,
-        up_to_invoice=invoice,
-    )
-    value = invoice.contract.contract_value
-    return ProgressStatement(
-        contract_value=value,
-        billed_to_date=billed,
-        retained=ledger.outstanding,
-        prepaid=prepaid,
-        remaining=value - billed,
-    )
-
-
 def document_title(invoice: Invoice) -> str:
     """The printed title. A credit note is titled 'Corrective invoice', except for legal
-    entities in Germany, which keep the plain credit-note title (DOMAIN.md section 8)."""
+    entities in Germany, which keep the plain credit-note title (DOMAIN.md section 8). The
+    entity's country is the one frozen at posting."""
     if invoice.document_type == DocumentType.INVOICE:
         return pgettext("document title", "Invoice")
-    if invoice.legal_entity.country.code == "DE":
+    if invoice.snapshot["seller"]["country"] == "DE":
         return pgettext("document title", "Credit note")
     return pgettext("document title", "Corrective invoice")
 
 
 def invoice_context(invoice: Invoice) -> dict:
+    """What the document prints: the invoice's columns, its lines and VAT, and the parties,
+    contract terms and progress statement frozen on it at posting (``snapshots.py``); never the
+    customer, legal entity or contract as they are now."""
     lines = list(invoice.lines.order_by("pk"))
     labels = dict(TransactionKind.choices)
     order = {kind: position for position, kind in enumerate(TransactionKind.values)}
@@ -148,12 +106,10 @@ def invoice_context(invoice: Invoice) -> dict:
     return {
         "invoice": invoice,
         "title": document_title(invoice),
-        "entity": invoice.legal_entity,
-        "customer": invoice.customer,
+        **snapshot_context(invoice.snapshot),
         "groups": grouped,
         "special_lines": special,
         "taxes": list(invoice.taxes.all()),
-        "progress": progress_statement(invoice),
         "stylesheet": (Path(settings.BASE_DIR) / "static" / "css" / "documents.css")
         .resolve()
         .as_uri(),
@@ -179,9 +135,7 @@ def pdf_batch_render(*, batch_id: int) -> None:
     batch = PdfBatch.objects.get(pk=batch_id)
     buffer = io.BytesIO()
     try:
-        invoices = Invoice.objects.filter(pk__in=batch.invoice_ids).select_related(
-            "customer", "legal_entity", "contract"
-        )
+        invoices = Invoice.objects.filter(pk__in=batch.invoice_ids)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for number, invoice in enumerate(
                 invoices.order_by("legal_entity", "sequence_number"), start=1

@@ -107,6 +107,10 @@ class Invoice(models.Model):
     paid_amount = models.DecimalField(_("paid"), **MONEY, default=0)
     paid_at = models.DateField(_("paid on"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    # What the document prints beyond the columns above and the lines and VAT: the parties,
+    # contract terms and progress statement as they were at posting (``snapshots.py``). Written
+    # once, by the posting transaction; final like the rest of the invoice.
+    snapshot = models.JSONField(_("document snapshot"), default=dict, editable=False)
 
     class Meta:
         verbose_name = _("invoice")

@@ -3,7 +3,9 @@
 Posting is one database transaction: the proposal row is locked, the next number of the legal
 entity's series is taken inside the transaction (django-sequences: gapless, because a rolled-back
 posting gives its number back), the invoice, its lines and VAT per rate are written, and the
-transactions and milestones are marked invoiced. Anything that fails leaves nothing behind.
+transactions and milestones are marked invoiced. Everything the document prints about the
+parties, the contract's terms and the progress statement is frozen on the invoice
+(``snapshots.py``). Anything that fails leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from contracts.services import with_history_user
 from funding.models import SourceType
 from invoicing.invoices.credits import credit_note_settle
 from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, InvoiceLine, InvoiceTax
+from invoicing.invoices.snapshots import invoice_snapshot
 from invoicing.proposals import selectors
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from invoicing.transactions.models import BillingStatus, ProjectTransaction
@@ -164,4 +167,9 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
             for tax in totals.taxes
         ]
     )
+    # Freeze what the document prints, now that its lines are written (the progress statement
+    # counts them). On PostgreSQL only this transaction, which inserted the invoice, may write
+    # its snapshot, and only once (migration 0009).
+    invoice.snapshot = invoice_snapshot(invoice)
+    Invoice.objects.filter(pk=invoice.pk).update(snapshot=invoice.snapshot)
     return invoice

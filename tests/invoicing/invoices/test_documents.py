@@ -131,3 +131,24 @@ def test_batch_of_pdfs_renders_in_the_background(
     download = client.get(reverse("invoicing:pdf_batch_download", args=[batch.pk]))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
     assert archive.namelist() == ["INV-1.pdf"]
+
+
+def test_a_posted_invoices_pdf_is_unchanged_when_its_customer_and_entity_are_edited(invoice):
+    """Regression (issue 12): the document read the customer, legal entity and contract when
+    it rendered, so renaming the customer after posting changed the printed invoice."""
+    from contracts.models import ProjectContract
+    from invoicing.invoices.models import Invoice
+
+    before = pdf_text(documents.invoice_pdf(invoice))
+    customer = invoice.customer
+    customer.name, customer.street = "Renamed Customer AB", "Ny gatan 99"
+    customer.save()
+    entity = invoice.legal_entity
+    entity.name = "Renamed Seller AB"
+    entity.save()
+    # The contract-term lock (a service) refuses this; the document must not depend on it.
+    ProjectContract.objects.filter(pk=invoice.contract_id).update(retention_percent=Decimal("5"))
+    after = pdf_text(documents.invoice_pdf(Invoice.objects.get(pk=invoice.pk)))
+    assert "Renamed" not in after
+    assert "Ny gatan" not in after
+    assert after == before
