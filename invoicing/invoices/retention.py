@@ -21,6 +21,7 @@ from contracts.models import (
     ProjectContract,
 )
 from invoicing.invoices.models import Invoice, InvoiceLine
+from invoicing.proposals.derived import proposal_derived_lines_refresh
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
@@ -149,5 +150,6 @@ def proposal_retention_release_add(
         description=_("Release of retained amounts"),
         amount=line.amount,
     )
+    proposal_derived_lines_refresh(proposal=locked)
     revision_bump(locked, actor, _("Retention released: %(amount)s") % {"amount": line.amount})
     return created

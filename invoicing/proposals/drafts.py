@@ -9,11 +9,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contracts.models import (
     TransactionKind,
 )
 from contracts.money import plain_number, round_money
+from invoicing.proposals.derived import proposal_derived_lines_refresh
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
@@ -30,18 +32,27 @@ from invoicing.proposals.state import (
 from invoicing.transactions import services
 from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
 
+RULE_FEE_FOLLOWS = gettext_lazy(
+    "This fee is made by its billing rule and follows the hours it is charged on: remove or "
+    "reprice those lines, or change the rule, instead."
+)
+
 
 @transaction.atomic
 def proposal_line_remove(
     *, proposal: InvoiceProposal, line: ProposalLine, actor: AbstractBaseUser
 ) -> None:
     """Remove a line from a draft; its transaction returns to uninvoiced (unless another open
-    proposal still holds another funder's share of it)."""
+    proposal still holds another funder's share of it) and the derived lines follow. A rule's
+    fee line is not removed by hand: it follows its base."""
     locked = proposal_locked(proposal)
     draft_required(locked)
     line = locked.lines.get(pk=line.pk)
+    if line.fee_rule_id is not None:
+        raise ValidationError(RULE_FEE_FOLLOWS)
     transaction_id = line.transaction_id
     line.delete()
+    proposal_derived_lines_refresh(proposal=locked)
     revision_bump(locked, actor, _("Removed: %(line)s") % {"line": line.description})
     if transaction_id:
         transactions_billing_status_refresh(transaction_ids=[transaction_id])
@@ -63,6 +74,7 @@ def proposal_fee_add(
     )
     line.full_clean()
     line.save()
+    proposal_derived_lines_refresh(proposal=locked)  # the prepayment deduction follows the total
     revision_bump(locked, actor, _("Fee added: %(line)s") % {"line": description})
     return line
 
@@ -85,6 +97,15 @@ def proposal_line_price_change(
     if any(other.proposal.status != ProposalStatus.DRAFT for other in open_lines):
         raise ValidationError(LINE_ELSEWHERE)
     drafts = {other.proposal.funding_source_id: other.proposal for other in open_lines}
+    # What the approver compares with: the price before the first change on a proposal.
+    original = next(
+        (
+            other.original_sales_price
+            for other in open_lines
+            if other.original_sales_price is not None
+        ),
+        record.sales_price,
+    )
     for other in open_lines:
         other.delete()
     ProjectTransaction.objects.filter(pk=record.pk).update(billing_status=BillingStatus.UNINVOICED)
@@ -92,14 +113,25 @@ def proposal_line_price_change(
     record.sales_price = sales_price
     services.transaction_update(record=record, actor=actor)
     new_line = None
+    created_drafts = set()
     for allocation in record.allocations.select_related("source"):
         if allocation.source_id is None or allocation.is_on_hold:
             continue
-        target = drafts.get(allocation.source_id) or _draft_for(locked, allocation.source, actor)
-        created = transaction_line_build(target, allocation, record)
+        target = drafts.get(allocation.source_id)
+        if target is None:
+            target = drafts[allocation.source_id] = _draft_for(locked, allocation.source, actor)
+            created_drafts.add(target.pk)
+        created = transaction_line_build(target, allocation, record, save=False)
+        created.original_sales_price = original if original != sales_price else None
+        created.save()
         if allocation.source_id == locked.funding_source_id:
             new_line = created
-    for target in {*drafts.values(), locked}:
+    targets = {proposal.pk: proposal for proposal in (*drafts.values(), locked)}
+    for pk in sorted(targets):
+        proposal_derived_lines_refresh(proposal=targets[pk])
+        if pk in created_drafts:
+            continue  # a new draft for a funder that had none: nothing to compare with
+        target = targets[pk]
         revision_bump(
             proposal_locked(target),
             actor,

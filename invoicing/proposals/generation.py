@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -28,8 +28,8 @@ from contracts.models import (
     TransactionKind,
     Worker,
 )
-from contracts.money import plain_number
 from invoicing.proposals import billing
+from invoicing.proposals.derived import covers, proposal_derived_lines_refresh
 from invoicing.proposals.drafts import transaction_line_build
 from invoicing.proposals.models import (
     InvoiceProposal,
@@ -37,7 +37,7 @@ from invoicing.proposals.models import (
     ProposalLineType,
     ProposalStatus,
 )
-from invoicing.proposals.prepayments import prepayment_deductions
+from invoicing.proposals.prepayments import contract_has_prepayments
 from invoicing.proposals.rules import active_billing_rules, billing_rules_apply
 from invoicing.proposals.state import (
     NOTHING_TO_BILL,
@@ -171,7 +171,7 @@ def billable_allocations(
             (
                 (projects, categories, caps)
                 for projects, categories, caps in coverage
-                if _covers(projects, share.project_id, share.project_parent_id)
+                if covers(projects, share.project_id, share.project_parent_id)
                 and (not categories or share.category_id in categories)
             ),
             None,
@@ -189,19 +189,6 @@ def billable_allocations(
     return chosen, capped
 
 
-def _has_prepayments(contract: ProjectContract) -> bool:
-    return ProjectTransaction.objects.filter(
-        project__contract=contract,
-        kind=TransactionKind.ON_ACCOUNT,
-        billing_rule__isnull=True,
-        milestone__isnull=True,
-    ).exists()
-
-
-def _covers(project_ids: set, project_id: int, parent_id: int | None) -> bool:
-    return project_id in project_ids or (parent_id is not None and parent_id in project_ids)
-
-
 LINE_FIELDS = (
     "proposal_id",
     "line_type",
@@ -214,13 +201,6 @@ LINE_FIELDS = (
     "amount",
     "is_open",
 )
-
-
-def _fee_row(proposal_id: int, *, description: str, amount: Decimal) -> tuple:
-    return (
-        proposal_id, ProposalLineType.FEE, None, None, TransactionKind.FEE, description,
-        Decimal("1"), None, amount, True,
-    )  # fmt: skip
 
 
 def _line_row(proposal_id: int, share: BillableShare) -> tuple:
@@ -276,7 +256,6 @@ def proposals_generate(
             share.kind if split_by_kind else "",
         )
         groups[key].append(share)
-    fee_rules = [rule for rule in rules if rule.rule_type == BillingRuleType.FEE]
     ordered = sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0]))
     # All proposals of the contract in one insert, their history in another, their lines in
     # one COPY: a billing run's queries grow with contracts, not with transactions.
@@ -298,23 +277,11 @@ def proposals_generate(
     rows = []
     for proposal, (_key, shares) in zip(proposals, ordered, strict=True):
         rows += [_line_row(proposal.pk, share) for share in shares]
-        for rule in fee_rules:
-            project_ids = {project.pk for project in rule.projects.all()}
-            base = sum(
-                (share.amount for share in shares if share.kind == TransactionKind.HOUR and _covers(project_ids, share.project_id, share.project_parent_id)),
-                start=Decimal("0"),
-            )  # fmt: skip
-            if base:
-                fee = billing.fee_line(
-                    base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
-                )
-                rows.append(_fee_row(proposal.pk,
-                    description=_("%(rule)s: %(percent)s %% of %(base)s") % {"rule": rule.name, "percent": plain_number(rule.fee_percent), "base": formats.number_format(base, 2, use_l10n=True, force_grouping=True)},
-                    amount=fee.amount,
-                ))  # fmt: skip
     bulk.rows_insert(ProposalLine, LINE_FIELDS, rows, ids=False)
-    if _has_prepayments(contract):
-        prepayment_deductions(contract=contract, proposals=proposals)
+    # Fee lines and prepayment deductions are derived from the lines, as on every draft edit.
+    prepayments = contract_has_prepayments(contract)
+    for proposal in proposals:
+        proposal_derived_lines_refresh(proposal=proposal, rules=rules, prepayments=prepayments)
     # Every chosen share is now on an open line: its transaction is in a proposal.
     ProjectTransaction.objects.filter(
         pk__in={share.transaction_id for share in chosen}, billing_status=BillingStatus.UNINVOICED
@@ -370,6 +337,8 @@ def proposal_create_manual(
             ]
         )
         proposals.append(proposal)
+    for proposal in proposals:
+        proposal_derived_lines_refresh(proposal=proposal)
     transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in shares])
     return proposals
 

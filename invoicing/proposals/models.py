@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from contracts.models import (
     MONEY,
     RATE,
+    BillingRule,
     Project,
     ProjectContract,
     TransactionKind,
@@ -209,6 +210,17 @@ class ProposalLine(models.Model):
         "InvoiceLine", verbose_name=_("credits invoice line"), on_delete=models.PROTECT,
         related_name="credit_proposal_lines", null=True, blank=True,
     )  # fmt: skip
+    # The fee rule that made this line: its amount follows the rule's base on the draft's
+    # current lines. Empty on a fee added by hand, which is left as it was entered.
+    fee_rule = models.ForeignKey(
+        BillingRule, verbose_name=_("fee rule"), on_delete=models.PROTECT,
+        related_name="fee_lines", null=True, blank=True,
+    )  # fmt: skip
+    # The transaction's sales price before it was first changed on a draft (the approver sees
+    # "was X, now Y"); empty when the price was never changed on a proposal.
+    original_sales_price = models.DecimalField(
+        _("price before the change"), **RATE, null=True, blank=True
+    )
     # True while the proposal is open; a line is in at most one open proposal (constraint below).
     is_open = models.BooleanField(_("open"), default=True)
 

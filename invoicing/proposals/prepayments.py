@@ -20,19 +20,38 @@ from invoicing.proposals.models import (
     ProposalLineType,
     ProposalStatus,
 )
+from invoicing.transactions.models import ProjectTransaction
+
+#: Lines that are not part of what a prepayment is deducted from: the deduction itself, and a
+#: retention release (it pays out what an earlier invoice withheld, not work).
+NOT_DEDUCTED_FROM = (ProposalLineType.DEDUCTION, ProposalLineType.RETENTION_RELEASE)
 
 
-def prepayment_deductions(
-    *, contract: ProjectContract, proposals: Sequence[InvoiceProposal]
+def contract_has_prepayments(contract: ProjectContract) -> bool:
+    return ProjectTransaction.objects.filter(
+        project__contract=contract,
+        kind=TransactionKind.ON_ACCOUNT,
+        billing_rule__isnull=True,
+        milestone__isnull=True,
+    ).exists()
+
+
+def prepayment_deduction_refresh(
+    *, proposal: InvoiceProposal, lines: Sequence[ProposalLine]
 ) -> None:
-    """Offset time-and-material prepayments: each new proposal of a funder who prepaid gets a
-    negative deduction line, never more than what is left of the prepayment and never more
-    than the proposal's own positive total (so no invoice turns negative by accident)."""
-    for proposal in proposals:
-        lines = list(proposal.lines.all())
-        if any(_is_prepayment_line(line) for line in lines):
-            continue  # the proposal that bills the prepayment itself
-        invoice_total = sum((line.amount for line in lines), Decimal("0"))
+    """Make the draft's deduction line what ``billing.on_account_deduction`` says for its current
+    lines: never more than what is left of the funder's prepayment (after the deductions of its
+    other open or posted proposals) and never more than the proposal's own positive total (so
+    no invoice turns negative by accident); no line when nothing is to be deducted. The
+    proposal that bills the prepayment itself deducts nothing."""
+    contract = proposal.contract
+    own = [line for line in lines if line.line_type == ProposalLineType.DEDUCTION]
+    wanted = None
+    if not any(_is_prepayment_line(line) for line in lines):
+        invoice_total = sum(
+            (line.amount for line in lines if line.line_type not in NOT_DEDUCTED_FROM),
+            Decimal("0"),
+        )
         source_lines = ProposalLine.objects.filter(
             proposal__contract=contract, proposal__funding_source_id=proposal.funding_source_id
         )
@@ -45,23 +64,33 @@ def prepayment_deductions(
         deducted = -(
             source_lines.filter(line_type=ProposalLineType.DEDUCTION)
             .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+            .exclude(proposal=proposal)
             .aggregate(total=Sum("amount"))["total"]
             or Decimal("0")
         )
-        line = billing.on_account_deduction(
+        wanted = billing.on_account_deduction(
             invoice_total=invoice_total,
             prepaid=prepaid,
             deducted_to_date=deducted,
             currency=contract.currency,
         )
-        if line is not None:
-            ProposalLine.objects.create(
-                proposal=proposal,
-                line_type=ProposalLineType.DEDUCTION,
-                kind=TransactionKind.ON_ACCOUNT,
-                description=_("Deduction of the on-account prepayment"),
-                amount=line.amount,
-            )
+    keep = own[0] if own and wanted is not None else None
+    stale = [line.pk for line in own if line is not keep]
+    if stale:
+        ProposalLine.objects.filter(pk__in=stale).delete()
+    if wanted is None:
+        return
+    if keep is None:
+        ProposalLine.objects.create(
+            proposal=proposal,
+            line_type=ProposalLineType.DEDUCTION,
+            kind=TransactionKind.ON_ACCOUNT,
+            description=_("Deduction of the on-account prepayment"),
+            amount=wanted.amount,
+        )
+    elif keep.amount != wanted.amount:
+        keep.amount = wanted.amount
+        keep.save(update_fields=["amount"])
 
 
 def _is_prepayment_line(line: ProposalLine) -> bool:

@@ -91,10 +91,13 @@ def test_clerk_removes_a_line_and_adds_a_fee(client, draft):
     client.force_login(clerk)
     line = proposal.lines.get(line_type="fee")
     url = reverse("invoicing:proposal_lines", args=[proposal.pk])
-    client.post(url, {"operation": "remove", "line": line.pk})
+    # The rule's fee follows its hours (issue 12, item 1): it is not removed by hand.
+    refused = client.post(url, {"operation": "remove", "line": line.pk}, follow=True)
+    assert "This fee is made by its billing rule" in refused.content.decode()
     client.post(url, {"operation": "fee", "description": "Travel time", "amount": "450"})
     assert sorted(proposal.lines.values_list("amount", flat=True)) == [
         Decimal("450.00"),
+        Decimal("2000.00"),
         Decimal("20000.00"),
     ]
     response = client.post(
@@ -213,7 +216,9 @@ def test_pick_lines_by_hand(client, draft):
     )
     assert response.status_code == 302
     manual = InvoiceProposal.objects.get(status="draft")
-    assert manual.lines.get().amount == Decimal("20000.00")
+    assert manual.lines.get(line_type="transaction").amount == Decimal("20000.00")
+    # The contract's fee rule charges its fee on hand-picked hours too (issue 12, item 1).
+    assert manual.lines.get(line_type="fee").amount == Decimal("2000.00")
     # The same line cannot be picked twice.
     again = client.post(
         reverse("invoicing:proposals_manual", args=[proposal.contract_id]),

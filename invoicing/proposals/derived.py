@@ -1,0 +1,121 @@
+"""Lines derived from a draft's other lines: the fee of each fee rule and the prepayment
+deduction. Whenever a line is added, removed or repriced (and when a proposal is generated or
+picked by hand), ``proposal_derived_lines_refresh`` computes them again from the current lines
+with the pure billing functions, so the preview, the approver's page, the posted invoice and the
+PDF all show a fee that matches its base (issue 12, item 1). Retention is derived at read time
+(``totals.invoice_totals``) and a retention release is what the ledger says when it is added."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from contracts.models import BillingRule, BillingRuleType, TransactionKind
+from contracts.money import plain_number
+from invoicing.proposals import billing
+from invoicing.proposals.models import (
+    InvoiceProposal,
+    ProposalLine,
+    ProposalLineType,
+    ProposalStatus,
+)
+from invoicing.proposals.prepayments import contract_has_prepayments, prepayment_deduction_refresh
+from invoicing.proposals.rules import active_billing_rules
+
+
+def covers(project_ids: set, project_id: int, parent_id: int | None) -> bool:
+    """A rule covering a project covers its subprojects too."""
+    return project_id in project_ids or (parent_id is not None and parent_id in project_ids)
+
+
+def fee_base(rule: BillingRule, lines: Sequence[ProposalLine]) -> Decimal:
+    """What a fee rule charges its percentage on: the proposal's hour lines on the rule's
+    projects (E1: 200 h x 100.00 = 20,000.00)."""
+    project_ids = {project.pk for project in rule.projects.all()}
+    return sum(
+        (
+            line.amount
+            for line in lines
+            if line.line_type == ProposalLineType.TRANSACTION
+            and line.kind == TransactionKind.HOUR
+            and covers(project_ids, line.transaction.project_id, line.transaction.project.parent_id)
+        ),
+        Decimal("0"),
+    )
+
+
+def fee_description(rule: BillingRule, base: Decimal) -> str:
+    return _("%(rule)s: %(percent)s %% of %(base)s") % {
+        "rule": rule.name,
+        "percent": plain_number(rule.fee_percent),
+        "base": formats.number_format(base, 2, use_l10n=True, force_grouping=True),
+    }
+
+
+def proposal_derived_lines_refresh(
+    *,
+    proposal: InvoiceProposal,
+    rules: list[BillingRule] | None = None,
+    prepayments: bool | None = None,
+) -> None:
+    """Compute the draft's derived lines again from its current lines, under its row lock.
+
+    Each active fee rule's line (``fee_rule`` set) becomes ``billing.fee_line`` of the rule's
+    current base, with a text that names that base; it is added when the base appears and
+    removed when the base is zero. A fee added by hand (no ``fee_rule``) is left alone. Then the
+    prepayment deduction follows the new total. Credit proposals and proposals that are no
+    longer drafts are not touched. ``rules`` and ``prepayments`` spare a billing run the
+    queries it has already made for the contract."""
+    locked = (
+        InvoiceProposal.objects.select_for_update(of=("self",))
+        .select_related("contract")
+        .get(pk=proposal.pk)
+    )
+    if locked.status != ProposalStatus.DRAFT or locked.credited_invoice_id:
+        return
+    contract = locked.contract
+    rules = active_billing_rules(contract) if rules is None else rules
+    lines = list(locked.lines.select_related("transaction__project").order_by("pk"))
+    fee_rules = [rule for rule in rules if rule.rule_type == BillingRuleType.FEE]
+    by_rule: dict[int, list[ProposalLine]] = {}
+    for line in lines:
+        if line.line_type == ProposalLineType.FEE and line.fee_rule_id is not None:
+            by_rule.setdefault(line.fee_rule_id, []).append(line)
+    gone = []
+    for rule in fee_rules:
+        base = fee_base(rule, lines)
+        existing = by_rule.pop(rule.pk, [])
+        if not base:
+            gone += existing
+            continue
+        fee = billing.fee_line(
+            base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
+        )
+        description = fee_description(rule, base)
+        if existing:
+            line, *extra = existing
+            gone += extra
+            if (line.amount, line.description) != (fee.amount, description):
+                line.amount, line.description = fee.amount, description
+                line.save(update_fields=["amount", "description"])
+        else:
+            ProposalLine.objects.create(
+                proposal=locked,
+                line_type=ProposalLineType.FEE,
+                kind=TransactionKind.FEE,
+                fee_rule=rule,
+                description=description,
+                amount=fee.amount,
+            )
+    for stale in by_rule.values():  # a rule no longer active (or no longer a fee rule)
+        gone += stale
+    if gone:
+        ProposalLine.objects.filter(pk__in=[line.pk for line in gone]).delete()
+    if prepayments is None:
+        prepayments = contract_has_prepayments(contract)
+    if prepayments:
+        lines = list(locked.lines.select_related("transaction").order_by("pk"))
+        prepayment_deduction_refresh(proposal=locked, lines=lines)
