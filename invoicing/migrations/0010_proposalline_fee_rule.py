@@ -39,7 +39,7 @@ def link_generated_fee_lines(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("contracts", "0009_collaboration_moves_out"),
-        ("invoicing", "0008_posted_invoices_final_on_insert_and_truncate"),
+        ("invoicing", "0009_invoice_snapshot"),
     ]
 
     operations = [
