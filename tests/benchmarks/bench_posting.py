@@ -89,7 +89,6 @@ def main() -> None:
     prepare()
     from invoicing.invoices import documents, posting
 
-
     proposals, clerk = approved(1000, 5)
     started = time.perf_counter()
     for proposal in proposals:
