@@ -136,7 +136,8 @@ def test_cap_is_shown_apart(people):
 
 
 @pytest.mark.parametrize(
-    "setup", [p1_contract, on_hold_contract, fee_contract, cap_contract, milestone_and_hours_contract]
+    "setup",
+    [p1_contract, on_hold_contract, fee_contract, cap_contract, milestone_and_hours_contract],
 )
 def test_billable_now_equals_what_generation_creates(people, setup):
     contract = setup()
