@@ -86,14 +86,7 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
             row(kind, category_id).credited += -total
         else:
             row(kind, category_id).invoiced += total
-    open_lines = (
-        ProposalLine.objects.filter(
-            is_open=True, proposal__contract=contract, transaction__project__in=projects
-        )
-        .values_list("transaction__kind", "transaction__category_id")
-        .annotate(total=Sum("amount"))
-    )
-    for kind, category_id, total in open_lines:
+    for kind, category_id, total in _open_lines(contract, project, projects):
         row(kind, category_id).in_proposal += total
     uninvoiced = (
         ProjectTransaction.objects.filter(
@@ -149,15 +142,45 @@ def _invoice_lines(contract, project, projects):
         "credited_line__kind",
     ).annotate(total=Sum("amount"))
     for document_type, line_type, kind, transaction_kind, category_id, credited_type, credited_kind, total in rows:  # fmt: skip
-        if line_type == ProposalLineType.CREDIT and credited_type:
-            line_type, kind = credited_type, credited_kind
-        if transaction_kind:
-            key = transaction_kind
-        elif line_type in DERIVED_LINE_TYPES:
-            key = line_type
-        else:
-            key = kind or TransactionKind.FEE
+        key = _line_key(line_type, kind, transaction_kind, credited_type, credited_kind)
         yield document_type, key, category_id, total
+
+
+def _line_key(line_type, kind, transaction_kind, credited_type, credited_kind) -> str:
+    """The control row of a line: a transaction's share by its transaction's kind, a deduction,
+    retention or release by its line type, a fee line as fee, a credit like the line it credits."""
+    if line_type == ProposalLineType.CREDIT and credited_type:
+        line_type, kind = credited_type, credited_kind
+    if transaction_kind:
+        return transaction_kind
+    if line_type in DERIVED_LINE_TYPES:
+        return line_type
+    return kind or TransactionKind.FEE
+
+
+def _open_lines(contract, project, projects):
+    """Every line of the contract's open proposals (fees, deductions and releases too), by kind
+    and category."""
+    lines = ProposalLine.objects.filter(is_open=True, proposal__contract=contract)
+    if project is not None:
+        lines = lines.filter(
+            Q(transaction__project__in=projects)
+            | Q(transaction__isnull=True, proposal__project=project)
+        )
+    rows = lines.values_list(
+        "line_type",
+        "kind",
+        "transaction__kind",
+        "transaction__category_id",
+        "credited_line__line_type",
+        "credited_line__kind",
+    ).annotate(total=Sum("amount"))
+    for line_type, kind, transaction_kind, category_id, credited_type, credited_kind, total in rows:  # fmt: skip
+        yield (
+            _line_key(line_type, kind, transaction_kind, credited_type, credited_kind),
+            category_id,
+            total,
+        )
 
 
 def _invoices_total(contract, project) -> Decimal | None:

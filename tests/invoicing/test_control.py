@@ -253,3 +253,11 @@ def test_invoice_control_counts_every_line_and_reconciles_with_the_invoices(clie
         reverse("invoicing:invoice_control", args=[proposal.contract.pk])
     ).content.decode()
     assert "Invoiced per invoices" in html and "19,800.00" in html
+
+
+def test_invoice_control_counts_the_fee_lines_of_open_proposals(people):
+    proposal = approved_e1(people)  # 20,000.00 of hours and a 2,000.00 fee, not posted yet
+    summary = control.invoice_control(contract=proposal.contract)
+    by_kind = {row.kind: row.in_proposal for row in summary.rows}
+    assert (by_kind["hour"], by_kind["fee"]) == (D("20000.00"), D("2000.00"))
+    assert summary.totals.in_proposal == D("22000.00")
