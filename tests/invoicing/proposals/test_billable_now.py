@@ -21,6 +21,7 @@ from tests.factories import (
     WorkerFactory,
 )
 from tests.invoicing.builders import contract_with_customer, hours
+from tests.invoicing.proposals.test_generation import mark_posted, prepayment
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -53,7 +54,7 @@ def generated_total(contract, actor) -> Decimal:
     return created["total"]
 
 
-def p1_contract():
+def p1_contract(_people=None):
     contract, project, _source = contract_with_customer(
         project_type=ProjectType.FIXED_PRICE, contract_value=D("100000")
     )
@@ -79,7 +80,7 @@ def test_a_completed_milestone_is_billable_now(people):
     assert generated_total(contract, people["clerk"]) == D("15000.00")
 
 
-def on_hold_contract():
+def on_hold_contract(_people=None):
     contract, project, source = contract_with_customer()
     FundingSourceFactory(contract=contract, name="On hold", is_on_hold=True)
     FundingLimitFactory(source=source, amount=D("500"))
@@ -98,7 +99,7 @@ def test_an_amount_on_hold_is_shown_apart_and_not_billable(people, client):
     assert "On hold" in html and "500.00" in html
 
 
-def fee_contract():
+def fee_contract(_people=None):
     contract, project, _source = contract_with_customer()
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     BillingRuleFactory(contract=contract, rule_type="fee", fee_percent=D("10"), projects=[project])
@@ -108,7 +109,7 @@ def fee_contract():
     return contract
 
 
-def cap_contract():
+def cap_contract(_people=None):
     contract, project, _source = contract_with_customer()
     category = CategoryFactory(kind="hour")
     rule = BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
@@ -119,7 +120,7 @@ def cap_contract():
     return contract
 
 
-def milestone_and_hours_contract():
+def milestone_and_hours_contract(_people=None):
     contract, project, _source = contract_with_customer()
     BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
     BillingRuleFactory(contract=contract, rule_type="milestone", projects=[project])
@@ -135,12 +136,36 @@ def test_cap_is_shown_apart(people):
     assert (row["total"], row["over_cap"]) == (D("900.00"), D("300.00"))
 
 
+def prepaid_contract(people):
+    """A prepayment posted, then hours and a fee: the deduction takes the prepayment back."""
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    prepayment(project, "5000")
+    [prepaid] = generation.proposals_generate(
+        contract=contract, up_to_date=timezone.localdate(), actor=people["clerk"]
+    )
+    mark_posted(prepaid, people)
+    BillingRuleFactory(contract=contract, rule_type="fee", fee_percent=D("10"), projects=[project])
+    hours(project, WorkerFactory(sales_rate=D("100")), "30", date=timezone.localdate())
+    return contract
+
+
+def test_a_prepayment_deduction_is_taken_off_billable_now(people):
+    row = billable(prepaid_contract(people))
+    assert (row["work"], row["fees"], row["deductions"], row["total"]) == (
+        D("3000.00"),
+        D("300.00"),
+        D("-3300.00"),
+        D("0.00"),
+    )
+
+
 @pytest.mark.parametrize(
     "setup",
     [p1_contract, on_hold_contract, fee_contract, cap_contract, milestone_and_hours_contract],
 )
 def test_billable_now_equals_what_generation_creates(people, setup):
-    contract = setup()
+    contract = setup(people)
     before = billable(contract)
     assert before["total"] == generated_total(contract, people["clerk"])
     assert billable(contract) == before  # generation was rolled back: nothing moved
