@@ -8,18 +8,29 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Budget, Category, ProjectContract, TransactionKind
-from invoicing.invoices.models import DocumentType, InvoiceLine
+from contracts.models import Budget, Category, InvoicingScope, ProjectContract, TransactionKind
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_ledgers
-from invoicing.proposals.models import ProposalLine
+from invoicing.proposals.models import ProposalLine, ProposalLineType
 from invoicing.proposals.totals import RetentionLedger
 from invoicing.transactions.models import BillingStatus, ProjectTransaction
 
 ZERO = Decimal("0")
-KIND_LABELS = dict(TransactionKind.choices)
+KIND_LABELS = {
+    **dict(TransactionKind.choices),
+    ProposalLineType.DEDUCTION: ProposalLineType.DEDUCTION.label,
+    "retention": _("Retention"),
+    ProposalLineType.RETENTION_RELEASE: ProposalLineType.RETENTION_RELEASE.label,
+}
+# Lines that are not a transaction's share, counted by their line type (a fee line counts as fee).
+DERIVED_LINE_TYPES = (ProposalLineType.DEDUCTION, "retention", ProposalLineType.RETENTION_RELEASE)
+KIND_ORDER = {
+    kind: position for position, kind in enumerate((*TransactionKind.values, *DERIVED_LINE_TYPES))
+}
 AGE_BUCKETS = ((30, "0–30"), (90, "31–90"), (180, "91–180"), (None, "> 180"))
 
 
@@ -43,6 +54,11 @@ class ControlSummary:
     retained: Decimal
     released: Decimal
     ledger: list[dict] = field(default_factory=list)
+    # What the invoices' own totals say against what their lines add up to (None for one project
+    # of a contract billed all together: its invoices also bill the other projects).
+    per_invoices: Decimal | None = None
+    per_lines: Decimal = ZERO
+    reconciles: bool = True
 
 
 def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummary:
@@ -65,25 +81,12 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
         .annotate(total=Sum("revenue_amount"))
     ):
         row(kind, category_id).budget += revenue
-    invoice_lines = (
-        InvoiceLine.objects.filter(invoice__contract=contract, transaction__isnull=False)
-        .filter(transaction__project__in=projects)
-        .values_list("invoice__document_type", "transaction__kind", "transaction__category_id")
-        .annotate(total=Sum("amount"))
-    )
-    for document_type, kind, category_id, total in invoice_lines:
+    for document_type, kind, category_id, total in _invoice_lines(contract, project, projects):
         if document_type == DocumentType.CREDIT_NOTE:
             row(kind, category_id).credited += -total
         else:
             row(kind, category_id).invoiced += total
-    open_lines = (
-        ProposalLine.objects.filter(
-            is_open=True, proposal__contract=contract, transaction__project__in=projects
-        )
-        .values_list("transaction__kind", "transaction__category_id")
-        .annotate(total=Sum("amount"))
-    )
-    for kind, category_id, total in open_lines:
+    for kind, category_id, total in _open_lines(contract, project, projects):
         row(kind, category_id).in_proposal += total
     uninvoiced = (
         ProjectTransaction.objects.filter(
@@ -94,7 +97,9 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
     )
     for kind, category_id, total in uninvoiced:
         row(kind, category_id).uninvoiced += total
-    ordered = sorted(rows.values(), key=lambda item: (item.kind, item.category))
+    ordered = sorted(
+        rows.values(), key=lambda item: (KIND_ORDER.get(item.kind, len(KIND_ORDER)), item.category)
+    )
     totals = ControlRow("", None, "")
     for item in ordered:
         for name in ("budget", "invoiced", "credited", "in_proposal", "uninvoiced"):
@@ -102,7 +107,92 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
     ledger = retention_ledger_by_age(contract=contract)
     retained = sum((entry["withheld"] for entry in ledger), ZERO)
     released = sum((entry["released"] for entry in ledger), ZERO)
-    return ControlSummary(ordered, totals, retained, released, ledger)
+    per_invoices = _invoices_total(contract, project)
+    per_lines = totals.invoiced - totals.credited
+    return ControlSummary(
+        ordered,
+        totals,
+        retained,
+        released,
+        ledger,
+        per_invoices,
+        per_lines,
+        per_invoices == per_lines,
+    )
+
+
+def _invoice_lines(contract, project, projects):
+    """Every posted line of the contract's invoices and credit notes, by document type, kind and
+    category: a transaction's share by its transaction's kind and category, a fee line as fee, a
+    deduction, retention or release by its line type, and a credit line like the line it credits.
+    For one project: its transactions' lines and the other lines of its own invoices."""
+    lines = InvoiceLine.objects.filter(invoice__contract=contract)
+    if project is not None:
+        lines = lines.filter(
+            Q(transaction__project__in=projects)
+            | Q(transaction__isnull=True, invoice__proposal__project=project)
+        )
+    rows = lines.values_list(
+        "invoice__document_type",
+        "line_type",
+        "kind",
+        "transaction__kind",
+        "transaction__category_id",
+        "credited_line__line_type",
+        "credited_line__kind",
+    ).annotate(total=Sum("amount"))
+    for document_type, line_type, kind, transaction_kind, category_id, credited_type, credited_kind, total in rows:  # fmt: skip
+        key = _line_key(line_type, kind, transaction_kind, credited_type, credited_kind)
+        yield document_type, key, category_id, total
+
+
+def _line_key(line_type, kind, transaction_kind, credited_type, credited_kind) -> str:
+    """The control row of a line: a transaction's share by its transaction's kind, a deduction,
+    retention or release by its line type, a fee line as fee, a credit like the line it credits."""
+    if line_type == ProposalLineType.CREDIT and credited_type:
+        line_type, kind = credited_type, credited_kind
+    if transaction_kind:
+        return transaction_kind
+    if line_type in DERIVED_LINE_TYPES:
+        return line_type
+    return kind or TransactionKind.FEE
+
+
+def _open_lines(contract, project, projects):
+    """Every line of the contract's open proposals (fees, deductions and releases too), by kind
+    and category."""
+    lines = ProposalLine.objects.filter(is_open=True, proposal__contract=contract)
+    if project is not None:
+        lines = lines.filter(
+            Q(transaction__project__in=projects)
+            | Q(transaction__isnull=True, proposal__project=project)
+        )
+    rows = lines.values_list(
+        "line_type",
+        "kind",
+        "transaction__kind",
+        "transaction__category_id",
+        "credited_line__line_type",
+        "credited_line__kind",
+    ).annotate(total=Sum("amount"))
+    for line_type, kind, transaction_kind, category_id, credited_type, credited_kind, total in rows:  # fmt: skip
+        yield (
+            _line_key(line_type, kind, transaction_kind, credited_type, credited_kind),
+            category_id,
+            total,
+        )
+
+
+def _invoices_total(contract, project) -> Decimal | None:
+    """Net of the contract's posted invoices and credit notes, retention included: what their
+    lines add up to (for one project, its own invoices when the contract bills per project)."""
+    invoices = Invoice.objects.filter(contract=contract)
+    if project is not None:
+        if contract.invoicing_scope != InvoicingScope.PER_PROJECT:
+            return None
+        invoices = invoices.filter(proposal__project=project)
+    total = invoices.aggregate(total=Sum(F("net_total") + F("retention_total")))["total"]
+    return total or ZERO
 
 
 def retention_ledger_by_age(

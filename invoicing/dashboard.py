@@ -45,9 +45,9 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         (
             row
             for row in selectors.billable_now(contracts=active)
-            if row["work"] or row["milestones"]
+            if row["total"] or row["milestones"]
         ),
-        key=lambda row: row["work"],
+        key=lambda row: row["total"],
         reverse=True,
     )
     waiting_all = selectors.proposals_waiting_for(selectors.proposal_list(), user=user)
@@ -122,7 +122,7 @@ def charts(*, today: datetime.date, active, billable) -> dict:
         entry[0] += value
         if milestone.status == MilestoneStatus.INVOICED:
             entry[1] += value
-    work = [row for row in billable if row["work"] and row["contract"].currency == currency]
+    work = [row for row in billable if row["total"] and row["contract"].currency == currency]
     return {
         "currency": currency,
         "months": [month.strftime("%Y-%m") for month in months],
@@ -131,5 +131,5 @@ def charts(*, today: datetime.date, active, billable) -> dict:
         "plan_planned": [str(values[0]) for values in plan.values()],
         "plan_invoiced": [str(values[1]) for values in plan.values()],
         "wip_labels": [row["contract"].code for row in work[:12]],
-        "wip_values": [str(row["work"]) for row in work[:12]],
+        "wip_values": [str(row["total"]) for row in work[:12]],
     }

@@ -122,22 +122,14 @@ def _share(row, names: LineNames) -> BillableShare:
     )  # fmt: skip
 
 
-def billable_allocations(
-    *,
-    contract: ProjectContract,
-    up_to_date: datetime.date,
-    rules: list[BillingRule] | None = None,
-    names: LineNames | None = None,
-):
-    """Funded shares of the contract's transactions that can be billed now: uninvoiced,
-    chargeable, dated up to the date, not on hold, not on an open proposal, and covered by a
-    time-and-material rule (work) or made by a rule (on-account). Not-to-exceed caps leave the
-    transactions beyond the cap uninvoiced (they are reported, not billed, as D365 holds them).
-    A fixed number of queries whatever the number of transactions."""
+def billable_rows(*, contract_ids, up_to_date: datetime.date):
+    """The funded shares of the contracts' transactions that can be billed by date: uninvoiced,
+    chargeable, dated up to the date, not on hold, not on an open proposal; one query, each row
+    the contract's id and then ``_SHARE_FIELDS``."""
     open_line = ProposalLine.objects.filter(allocation=OuterRef("pk"), is_open=True)
-    rows = (
+    return (
         TransactionAllocation.objects.filter(
-            transaction__project__contract=contract,
+            transaction__project__contract_id__in=contract_ids,
             transaction__billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
             transaction__is_chargeable=True,
             transaction__date__lte=up_to_date,
@@ -146,9 +138,13 @@ def billable_allocations(
         )
         .exclude(Exists(open_line))
         .order_by("transaction__date", "transaction_id", "pk")
-        .values_list(*_SHARE_FIELDS)
+        .values_list("transaction__project__contract_id", *_SHARE_FIELDS)
     )
-    rules = active_billing_rules(contract) if rules is None else rules
+
+
+def rules_coverage(rules: list[BillingRule]) -> list[tuple]:
+    """Projects, chargeable categories and caps of each time-and-material rule (no query when
+    the rules come with their prefetches)."""
     coverage = []
     for rule in rules:
         if rule.rule_type != BillingRuleType.TIME_AND_MATERIAL:
@@ -157,13 +153,17 @@ def billable_allocations(
         categories = {category.pk for category in rule.chargeable_categories.all()}
         caps = {cap.category_id: cap.amount for cap in rule.caps.all()}
         coverage.append((project_ids, categories, caps))
-    billed_per_category = _billed_per_category(contract) if any(c[2] for c in coverage) else {}
+    return coverage
+
+
+def shares_choose(shares, *, coverage: list[tuple], billed_per_category: dict):
+    """Which shares a billing run bills (in order): on-account always, work when a
+    time-and-material rule covers it and its category's not-to-exceed cap still has room (the
+    rest is returned apart, as over the cap). No query."""
     used_per_category: dict[int, Decimal] = defaultdict(Decimal)
     capped = []
     chosen = []
-    names = names or LineNames.load()
-    for row in rows:
-        share = _share(row, names)
+    for share in shares:
         if share.kind == TransactionKind.ON_ACCOUNT:
             chosen.append(share)
             continue
@@ -189,6 +189,63 @@ def billable_allocations(
     return chosen, capped
 
 
+def billable_allocations(
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    rules: list[BillingRule] | None = None,
+    names: LineNames | None = None,
+):
+    """Funded shares of the contract's transactions that can be billed now: uninvoiced,
+    chargeable, dated up to the date, not on hold, not on an open proposal, and covered by a
+    time-and-material rule (work) or made by a rule (on-account). Not-to-exceed caps leave the
+    transactions beyond the cap uninvoiced (they are reported, not billed, as D365 holds them).
+    A fixed number of queries whatever the number of transactions."""
+    rows = billable_rows(contract_ids=[contract.pk], up_to_date=up_to_date)
+    rules = active_billing_rules(contract) if rules is None else rules
+    coverage = rules_coverage(rules)
+    billed = billed_per_category([contract.pk]) if any(c[2] for c in coverage) else {}
+    names = names or LineNames.load()
+    return shares_choose(
+        (_share(row[1:], names) for row in rows),
+        coverage=coverage,
+        billed_per_category=billed.get(contract.pk, {}),
+    )
+
+
+def proposal_groups(contract: ProjectContract, chosen, *, split_by_kind: bool = False) -> list:
+    """The chosen shares by proposal: per funder (per project when the contract is invoiced per
+    project, per kind when asked), in the order proposals are made."""
+    groups: dict[tuple, list[BillableShare]] = defaultdict(list)
+    per_project = contract.invoicing_scope == InvoicingScope.PER_PROJECT
+    for share in chosen:
+        key = (
+            share.source_id,
+            (share.project_parent_id or share.project_id) if per_project else None,
+            share.kind if split_by_kind else "",
+        )
+        groups[key].append(share)
+    return sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0]))
+
+
+def proposal_fees(contract: ProjectContract, fee_rules: list[BillingRule], shares) -> list:
+    """The fee lines of one proposal's shares: (rule, base, fee line) per fee rule whose projects
+    bill hours in it. No query when the rules come with their projects."""
+    fees = []
+    for rule in fee_rules:
+        project_ids = {project.pk for project in rule.projects.all()}
+        base = sum(
+            (share.amount for share in shares if share.kind == TransactionKind.HOUR and covers(project_ids, share.project_id, share.project_parent_id)),
+            start=Decimal("0"),
+        )  # fmt: skip
+        if base:
+            fee = billing.fee_line(
+                base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
+            )
+            fees.append((rule, base, fee))
+    return fees
+
+
 LINE_FIELDS = (
     "proposal_id",
     "line_type",
@@ -212,18 +269,22 @@ def _line_row(proposal_id: int, share: BillableShare) -> tuple:
     )  # fmt: skip
 
 
-def _billed_per_category(contract) -> dict[int, Decimal]:
-    """What invoices and open proposals already bill per category (for not-to-exceed caps)."""
+def billed_per_category(contract_ids) -> dict[int, dict[int, Decimal]]:
+    """Per contract and category, what invoices and open proposals already bill (for
+    not-to-exceed caps); one query."""
     rows = (
         ProposalLine.objects.filter(
-            proposal__contract=contract,
+            proposal__contract_id__in=contract_ids,
             line_type=ProposalLineType.TRANSACTION,
         )
         .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
-        .values_list("transaction__category_id")
+        .values_list("proposal__contract_id", "transaction__category_id")
         .annotate(total=Sum("amount"))
     )
-    return defaultdict(Decimal, dict(rows))
+    billed: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for contract_id, category_id, total in rows:
+        billed[contract_id][category_id] += total
+    return billed
 
 
 @transaction.atomic
@@ -247,16 +308,7 @@ def proposals_generate(
     )
     if not chosen:
         raise NothingToBill(NOTHING_TO_BILL % {"date": up_to_date.isoformat()})
-    groups: dict[tuple, list[TransactionAllocation]] = defaultdict(list)
-    per_project = contract.invoicing_scope == InvoicingScope.PER_PROJECT
-    for share in chosen:
-        key = (
-            share.source_id,
-            (share.project_parent_id or share.project_id) if per_project else None,
-            share.kind if split_by_kind else "",
-        )
-        groups[key].append(share)
-    ordered = sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0]))
+    ordered = proposal_groups(contract, chosen, split_by_kind=split_by_kind)
     # All proposals of the contract in one insert, their history in another, their lines in
     # one COPY: a billing run's queries grow with contracts, not with transactions.
     proposals = bulk_create_with_history(

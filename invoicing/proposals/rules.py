@@ -4,6 +4,7 @@ on-account transactions, recorded and funded like any other work, ready to be bi
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -88,16 +89,26 @@ ON_ACCOUNT_RULE_TYPES = (
 )
 
 
-def billing_rules_apply(
-    *,
-    contract: ProjectContract,
-    up_to_date: datetime.date,
-    actor,
-    rules: list[BillingRule] | None = None,
-) -> list[ProjectTransaction]:
-    """Turn what the contract's rules say is due into on-account transactions: completed
-    milestones, units delivered, progress. Returns the new transactions (already funded)."""
-    created = []
+@dataclass(frozen=True)
+class DueAmount:
+    """What one rule would record as an on-account transaction up to a date (nothing saved)."""
+
+    rule: BillingRule
+    amount: Decimal
+    quantity: Decimal
+    unit_price: Decimal
+    description: str
+    milestone: Milestone | None = None
+
+
+def billing_rules_due(
+    *, contract: ProjectContract, up_to_date: datetime.date, rules: list[BillingRule] | None = None
+) -> list[DueAmount]:
+    """What the contract's rules say is due up to a date: completed milestones, units delivered,
+    progress. Reads only: ``billing_rules_apply`` records exactly these, and "billable now"
+    previews them. No query for a contract without milestone, unit or progress rules."""
+    due_amounts = []
+    milestones_due: set[int] = set()  # a milestone is due once, whatever the number of rules
     currency = contract.currency
     rules = active_billing_rules(contract) if rules is None else rules
     for rule in rules:
@@ -111,19 +122,12 @@ def billing_rules_apply(
                 completed_at__date__lte=up_to_date,
             ).exclude(transactions__isnull=False)
             for milestone in due.order_by("due_date", "sequence"):
+                if milestone.pk in milestones_due:
+                    continue
+                milestones_due.add(milestone.pk)
                 amount = milestone_value(milestone, contract)
-                created.append(
-                    _on_account_record(
-                        contract,
-                        rule,
-                        amount=amount,
-                        quantity=Decimal("1"),
-                        unit_price=amount,
-                        description=milestone.description,
-                        day=up_to_date,
-                        actor=actor,
-                        milestone=milestone,
-                    )  # fmt: skip
+                due_amounts.append(
+                    DueAmount(rule, amount, Decimal("1"), amount, milestone.description, milestone)
                 )
         elif rule.rule_type == BillingRuleType.UNIT_OF_DELIVERY:
             line = billing.unit_of_delivery_amount(
@@ -131,16 +135,13 @@ def billing_rules_apply(
                 units_delivered=rule.units_delivered, units_invoiced=billed_quantity, currency=currency,
             )  # fmt: skip
             if line is not None:
-                created.append(
-                    _on_account_record(
-                        contract,
+                due_amounts.append(
+                    DueAmount(
                         rule,
-                        amount=line.amount,
-                        quantity=line.quantity,
-                        unit_price=rule.unit_price,
-                        description=f"{rule.name}: {plain_number(line.quantity)} {rule.unit_name}",
-                        day=up_to_date,
-                        actor=actor,
+                        line.amount,
+                        line.quantity,
+                        rule.unit_price,
+                        f"{rule.name}: {plain_number(line.quantity)} {rule.unit_name}",
                     )  # fmt: skip
                 )
         elif rule.rule_type == BillingRuleType.PROGRESS_MANUAL:
@@ -149,16 +150,13 @@ def billing_rules_apply(
                 billed_to_date=billed, currency=currency,
             )  # fmt: skip
             if line is not None:
-                created.append(
-                    _on_account_record(
-                        contract,
+                due_amounts.append(
+                    DueAmount(
                         rule,
-                        amount=line.amount,
-                        quantity=Decimal("1"),
-                        unit_price=line.amount,
-                        description=f"{rule.name}: {plain_number(rule.percent_complete)} %",
-                        day=up_to_date,
-                        actor=actor,
+                        line.amount,
+                        Decimal("1"),
+                        line.amount,
+                        f"{rule.name}: {plain_number(rule.percent_complete)} %",
                     )  # fmt: skip
                 )
         elif rule.rule_type == BillingRuleType.PROGRESS_AUTOMATIC:
@@ -168,19 +166,41 @@ def billing_rules_apply(
                 currency=currency,
             )
             if progress.line is not None:
-                created.append(
-                    _on_account_record(
-                        contract,
+                due_amounts.append(
+                    DueAmount(
                         rule,
-                        amount=progress.line.amount,
-                        quantity=Decimal("1"),
-                        unit_price=progress.line.amount,
-                        day=up_to_date,
-                        actor=actor,
-                        description=f"{rule.name}: {progress.percent_complete.quantize(Decimal('0.1'))} %",
+                        progress.line.amount,
+                        Decimal("1"),
+                        progress.line.amount,
+                        f"{rule.name}: {progress.percent_complete.quantize(Decimal('0.1'))} %",
                     )  # fmt: skip
                 )
-    return created
+    return due_amounts
+
+
+def billing_rules_apply(
+    *,
+    contract: ProjectContract,
+    up_to_date: datetime.date,
+    actor,
+    rules: list[BillingRule] | None = None,
+) -> list[ProjectTransaction]:
+    """Turn what the contract's rules say is due into on-account transactions: completed
+    milestones, units delivered, progress. Returns the new transactions (already funded)."""
+    return [
+        _on_account_record(
+            contract,
+            due.rule,
+            amount=due.amount,
+            quantity=due.quantity,
+            unit_price=due.unit_price,
+            description=due.description,
+            day=up_to_date,
+            actor=actor,
+            milestone=due.milestone,
+        )
+        for due in billing_rules_due(contract=contract, up_to_date=up_to_date, rules=rules)
+    ]
 
 
 def _progress_budget_lines(rule: BillingRule, up_to_date) -> list[billing.ProgressBudgetLine]:

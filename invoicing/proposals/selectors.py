@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
-from contracts.models import Milestone, MilestoneStatus, TransactionKind
+from contracts.models import TransactionKind
+from invoicing.proposals import billable
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from invoicing.proposals.totals import InvoiceTotals, TaxableLine, invoice_totals
 from invoicing.transactions.explanations import allocation_explain
-from invoicing.transactions.models import (
-    BillingStatus,
-    TransactionAllocation,
-)
 
 
 def proposal_list() -> QuerySet:
@@ -112,37 +110,14 @@ def proposal_totals(*, proposal, lines) -> InvoiceTotals:
     )
 
 
-def billable_now(*, contracts) -> list[dict]:
-    """Per contract: uninvoiced chargeable amount and completed milestones waiting (2 queries)."""
-    contract_ids = [contract.pk for contract in contracts]
-    work = dict(
-        TransactionAllocation.objects.filter(
-            transaction__project__contract_id__in=contract_ids,
-            transaction__billing_status=BillingStatus.UNINVOICED,
-            transaction__is_chargeable=True,
-            source__isnull=False,
-            is_on_hold=False,
-        )
-        .values_list("transaction__project__contract_id")
-        .annotate(total=Sum("amount"))
+def billable_now(*, contracts, up_to_date=None) -> list[dict]:
+    """Per contract: what a billing run up to today would bill (``total``: work, fees and what
+    milestones, units and progress make, chosen by generation's own code), what waits on hold or
+    over a cap, and the completed milestones waiting. A fixed number of queries."""
+    previews = billable.billable_preview(
+        contracts=contracts, up_to_date=up_to_date or timezone.localdate()
     )
-    milestones = dict(
-        Milestone.objects.filter(
-            contract_id__in=contract_ids,
-            status=MilestoneStatus.COMPLETED,
-            transactions__isnull=True,
-        )
-        .values_list("contract_id")
-        .annotate(count=Count("pk"))
-    )
-    return [
-        {
-            "contract": contract,
-            "work": work.get(contract.pk, Decimal("0")),
-            "milestones": milestones.get(contract.pk, 0),
-        }
-        for contract in contracts
-    ]
+    return [preview.as_dict() for preview in previews]
 
 
 def proposals_waiting_for(proposals: QuerySet, *, user) -> QuerySet:

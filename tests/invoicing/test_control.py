@@ -230,3 +230,34 @@ def test_control_page_runs_a_bounded_number_of_queries(
     html = response.content.decode()
     assert "Welding" in html and "Painting" in html and "Scaffolding" in html
     assert "900.00" in html  # uninvoiced in total
+
+
+def test_invoice_control_counts_every_line_and_reconciles_with_the_invoices(client, people):
+    """Issue 12, item 5: fee lines (and retention) were left out of the invoiced figure."""
+    proposal = approved_e1(people, retention_percent=D("10"))
+    invoice = posting.invoice_post(
+        proposal=proposal, actor=people["clerk"], invoice_date=datetime.date(2026, 1, 10)
+    )
+    summary = control.invoice_control(contract=proposal.contract)
+    per_invoices = invoice.net_total + invoice.retention_total  # 22,000.00 - 2,200.00
+    assert summary.totals.invoiced == per_invoices == D("19800.00")
+    by_kind = {row.kind: row.invoiced for row in summary.rows}
+    assert (by_kind["hour"], by_kind["fee"], by_kind["retention"]) == (
+        D("20000.00"),
+        D("2000.00"),
+        D("-2200.00"),
+    )
+    assert summary.per_invoices == summary.per_lines == D("19800.00")
+    client.force_login(people["clerk"])
+    html = client.get(
+        reverse("invoicing:invoice_control", args=[proposal.contract.pk])
+    ).content.decode()
+    assert "Invoiced per invoices" in html and "19,800.00" in html
+
+
+def test_invoice_control_counts_the_fee_lines_of_open_proposals(people):
+    proposal = approved_e1(people)  # 20,000.00 of hours and a 2,000.00 fee, not posted yet
+    summary = control.invoice_control(contract=proposal.contract)
+    by_kind = {row.kind: row.in_proposal for row in summary.rows}
+    assert (by_kind["hour"], by_kind["fee"]) == (D("20000.00"), D("2000.00"))
+    assert summary.totals.in_proposal == D("22000.00")

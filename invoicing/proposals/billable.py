@@ -1,0 +1,246 @@
+"""What is billable now, per contract: exactly what a billing run up to the date would put on
+proposals (the shares generation chooses, with coverage and caps, the fee lines it adds, and
+what milestones, units and progress would record, funded as they would be), and apart from it
+what waits on hold or over a not-to-exceed cap. Reads only."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+
+from contracts.models import (
+    BillingRule,
+    BillingRuleType,
+    Category,
+    Milestone,
+    MilestoneStatus,
+    TransactionKind,
+)
+from funding.services import SimulationInput, funding_simulate
+from invoicing.proposals import billing, generation
+from invoicing.proposals.models import ProposalLine, ProposalLineType, ProposalStatus
+from invoicing.proposals.rules import DueAmount, billing_rules_due
+from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
+
+ZERO = Decimal("0")
+NO_NAMES = generation.LineNames({}, {}, {})  # a preview needs no line descriptions
+
+
+@dataclass
+class BillablePreview:
+    """One contract's billable figures up to a date. ``total`` is what generation would bill."""
+
+    contract: object
+    work: Decimal = ZERO  # funded shares generation would choose (work and recorded on-account)
+    fees: Decimal = ZERO  # the fee lines it would add
+    deductions: Decimal = ZERO  # prepayment deductions it would add (negative)
+    on_account: Decimal = ZERO  # funded shares of what milestones, units and progress make now
+    on_hold: Decimal = ZERO  # uninvoiced shares on hold or unfunded (never billed as they are)
+    over_cap: Decimal = ZERO  # shares over a not-to-exceed cap (billable when it is raised)
+    milestones: int = 0  # completed milestones not yet billed
+
+    @property
+    def total(self) -> Decimal:
+        return self.work + self.fees + self.on_account + self.deductions
+
+    def as_dict(self) -> dict:
+        return {
+            "contract": self.contract,
+            "total": self.total,
+            "work": self.work,
+            "fees": self.fees,
+            "deductions": self.deductions,
+            "on_account": self.on_account,
+            "on_hold": self.on_hold,
+            "over_cap": self.over_cap,
+            "milestones": self.milestones,
+        }
+
+
+def billable_preview(*, contracts, up_to_date: datetime.date) -> list[BillablePreview]:
+    """Per contract, what a billing run up to the date would bill and what it would leave on hold
+    or over a cap. A fixed number of queries for any number of contracts and transactions, plus
+    a few for each contract whose milestone, unit or progress rules have something due."""
+    contract_ids = [contract.pk for contract in contracts]
+    rules_by_contract: dict[int, list[BillingRule]] = defaultdict(list)
+    for rule in (
+        BillingRule.objects.filter(contract_id__in=contract_ids, is_active=True)
+        .prefetch_related("projects", "chargeable_categories", "caps")
+        .order_by("pk")
+    ):
+        rules_by_contract[rule.contract_id].append(rule)
+    shares_by_contract = defaultdict(list)
+    for row in generation.billable_rows(contract_ids=contract_ids, up_to_date=up_to_date):
+        shares_by_contract[row[0]].append(generation._share(row[1:], NO_NAMES))
+    coverage_by_contract = {
+        contract_id: generation.rules_coverage(rules)
+        for contract_id, rules in rules_by_contract.items()
+    }
+    capped_ids = [
+        contract_id
+        for contract_id, coverage in coverage_by_contract.items()
+        if any(caps for _projects, _categories, caps in coverage)
+    ]
+    billed = generation.billed_per_category(capped_ids) if capped_ids else {}
+    on_hold = _on_hold(contract_ids, up_to_date)
+    milestones = dict(
+        Milestone.objects.filter(
+            contract_id__in=contract_ids,
+            status=MilestoneStatus.COMPLETED,
+            transactions__isnull=True,
+        )
+        .values_list("contract_id")
+        .annotate(count=Count("pk"))
+    )
+    prepaid_contracts = set(
+        ProjectTransaction.objects.filter(
+            project__contract_id__in=contract_ids,
+            kind=TransactionKind.ON_ACCOUNT,
+            billing_rule__isnull=True,
+            milestone__isnull=True,
+        ).values_list("project__contract_id", flat=True)
+    )
+    previews = []
+    for contract in contracts:
+        rules = rules_by_contract.get(contract.pk, [])
+        chosen, capped = generation.shares_choose(
+            shares_by_contract.get(contract.pk, []),
+            coverage=coverage_by_contract.get(contract.pk, []),
+            billed_per_category=billed.get(contract.pk, {}),
+        )
+        preview = BillablePreview(
+            contract,
+            work=sum((share.amount for share in chosen), ZERO),
+            on_hold=on_hold.get(contract.pk, ZERO),
+            over_cap=sum((share.amount for share in capped), ZERO),
+            milestones=milestones.get(contract.pk, 0),
+        )
+        due = billing_rules_due(contract=contract, up_to_date=up_to_date, rules=rules)
+        for amount in due:
+            funded, held = _funded(contract, amount, up_to_date)
+            preview.on_account += sum((share.amount for share in funded), ZERO)
+            preview.on_hold += held
+            chosen += funded
+        fee_rules = [rule for rule in rules if rule.rule_type == BillingRuleType.FEE]
+        totals = []
+        for (source_id, *_), shares in generation.proposal_groups(contract, chosen):
+            fees = sum((fee.amount for *_, fee in generation.proposal_fees(contract, fee_rules, shares)), ZERO)  # fmt: skip
+            preview.fees += fees
+            totals.append((source_id, shares, sum((s.amount for s in shares), fees)))
+        if contract.pk in prepaid_contracts:
+            preview.deductions = _deductions(contract, totals)
+        previews.append(preview)
+    return previews
+
+
+def _on_hold(contract_ids, up_to_date) -> dict[int, Decimal]:
+    """Per contract: uninvoiced chargeable shares up to the date that wait on hold or that no
+    source funds (one query)."""
+    open_line = ProposalLine.objects.filter(allocation=OuterRef("pk"), is_open=True)
+    return dict(
+        TransactionAllocation.objects.filter(
+            Q(is_on_hold=True) | Q(source__isnull=True),
+            transaction__project__contract_id__in=contract_ids,
+            transaction__billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
+            transaction__is_chargeable=True,
+            transaction__date__lte=up_to_date,
+        )
+        .exclude(Exists(open_line))
+        .values_list("transaction__project__contract_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+
+
+def _funded(contract, due: DueAmount, up_to_date) -> tuple[list, Decimal]:
+    """How an amount a rule would record is funded, as ``transaction_record`` would fund it:
+    the shares sources pay (billable, as generation would see them) and the part on hold or
+    unfunded."""
+    project = due.rule.projects.order_by("code").first()
+    category = Category.objects.filter(kind=TransactionKind.ON_ACCOUNT).order_by("pk").first()
+    result = funding_simulate(
+        contract=contract,
+        simulation=SimulationInput(
+            amount=due.amount,
+            date=up_to_date,
+            kind=TransactionKind.ON_ACCOUNT,
+            project=project,
+            category=category,
+        ),
+    )
+    funded = [
+        generation.BillableShare(
+            None,
+            part.amount,
+            part.source_id,
+            None,
+            TransactionKind.ON_ACCOUNT,
+            project.pk,
+            project.parent_id,
+            category.pk if category else None,
+            due.quantity,
+            due.unit_price,
+            due.amount,
+            due.description,
+        )  # fmt: skip
+        for part in result.allocations
+        if part.source_id and not part.is_on_hold and part.amount
+    ]
+    return funded, due.amount - sum((share.amount for share in funded), ZERO)
+
+
+def _deductions(contract, totals) -> Decimal:
+    """The prepayment deductions ``prepayment_deductions`` would add to these proposals (source,
+    shares and total of each, in generation's order): never more than is left of the funder's
+    prepayment, nor than the proposal's total; none on the proposal that bills the prepayment."""
+    prepayment_ids = set(
+        ProjectTransaction.objects.filter(
+            pk__in=[share.transaction_id for _s, shares, _t in totals for share in shares if share.transaction_id],
+            kind=TransactionKind.ON_ACCOUNT, billing_rule__isnull=True, milestone__isnull=True,
+        ).values_list("pk", flat=True)
+    )  # fmt: skip
+    left: dict[int, tuple[Decimal, Decimal]] = {}
+    deductions = ZERO
+    for source_id, shares, total in totals:
+        if any(share.transaction_id in prepayment_ids for share in shares):
+            continue
+        if source_id not in left:
+            left[source_id] = _prepaid_and_deducted(contract, source_id)
+        prepaid, deducted = left[source_id]
+        line = billing.on_account_deduction(
+            invoice_total=total,
+            prepaid=prepaid,
+            deducted_to_date=deducted,
+            currency=contract.currency,
+        )
+        if line is not None:
+            deductions += line.amount
+            left[source_id] = (prepaid, deducted - line.amount)
+    return deductions
+
+
+def _prepaid_and_deducted(contract, source_id) -> tuple[Decimal, Decimal]:
+    """What a funder prepaid on posted invoices and what deductions (open or posted) took back."""
+    lines = ProposalLine.objects.filter(
+        proposal__contract=contract, proposal__funding_source_id=source_id
+    )
+    prepaid = (
+        lines.filter(
+            proposal__status=ProposalStatus.POSTED,
+            transaction__kind=TransactionKind.ON_ACCOUNT,
+            transaction__billing_rule__isnull=True,
+            transaction__milestone__isnull=True,
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    deducted = -(
+        lines.filter(line_type=ProposalLineType.DEDUCTION)
+        .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+        .aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    return prepaid, deducted

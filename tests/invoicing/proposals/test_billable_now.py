@@ -1,0 +1,171 @@
+"""Billable now is what generation creates (issue 12, item 5): the same choice of shares,
+coverage, caps, fees and the amounts that milestones, units and progress make; what is on hold
+or over a cap is shown apart and never counted."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from contracts.models import ProjectType
+from invoicing.proposals import generation, selectors
+from invoicing.proposals.models import ProposalLine
+from tests.factories import (
+    BillingRuleFactory,
+    CategoryFactory,
+    FundingLimitFactory,
+    FundingSourceFactory,
+    MilestoneFactory,
+    WorkerFactory,
+)
+from tests.invoicing.builders import contract_with_customer, hours
+from tests.invoicing.proposals.test_generation import mark_posted, prepayment
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+class RolledBack(Exception):
+    pass
+
+
+def billable(contract) -> dict:
+    [row] = selectors.billable_now(contracts=[contract])
+    return row
+
+
+def generated_total(contract, actor) -> Decimal:
+    """What generation creates up to today, rolled back so that nothing stays."""
+    created = {}
+    try:
+        with transaction.atomic():
+            proposals = generation.proposals_generate(
+                contract=contract, up_to_date=timezone.localdate(), actor=actor
+            )
+            created["total"] = sum(
+                (line.amount for line in ProposalLine.objects.filter(proposal__in=proposals)),
+                D("0"),
+            )
+            raise RolledBack
+    except RolledBack:
+        pass
+    return created["total"]
+
+
+def p1_contract(_people=None):
+    contract, project, _source = contract_with_customer(
+        project_type=ProjectType.FIXED_PRICE, contract_value=D("100000")
+    )
+    BillingRuleFactory(
+        contract=contract, rule_type="progress_manual", percent_complete=D("15"), projects=[project]
+    )
+    return contract
+
+
+def test_manual_progress_is_billable_now_and_generation_bills_the_same(people):
+    contract = p1_contract()
+    assert billable(contract)["total"] == D("15000.00")  # P1: 15 % of 100,000.00
+    assert generated_total(contract, people["clerk"]) == D("15000.00")
+
+
+def test_a_completed_milestone_is_billable_now(people):
+    contract, project, _source = contract_with_customer(project_type=ProjectType.FIXED_PRICE)
+    BillingRuleFactory(contract=contract, rule_type="milestone", projects=[project])
+    MilestoneFactory(
+        contract=contract, amount=D("15000"), status="completed", completed_at=timezone.now()
+    )
+    assert billable(contract)["total"] == D("15000.00")
+    assert generated_total(contract, people["clerk"]) == D("15000.00")
+
+
+def on_hold_contract(_people=None):
+    contract, project, source = contract_with_customer()
+    FundingSourceFactory(contract=contract, name="On hold", is_on_hold=True)
+    FundingLimitFactory(source=source, amount=D("500"))
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    hours(project, WorkerFactory(sales_rate=D("100")), "10", date=timezone.localdate())
+    return contract
+
+
+def test_an_amount_on_hold_is_shown_apart_and_not_billable(people, client):
+    contract = on_hold_contract()
+    row = billable(contract)
+    assert (row["total"], row["on_hold"]) == (D("500.00"), D("500.00"))
+    assert generated_total(contract, people["clerk"]) == D("500.00")
+    client.force_login(people["clerk"])
+    html = client.get(reverse("invoicing:billable_contract", args=[contract.pk])).content.decode()
+    assert "On hold" in html and "500.00" in html
+
+
+def fee_contract(_people=None):
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    BillingRuleFactory(contract=contract, rule_type="fee", fee_percent=D("10"), projects=[project])
+    worker = WorkerFactory(sales_rate=D("100"))
+    hours(project, worker, "7.5", date=timezone.localdate())
+    hours(project, worker, "3.33", date=timezone.localdate())
+    return contract
+
+
+def cap_contract(_people=None):
+    contract, project, _source = contract_with_customer()
+    category = CategoryFactory(kind="hour")
+    rule = BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    rule.caps.create(category=category, amount=D("1000"))
+    worker = WorkerFactory(sales_rate=D("100"))
+    for quantity in ("4", "5", "3"):
+        hours(project, worker, quantity, category=category, date=timezone.localdate())
+    return contract
+
+
+def milestone_and_hours_contract(_people=None):
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    BillingRuleFactory(contract=contract, rule_type="milestone", projects=[project])
+    MilestoneFactory(
+        contract=contract, amount=D("2500"), status="completed", completed_at=timezone.now()
+    )
+    hours(project, WorkerFactory(sales_rate=D("120")), "2.25", date=timezone.localdate())
+    return contract
+
+
+def test_cap_is_shown_apart(people):
+    row = billable(cap_contract())
+    assert (row["total"], row["over_cap"]) == (D("900.00"), D("300.00"))
+
+
+def prepaid_contract(people):
+    """A prepayment posted, then hours and a fee: the deduction takes the prepayment back."""
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    prepayment(project, "5000")
+    [prepaid] = generation.proposals_generate(
+        contract=contract, up_to_date=timezone.localdate(), actor=people["clerk"]
+    )
+    mark_posted(prepaid, people)
+    BillingRuleFactory(contract=contract, rule_type="fee", fee_percent=D("10"), projects=[project])
+    hours(project, WorkerFactory(sales_rate=D("100")), "30", date=timezone.localdate())
+    return contract
+
+
+def test_a_prepayment_deduction_is_taken_off_billable_now(people):
+    row = billable(prepaid_contract(people))
+    assert (row["work"], row["fees"], row["deductions"], row["total"]) == (
+        D("3000.00"),
+        D("300.00"),
+        D("-3300.00"),
+        D("0.00"),
+    )
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [p1_contract, on_hold_contract, fee_contract, cap_contract, milestone_and_hours_contract],
+)
+def test_billable_now_equals_what_generation_creates(people, setup):
+    contract = setup(people)
+    before = billable(contract)
+    assert before["total"] == generated_total(contract, people["clerk"])
+    assert billable(contract) == before  # generation was rolled back: nothing moved
