@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format messages system-libs test-system-libs gettext chromium migrate demo clean
+.PHONY: run test soak bench lint format messages system-libs test-system-libs gettext chromium migrate demo clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -81,7 +81,11 @@ run: demo
 # coverage. Uses DATABASE_URL when it is set (PostgreSQL), SQLite otherwise.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test test-system-libs
-	$(PY) -m pytest -n $(TEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
+
+# The allocation engine's properties with ten times the cases `make test` runs (minutes).
+soak: $(VENV)/.installed-test
+	PROPERTY_EXAMPLES_SCALE=10 $(PY) -m pytest -p no:randomly -q tests/funding/test_allocation.py -k property $(PYTEST_ARGS)
 
 # Benchmarks print a table each; they are never part of `make test`.
 bench: $(VENV)/.installed-test test-system-libs

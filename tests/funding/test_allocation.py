@@ -9,6 +9,7 @@ one minor unit of its exact share, rounding to the rounding source, determinism,
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -38,8 +39,14 @@ from funding.allocation import (
 DAY = datetime.date(2024, 5, 15)
 
 
+# `make test` runs each property with half the cases listed; `make soak` with ten times them.
+EXAMPLES_SCALE = float(os.environ.get("PROPERTY_EXAMPLES_SCALE", "0.5"))
+
+
 def examples(count: int) -> settings:
-    """Hypothesis settings: ``count`` cases, no deadline, no example database on disk."""
+    """Hypothesis settings: ``count`` cases (scaled by PROPERTY_EXAMPLES_SCALE), no deadline,
+    no example database on disk."""
+    count = max(10, int(count * EXAMPLES_SCALE))
     return settings(
         max_examples=count,
         deadline=None,
