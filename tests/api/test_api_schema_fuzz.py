@@ -5,6 +5,8 @@ Schemathesis reads our own OpenAPI schema and calls each operation in-process wi
 few per operation so the suite stays fast; the point is breadth: no operation may answer 5xx.
 """
 
+import os
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -42,7 +44,13 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", applicati
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+# `make test` sends 5 generated requests per operation; `make soak` sends 40.
+@settings(
+    max_examples=int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "5")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
 def test_no_operation_answers_with_a_server_error(case, token, db):
     case.call_and_validate(
         headers={"Authorization": f"Token {token}"},
