@@ -7,7 +7,7 @@ PDF all show a fee that matches its base (issue 12, item 1). Retention is derive
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.utils import formats
@@ -31,19 +31,27 @@ def covers(project_ids: set, project_id: int, parent_id: int | None) -> bool:
     return project_id in project_ids or (parent_id is not None and parent_id in project_ids)
 
 
-def fee_base(rule: BillingRule, lines: Sequence[ProposalLine]) -> Decimal:
-    """What a fee rule charges its percentage on: the proposal's hour lines on the rule's
-    projects (E1: 200 h x 100.00 = 20,000.00)."""
+def hour_base(rule: BillingRule, hours: Iterable[tuple[int, int | None, Decimal]]) -> Decimal:
+    """What a fee rule charges its percentage on, from hour work given as (project id, parent
+    project id, amount): the amounts on the rule's projects and their subprojects. Both a
+    draft's lines and the shares generation is about to bill are measured by it."""
     project_ids = {project.pk for project in rule.projects.all()}
     return sum(
-        (
-            line.amount
-            for line in lines
-            if line.line_type == ProposalLineType.TRANSACTION
-            and line.kind == TransactionKind.HOUR
-            and covers(project_ids, line.transaction.project_id, line.transaction.project.parent_id)
-        ),
+        (amount for project_id, parent_id, amount in hours if covers(project_ids, project_id, parent_id)),
         Decimal("0"),
+    )  # fmt: skip
+
+
+def fee_base(rule: BillingRule, lines: Sequence[ProposalLine]) -> Decimal:
+    """The fee base of a proposal's current lines: its hour lines on the rule's projects
+    (E1: 200 h x 100.00 = 20,000.00)."""
+    return hour_base(
+        rule,
+        (
+            (line.transaction.project_id, line.transaction.project.parent_id, line.amount)
+            for line in lines
+            if line.line_type == ProposalLineType.TRANSACTION and line.kind == TransactionKind.HOUR
+        ),
     )
 
 

@@ -29,7 +29,7 @@ from contracts.models import (
     Worker,
 )
 from invoicing.proposals import billing
-from invoicing.proposals.derived import covers, proposal_derived_lines_refresh
+from invoicing.proposals.derived import covers, hour_base, proposal_derived_lines_refresh
 from invoicing.proposals.drafts import transaction_line_build
 from invoicing.proposals.models import (
     InvoiceProposal,
@@ -233,11 +233,14 @@ def proposal_fees(contract: ProjectContract, fee_rules: list[BillingRule], share
     bill hours in it. No query when the rules come with their projects."""
     fees = []
     for rule in fee_rules:
-        project_ids = {project.pk for project in rule.projects.all()}
-        base = sum(
-            (share.amount for share in shares if share.kind == TransactionKind.HOUR and covers(project_ids, share.project_id, share.project_parent_id)),
-            start=Decimal("0"),
-        )  # fmt: skip
+        base = hour_base(
+            rule,
+            (
+                (share.project_id, share.project_parent_id, share.amount)
+                for share in shares
+                if share.kind == TransactionKind.HOUR
+            ),
+        )
         if base:
             fee = billing.fee_line(
                 base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
