@@ -23,11 +23,11 @@ from django.utils import translation
 from django_countries import countries
 
 from contracts.models import TransactionKind
+from contracts.money import round_money
 from invoicing.invoices.models import Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_ledger
 
 SNAPSHOT_VERSION = 1
-CENT = Decimal("0.01")
 #: The legal entity's fields printed beyond its name and address: numbers and bank details.
 SELLER_DETAILS = ("organization_number", "email", "phone", "bank_name", "iban", "bic", "bankgiro")
 
@@ -84,7 +84,7 @@ def progress_statement(invoice: Invoice) -> ProgressStatement:
 def _money(amount: Decimal) -> str:
     """An amount as JSON: a string with the two decimals of the money columns, whatever the
     database's sum returned (SQLite drops trailing zeros)."""
-    return str(Decimal(amount).quantize(CENT))
+    return str(round_money(Decimal(amount)))
 
 
 def _country(code: str, language: str) -> dict:
