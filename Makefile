@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test soak bench lint format messages system-libs test-system-libs gettext chromium migrate demo clean
+.PHONY: run test soak bench lint format messages system-libs test-system-libs gettext chromium migrate demo clean clean-test-db
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -111,3 +111,9 @@ messages: $(VENV)/.installed gettext
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# The suite keeps one migrated PostgreSQL database per migration set (tests/db_template.py).
+clean-test-db:
+	psql "$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -Atc \
+	  "SELECT datname FROM pg_database WHERE datname LIKE 'billing\_tpl\_%'" \
+	  | xargs -r -I{} psql "$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -qc 'DROP DATABASE "{}"'
