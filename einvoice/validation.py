@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from lxml import etree
 
 from einvoice.rules import RULE_SETS
@@ -55,11 +55,11 @@ RULE_SCHEMA = "UBL-XSD"
 
 NOT_WELL_FORMED = gettext_lazy("The document is not well-formed XML: %(error)s")
 WRONG_DOCUMENT = gettext_lazy("Expected a UBL %(expected)s document, found <%(found)s>.")
-REJECTED_INTRO = (
+REJECTED_INTRO = ngettext_lazy(
     "The e-invoice breaks %(count)d rule of Peppol BIS Billing 3.0, so it was not posted:",
     "The e-invoice breaks %(count)d rules of Peppol BIS Billing 3.0, so it was not posted:",
+    "count",
 )
-FINDING_LINE = gettext_lazy("%(rule)s: %(text)s")
 EVALUATION_FAILED = gettext_lazy("The %(rules)s rules could not read the document: %(error)s")
 MORE_FINDINGS = gettext_lazy("... and %(count)d more.")
 # What a clerk can do about the rules that master data decides; the rule's own text follows.
@@ -71,7 +71,7 @@ CLERK_HINTS = {
     "PEPPOL-EN16931-R020": gettext_lazy(
         "Enter the legal entity's Peppol endpoint (scheme and id)."
     ),
-    "SE-R-005": gettext_lazy("Tick \u201cGodk\u00e4nd f\u00f6r F-skatt\u201d on the legal entity."),
+    "SE-R-005": gettext_lazy("Tick “Godkänd för F-skatt” on the legal entity."),
     "SE-R-013": gettext_lazy("Check the organisation number: its check digit is wrong."),
     "DK-R-002": gettext_lazy("Enter the legal entity's CVR number."),
 }
@@ -113,11 +113,11 @@ def findings_summary(findings: list[Finding]) -> list[str]:
     by_rule: dict[str, Finding] = {}
     for finding in fatal:
         by_rule.setdefault(finding.rule_id, finding)
-    lines = [ngettext(*REJECTED_INTRO, len(by_rule)) % {"count": len(by_rule)}]
+    lines = [str(REJECTED_INTRO % {"count": len(by_rule)})]
     for finding in list(by_rule.values())[:SHOWN_FINDINGS]:
         hint = CLERK_HINTS.get(finding.rule_id)
         text = f"{hint} ({finding.text})" if hint else finding.text
-        lines.append(str(FINDING_LINE % {"rule": finding.rule_id, "text": text}))
+        lines.append(f"{finding.rule_id}: {text}")
     if len(by_rule) > SHOWN_FINDINGS:
         lines.append(str(MORE_FINDINGS % {"count": len(by_rule) - SHOWN_FINDINGS}))
     return lines
@@ -201,7 +201,7 @@ def readable_location(location: str) -> str:
     location = re.sub(
         r"\*:([\w.-]+)\[namespace-uri\(\)='([^']*)'\]", lambda m: prefixed(m[2], m[1]), location
     )
-    return re.sub(r"^/([\w.-]+)\[1\]", r"/\1", location)
+    return re.sub(r"^/([\w.:*-]+)\[1\]", r"/\1", location)
 
 
 def _rule_text(text: str, rule_id: str) -> str:
