@@ -89,7 +89,7 @@ test: $(VENV)/.installed-test test-system-libs
 soak: $(VENV)/.installed-test
 	PROPERTY_EXAMPLES_SCALE=10 $(PY) -m pytest -p no:randomly -q tests/funding/test_allocation.py -k property $(PYTEST_ARGS)
 	SCHEMA_FUZZ_EXAMPLES=40 $(PY) -m pytest -p no:randomly -q tests/api/test_api_schema_fuzz.py $(PYTEST_ARGS)
-	EINVOICE_UNIT_TESTS=all $(PY) -m pytest -p no:randomly -q tests/einvoice/test_unit_tests.py $(PYTEST_ARGS)
+	EINVOICE_UNIT_TESTS=all $(PY) -m pytest -p no:randomly -q tests/einvoice/test_unit_tests.py tests/einvoice/test_rules.py $(PYTEST_ARGS)
 
 # The Peppol BIS rules are published as Schematron only: compile them into the committed XSLT
 # (einvoice/rulesets/peppol-bis-*/PEPPOL-EN16931-UBL.xslt). A test fails when it is stale.

@@ -18,8 +18,9 @@ What the compiled stylesheet does, per ISO/IEC 19757-3 and as the skeleton imple
   ``path()``) and its text (``name`` and ``value-of`` evaluated).
 
 Not supported, and refused with ``SchematronNotSupported`` rather than compiled wrongly:
-``include``, abstract patterns and rules (``extends``), phases, ``diagnostics``; a schema that
-needs them can be pre-processed first (the CEN project publishes its rules pre-processed).
+``include``, abstract patterns and rules (``extends``), a default phase other than ``#ALL``
+(phases are otherwise ignored: every pattern runs), ``diagnostics``; a schema that needs them
+can be pre-processed first (the CEN project publishes its rules pre-processed).
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ def _svrl(name: str) -> str:
 
 
 def _refuse_unsupported(schema: etree._Element) -> None:
-    for name in ("include", "phase", "diagnostics", "extends"):
+    for name in ("include", "diagnostics", "extends"):
         if schema.find(f".//{_sch(name)}") is not None:
             raise SchematronNotSupported(f"<{name}> is not supported; pre-process the schema")
+    if schema.get("defaultPhase", "#ALL") != "#ALL":
+        raise SchematronNotSupported("phases are not supported: every pattern is always active")
     for element in schema.iter(_sch("pattern"), _sch("rule")):
         if element.get("abstract") == "true" or element.get("is-a"):
             raise SchematronNotSupported("abstract patterns and rules are not supported")
