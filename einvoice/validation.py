@@ -244,7 +244,7 @@ def rules_findings(
     from saxonche import PySaxonApiError
 
     processor, executables = _thread_executables()
-    node = processor.parse_xml(xml_text=xml_bytes.decode("utf-8"))
+    node = processor.parse_xml(xml_text=xml_bytes.decode("utf-8-sig"))
     findings = []
     for rule_set in RULE_SETS:
         if rule_set.name not in rule_sets:

@@ -160,3 +160,9 @@ def test_threads_validate_at_the_same_time_with_the_same_results():
 def test_an_unknown_document_kind_is_a_programming_error():
     with pytest.raises(ValueError):
         validate(BASE_EXAMPLE, "order")
+
+
+def test_a_byte_order_mark_or_another_encoding_changes_nothing():
+    assert validate(b"\xef\xbb\xbf" + BASE_EXAMPLE, "invoice") == []
+    latin1 = BASE_EXAMPLE.decode().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    assert validate(latin1.encode("iso-8859-1"), "invoice") == []
