@@ -23,6 +23,16 @@ def test_the_check_command_says_so(capsys):
     assert "up to date" in capsys.readouterr().out
 
 
+def test_the_command_writes_the_stylesheet_and_notices_a_stale_one(tmp_path, monkeypatch, capsys):
+    target = tmp_path / "PEPPOL-EN16931-UBL.xslt"
+    monkeypatch.setattr(rules, "PEPPOL_UBL_XSLT", target)
+    assert rules.main([]) == 0
+    assert target.read_bytes() == rules.PEPPOL_UBL_SCH.with_suffix(".xslt").read_bytes()
+    target.write_bytes(target.read_bytes().replace(b"PEPPOL-EN16931-R001", b"PEPPOL-R001"))
+    assert rules.main(["--check"]) == 1
+    assert "is stale: run `make einvoice-rules`" in capsys.readouterr().err
+
+
 def test_every_vendored_rule_file_has_its_licence_or_its_provenance():
     readme = (rules.RULESETS / "README.md").read_text()
     assert (rules.CEN_UBL_XSLT.parent / "LICENSE.txt").exists()
