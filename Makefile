@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test soak bench lint format messages system-libs test-system-libs gettext chromium migrate demo clean clean-test-db
+.PHONY: run test soak bench einvoice-rules lint format messages system-libs test-system-libs gettext chromium migrate demo clean clean-test-db
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -83,11 +83,18 @@ TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test test-system-libs
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
-# The allocation engine's properties with ten times the listed cases, and the API schema fuzz
-# with 40 requests per operation (minutes; not part of make test).
+# The allocation engine's properties with ten times the listed cases, the API schema fuzz
+# with 40 requests per operation, and every official e-invoice unit test (1,526 cases; make
+# test runs all the Peppol ones and a quarter of the CEN ones) (minutes; not part of make test).
 soak: $(VENV)/.installed-test
 	PROPERTY_EXAMPLES_SCALE=10 $(PY) -m pytest -p no:randomly -q tests/funding/test_allocation.py -k property $(PYTEST_ARGS)
 	SCHEMA_FUZZ_EXAMPLES=40 $(PY) -m pytest -p no:randomly -q tests/api/test_api_schema_fuzz.py $(PYTEST_ARGS)
+	EINVOICE_UNIT_TESTS=all $(PY) -m pytest -p no:randomly -q tests/einvoice/test_unit_tests.py tests/einvoice/test_rules.py $(PYTEST_ARGS)
+
+# The Peppol BIS rules are published as Schematron only: compile them into the committed XSLT
+# (einvoice/rulesets/peppol-bis-*/PEPPOL-EN16931-UBL.xslt). A test fails when it is stale.
+einvoice-rules: $(VENV)/.installed
+	$(PY) -m einvoice.rules
 
 # Benchmarks print a table each; they are never part of `make test`.
 bench: $(VENV)/.installed-test test-system-libs

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("collaboration", "contracts", "funding", "invoicing")
+APPS = ("einvoice", "collaboration", "contracts", "funding", "invoicing")
 
 # Lower layers first. A module may import its own layer and the layers before it, never after.
 LAYERS = (
+    "einvoice",  # e-invoice validation and payment references: pure, knows nothing of billing
     "collaboration",
     "contracts",
     "funding",
@@ -31,6 +32,10 @@ LAYERS = (
 # Arithmetic and file reading without the ORM: dataclasses and Decimal in, dataclasses out.
 PURE_MODULES = (
     "contracts.money",
+    "einvoice.references",
+    "einvoice.rules",
+    "einvoice.schematron",
+    "einvoice.validation",
     "funding.allocation",
     "invoicing.proposals.billing",
     "invoicing.proposals.billing_checks",

@@ -1,0 +1,178 @@
+"""Compile an ISO Schematron schema (XSLT 2/3 query binding) into an XSLT 3.0 stylesheet that
+writes SVRL, the way the ISO skeleton does, for the constructs the Peppol BIS rules use.
+
+Pure: lxml in, bytes out; no Django. The output is deterministic (same .sch and same lxml give the
+same bytes), so the compiled stylesheet can be committed next to its source and a test can prove
+it is up to date (``python -m einvoice.rules``).
+
+What the compiled stylesheet does, per ISO/IEC 19757-3 and as the skeleton implements it:
+
+* schema-level and pattern-level ``let`` become global variables (evaluated with the document
+  node as context), rule-level ``let`` local variables of the rule's template;
+* ``xsl:function`` (and ``xsl:key``) elements at schema level are copied as they are;
+* each pattern is one mode: the document is walked (elements and attributes) and each node is
+  given to the FIRST rule of the pattern whose context matches it (earlier rules have the higher
+  priority), so a node fires at most one rule per pattern, and every pattern sees every node;
+* a failing ``assert`` (or a true ``report``) writes ``svrl:failed-assert``
+  (``svrl:successful-report``) with its ``id``, ``flag``, the node's ``location`` (XPath 3.0
+  ``path()``) and its text (``name`` and ``value-of`` evaluated).
+
+Not supported, and refused with ``SchematronNotSupported`` rather than compiled wrongly:
+``include``, abstract patterns and rules (``extends``), a default phase other than ``#ALL``
+(phases are otherwise ignored: every pattern runs), ``diagnostics``; a schema that needs them
+can be pre-processed first (the CEN project publishes its rules pre-processed).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+
+from lxml import etree
+
+SCH = "http://purl.oclc.org/dsdl/schematron"
+XSL = "http://www.w3.org/1999/XSL/Transform"
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+XS = "http://www.w3.org/2001/XMLSchema"
+GENERATOR = "einvoice.schematron 1"
+
+
+class SchematronNotSupported(ValueError):
+    """The schema uses a Schematron construct this compiler does not implement."""
+
+
+def _sch(name: str) -> str:
+    return f"{{{SCH}}}{name}"
+
+
+def _xsl(name: str) -> str:
+    return f"{{{XSL}}}{name}"
+
+
+def _svrl(name: str) -> str:
+    return f"{{{SVRL}}}{name}"
+
+
+def _refuse_unsupported(schema: etree._Element) -> None:
+    for name in ("include", "diagnostics", "extends"):
+        if schema.find(f".//{_sch(name)}") is not None:
+            raise SchematronNotSupported(f"<{name}> is not supported; pre-process the schema")
+    if schema.get("defaultPhase", "#ALL") != "#ALL":
+        raise SchematronNotSupported("phases are not supported: every pattern is always active")
+    for element in schema.iter(_sch("pattern"), _sch("rule")):
+        if element.get("abstract") == "true" or element.get("is-a"):
+            raise SchematronNotSupported("abstract patterns and rules are not supported")
+    binding = (schema.get("queryBinding") or "xslt").lower()
+    if binding not in ("xslt2", "xslt3"):
+        raise SchematronNotSupported(f"query binding {binding!r}: only xslt2 and xslt3")
+
+
+def _variable(parent: etree._Element, let: etree._Element) -> None:
+    variable = etree.SubElement(parent, _xsl("variable"), name=let.get("name"))
+    if let.get("value") is not None:
+        variable.set("select", let.get("value"))
+    else:  # the value is the let's content (a constructed tree)
+        for child in let:
+            variable.append(copy.deepcopy(child))
+        variable.text = let.text
+
+
+def _message(parent: etree._Element, check: etree._Element) -> None:
+    """svrl:text with the assertion's text; <name/> and <value-of/> are evaluated."""
+    text = etree.SubElement(parent, _svrl("text"))
+    text.text = check.text
+    for child in check:
+        if child.tag == _sch("name"):
+            etree.SubElement(text, _xsl("value-of"), select=f"name({child.get('path', '.')})")
+        elif child.tag == _sch("value-of"):
+            etree.SubElement(text, _xsl("value-of"), select=child.get("select"))
+        elif isinstance(child.tag, str):  # emph, dir, span: their words only
+            etree.SubElement(text, _xsl("text")).text = "".join(child.itertext())
+        else:  # a comment or a processing instruction inside the text
+            etree.SubElement(text, _xsl("text")).text = ""
+        last = text[-1]
+        last.tail = child.tail
+
+
+def _check(template: etree._Element, check: etree._Element) -> None:
+    is_assert = check.tag == _sch("assert")
+    choose = etree.SubElement(template, _xsl("choose"))
+    quiet = etree.SubElement(choose, _xsl("when"), test=check.get("test"))
+    loud = etree.SubElement(choose, _xsl("otherwise"))
+    if not is_assert:  # a report speaks when its test is true
+        quiet, loud = loud, quiet
+    result = etree.SubElement(loud, _svrl("failed-assert" if is_assert else "successful-report"))
+    for attribute in ("id", "flag", "role"):
+        if check.get(attribute) is not None:
+            etree.SubElement(result, _xsl("attribute"), name=attribute).text = check.get(attribute)
+    etree.SubElement(result, _xsl("attribute"), name="location", select="path()")
+    _message(result, check)
+
+
+def _pattern(stylesheet: etree._Element, pattern: etree._Element, mode: str) -> None:
+    rules = pattern.findall(_sch("rule"))
+    for index, rule in enumerate(rules):
+        template = etree.SubElement(
+            stylesheet,
+            _xsl("template"),
+            match=rule.get("context"),
+            mode=mode,
+            priority=str(1000 + len(rules) - index),
+        )
+        for child in rule:
+            if child.tag == _sch("let"):
+                _variable(template, child)
+            elif child.tag in (_sch("assert"), _sch("report")):
+                _check(template, child)
+        etree.SubElement(template, _xsl("apply-templates"), select="@*|*", mode=mode)
+    etree.SubElement(stylesheet, _xsl("template"), match="text()", mode=mode, priority="-1")
+    walk = etree.SubElement(
+        stylesheet, _xsl("template"), match="@*|node()", mode=mode, priority="-2"
+    )
+    etree.SubElement(walk, _xsl("apply-templates"), select="@*|*", mode=mode)
+
+
+def schematron_compile(schema_bytes: bytes, *, source_name: str = "") -> bytes:
+    """The XSLT 3.0 stylesheet (UTF-8 bytes) that validates a document against the schema and
+    writes SVRL (failed asserts and successful reports only)."""
+    schema = etree.fromstring(schema_bytes)
+    if schema.tag != _sch("schema"):
+        raise SchematronNotSupported("not an ISO Schematron schema")
+    _refuse_unsupported(schema)
+    namespaces = {"xsl": XSL, "svrl": SVRL, "xs": XS}
+    for declaration in schema.findall(_sch("ns")):
+        namespaces[declaration.get("prefix")] = declaration.get("uri")
+    stylesheet = etree.Element(_xsl("stylesheet"), nsmap=namespaces)
+    stylesheet.set("version", "3.0")
+    stylesheet.set("exclude-result-prefixes", "#all")
+    digest = hashlib.sha256(schema_bytes).hexdigest()
+    stylesheet.append(
+        etree.Comment(
+            f" Generated by {GENERATOR} from {source_name or 'a Schematron schema'}"
+            f" (sha256 {digest}). Do not edit: run `make einvoice-rules`. "
+        )
+    )
+    etree.SubElement(stylesheet, _xsl("output"), method="xml", indent="no")
+    for child in schema:
+        if child.tag == _sch("let"):
+            _variable(stylesheet, child)
+        elif child.tag in (_xsl("function"), _xsl("key")):
+            stylesheet.append(copy.deepcopy(child))
+    patterns = schema.findall(_sch("pattern"))
+    for pattern in patterns:
+        for let in pattern.findall(_sch("let")):
+            _variable(stylesheet, let)
+
+    root = etree.SubElement(stylesheet, _xsl("template"), match="/")
+    output = etree.SubElement(root, _svrl("schematron-output"))
+    title = schema.find(_sch("title"))
+    if title is not None and title.text:
+        output.set("title", title.text.strip())
+    for number, pattern in enumerate(patterns, start=1):
+        active = etree.SubElement(output, _svrl("active-pattern"))
+        active.set("id", pattern.get("id") or f"M{number}")
+        etree.SubElement(output, _xsl("apply-templates"), select="/", mode=f"M{number}")
+    for number, pattern in enumerate(patterns, start=1):
+        _pattern(stylesheet, pattern, f"M{number}")
+    etree.cleanup_namespaces(stylesheet, keep_ns_prefixes=list(namespaces))
+    return etree.tostring(stylesheet, xml_declaration=True, encoding="UTF-8", pretty_print=True)
