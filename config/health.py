@@ -13,7 +13,7 @@ database is down."""
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Case, F, Min, When
 from django.db.models.functions import Greatest
 from django.http import JsonResponse
 from django.utils import timezone
@@ -23,11 +23,17 @@ from django.views.decorators.cache import never_cache
 def oldest_queued_task_seconds() -> int:
     """Seconds the oldest ready task has waited (since it was enqueued, or since the time it
     was to run after, whichever is later); 0 when the queue is empty."""
-    from django_tasks_db.models import DBTaskResult  # the app may not be loaded in every set-up
+    # the app may not be loaded in every set-up
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
+    # A task queued without a time to run after has run_after = the largest date.
+    waiting_since = Case(
+        When(run_after=get_date_max(), then=F("enqueued_at")),
+        default=Greatest("enqueued_at", "run_after"),
+    )
     oldest = (
         DBTaskResult.objects.ready()
-        .annotate(waiting_since=Greatest("enqueued_at", "run_after"))
+        .annotate(waiting_since=waiting_since)
         .aggregate(oldest=Min("waiting_since"))["oldest"]
     )
     return 0 if oldest is None else max(0, int((timezone.now() - oldest).total_seconds()))
