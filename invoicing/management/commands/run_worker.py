@@ -130,7 +130,7 @@ class ResilientWorker(db_worker.Worker):
         self.outages += 1
         logger.warning(
             "Database unavailable (%s); worker %s tries again in %.1f s.",
-            str(error).strip() or type(error).__name__,
+            " ".join(str(error).split()) or type(error).__name__,  # one line in the logs
             self.worker_id,
             delay,
         )
