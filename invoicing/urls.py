@@ -4,7 +4,11 @@ from django.urls import path
 
 from invoicing import views
 from invoicing.invoices import urls as invoices
+from invoicing.invoices.models import PdfBatch
+from invoicing.invoices.views import PdfBatchStartView
 from invoicing.proposals import urls as proposals
+from invoicing.proposals.models import BillingRun
+from invoicing.proposals.views import BillingRunStartView
 from invoicing.receivables import urls as receivables
 from invoicing.transactions import urls as transactions
 
@@ -16,5 +20,24 @@ urlpatterns = [
     *invoices.urlpatterns,
     *proposals.workflow_urlpatterns,
     *receivables.urlpatterns,
+    # Resuming a job needs the permission that starts it.
+    path(
+        "billing-runs/<int:pk>/resume/",
+        views.JobResumeView.as_view(
+            model=BillingRun,
+            permission_required=BillingRunStartView.permission_required,
+            url_name="invoicing:billing_run",
+        ),
+        name="billing_run_resume",
+    ),
+    path(
+        "invoices/pdfs/<int:pk>/resume/",
+        views.JobResumeView.as_view(
+            model=PdfBatch,
+            permission_required=PdfBatchStartView.permission_required,
+            url_name="invoicing:pdf_batch",
+        ),
+        name="pdf_batch_resume",
+    ),
     path("control/<int:contract_pk>/", views.InvoiceControlView.as_view(), name="invoice_control"),
 ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import control, dashboard
+from invoicing import control, dashboard, jobs
 
 
 class InvoiceControlView(PermissionRequired, TemplateView):
@@ -40,3 +44,22 @@ class DashboardView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **dashboard.dashboard(user=self.request.user)}
+
+
+class JobResumeView(PermissionRequired, View):
+    """Resume a failed or stalled billing run or PDF batch (``invoicing.jobs.job_resume``);
+    routed once per job model, with the permission that starts that job."""
+
+    model = None
+    permission_required = None
+    url_name = None
+
+    def post(self, request, pk):
+        job = get_object_or_404(self.model, pk=pk)
+        try:
+            jobs.job_resume(job=job, actor=request.user)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(request, _("The job was started again."))
+        return redirect(self.url_name, pk=pk)

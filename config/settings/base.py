@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -96,6 +97,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # A kept connection is tested before each request uses it: after a database restart
+        # the first request opens a new one instead of failing (issue 13).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -180,6 +184,18 @@ TASKS = {
         ),
     }
 }
+
+# Jobs that recover (docs/operations.md): a running import, billing run or PDF batch whose
+# heartbeat is older than JOB_STALE_AFTER has lost its worker. `run_worker` looks for such jobs
+# every JOB_SWEEP_SECONDS: billing runs and PDF batches are resumed (at most JOB_MAX_ATTEMPTS
+# times), imports are marked failed and can be checked again. /healthz answers 503 when a task
+# has waited in the queue longer than TASK_QUEUE_MAX_AGE (no worker is taking work).
+JOB_STALE_AFTER = datetime.timedelta(seconds=int(os.environ.get("JOB_STALE_AFTER_SECONDS", "600")))
+JOB_SWEEP_SECONDS = int(os.environ.get("JOB_SWEEP_SECONDS", "60"))
+JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
+TASK_QUEUE_MAX_AGE = datetime.timedelta(
+    seconds=int(os.environ.get("TASK_QUEUE_MAX_AGE_SECONDS", "900"))
+)
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -15,6 +15,12 @@ SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# Connections kept between requests (DATABASE_CONN_MAX_AGE) are tested before use, so the first
+# request after a database restart reconnects instead of answering 500. Set in base.py too; said
+# again here because a production deploy must never run without it.
+for _database in DATABASES.values():  # noqa: F405
+    _database["CONN_HEALTH_CHECKS"] = True
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True

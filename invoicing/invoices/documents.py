@@ -7,6 +7,7 @@ The URL fetcher serves only the project's own static files: a value in a templat
 from __future__ import annotations
 
 import io
+import logging
 import mimetypes
 import os
 import zipfile
@@ -17,7 +18,7 @@ from urllib.parse import unquote, urlparse
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
 from contracts.models import TransactionKind
@@ -27,6 +28,8 @@ from invoicing.invoices.snapshots import (  # noqa: F401 - progress_statement is
     progress_statement,
     snapshot_context,
 )
+
+logger = logging.getLogger(__name__)
 
 STATIC_ROOTS = [Path(path).resolve() for path in settings.STATICFILES_DIRS]
 NOT_A_STATIC_FILE = "Only the project's own static files can be used in documents: {url}"
@@ -130,23 +133,43 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     ).write_pdf()
 
 
-def pdf_batch_render(*, batch_id: int) -> None:
-    """Render every invoice of a batch into one ZIP file, reporting progress as it goes."""
+class PdfBatchSuperseded(Exception):
+    """The batch was started again by another task, or finished: this task must stop."""
+
+
+def pdf_batch_render(*, batch_id: int, attempt: int | None = None) -> None:
+    """Render every invoice of a batch into one ZIP file, reporting progress (and a heartbeat)
+    after each PDF. ``attempt`` is the batch's attempt the task was queued for: a task of an
+    earlier attempt stops. A resumed batch renders the ZIP again from the start (it writes
+    nothing else). Any error marks the batch failed with its reason."""
     batch = PdfBatch.objects.get(pk=batch_id)
+    if batch.status != PdfBatch.Status.RUNNING or (
+        attempt is not None and batch.attempts != attempt
+    ):
+        return
+    current = PdfBatch.objects.filter(
+        pk=batch_id, status=PdfBatch.Status.RUNNING, attempts=batch.attempts
+    )
     buffer = io.BytesIO()
     try:
+        current.update(processed=0, heartbeat_at=timezone.now())
         invoices = Invoice.objects.filter(pk__in=batch.invoice_ids)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for number, invoice in enumerate(
                 invoices.order_by("legal_entity", "sequence_number"), start=1
             ):
                 archive.writestr(f"{invoice.number}.pdf", invoice_pdf(invoice))
-                PdfBatch.objects.filter(pk=batch_id).update(processed=number)
+                if not current.update(processed=number, heartbeat_at=timezone.now()):
+                    raise PdfBatchSuperseded
         batch.archive.save(f"invoices-{batch_id}.zip", ContentFile(buffer.getvalue()), save=False)
-        batch.status = PdfBatch.Status.DONE
-        batch.processed = len(batch.invoice_ids)
-        batch.save(update_fields=["archive", "status", "processed"])
-    except Exception as error:  # noqa: BLE001 - the batch page explains any failure
-        PdfBatch.objects.filter(pk=batch_id).update(
-            status=PdfBatch.Status.FAILED, message=str(error)
+        current.update(
+            archive=batch.archive.name,
+            status=PdfBatch.Status.DONE,
+            processed=len(batch.invoice_ids),
+            heartbeat_at=timezone.now(),
         )
+    except PdfBatchSuperseded:
+        return
+    except Exception as error:  # noqa: BLE001 - the batch page explains any failure
+        logger.exception("PDF batch %s failed", batch_id)
+        current.update(status=PdfBatch.Status.FAILED, message=str(error))

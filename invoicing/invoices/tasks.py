@@ -6,5 +6,5 @@ from invoicing.invoices import documents
 
 
 @task()
-def pdf_batch_task(batch_id: int) -> None:
-    documents.pdf_batch_render(batch_id=batch_id)
+def pdf_batch_task(batch_id: int, attempt: int | None = None) -> None:
+    documents.pdf_batch_render(batch_id=batch_id, attempt=attempt)

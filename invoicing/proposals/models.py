@@ -259,6 +259,10 @@ class BillingRun(BackgroundJob):
     proposals_created = models.PositiveIntegerField(_("proposals created"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Contracts are billed in primary-key order and each chunk commits this cursor with its
+    # proposals: a resumed run starts after it, so no contract is billed twice.
+    last_contract_id = models.BigIntegerField(_("last contract billed"), null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
 
     class Meta:
         verbose_name = _("billing run")

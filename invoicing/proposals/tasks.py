@@ -6,5 +6,5 @@ from invoicing.proposals import runs
 
 
 @task()
-def billing_run_task(run_id: int) -> None:
-    runs.billing_run_execute(run_id=run_id)
+def billing_run_task(run_id: int, attempt: int | None = None) -> None:
+    runs.billing_run_execute(run_id=run_id, attempt=attempt)

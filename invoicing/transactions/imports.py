@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contracts.models import (
     Category,
@@ -32,6 +33,7 @@ from invoicing.transactions.models import (
     ImportStatus,
     ProjectTransaction,
     TransactionAllocation,
+    job_stale_before,
 )
 from invoicing.transactions.services import ALLOCATION_FIELDS, transactions_fund
 
@@ -272,28 +274,82 @@ def _batch_content(batch: ImportBatch) -> bytes:
         return handle.read()
 
 
-def import_batch_validate(*, batch_id: int) -> ImportBatch:
-    """Check every row of the batch's file and record counts, errors and a preview."""
+CHECK_FAILED = gettext_lazy(
+    "The file could not be checked: %(error)s. Check it again, or upload a corrected file."
+)
+IMPORT_FAILED = gettext_lazy("The import failed and nothing was written: %(error)s")
+STOPPED_WHILE_CHECKING = gettext_lazy(
+    "The worker stopped while checking the file; nothing was imported. Check the file again."
+)
+STOPPED_WHILE_IMPORTING = gettext_lazy(
+    "The worker stopped while importing; nothing was imported. Check and confirm the file again."
+)
+
+
+class ImportSuperseded(Exception):
+    """The batch was marked failed or started again while this task worked: it must stop,
+    and what it wrote is rolled back."""
+
+
+def _is_current(batch: ImportBatch, *, status: str, attempt: int | None) -> bool:
+    return batch.status == status and (attempt is None or batch.attempts == attempt)
+
+
+def _locked_if_current(batch_id: int, *, status: str, attempt: int) -> ImportBatch:
+    """The batch, locked, when it is still in ``status`` at ``attempt``: the last step of a
+    check or an import, so that a batch marked failed (stalled) or started again meanwhile is
+    never overwritten. Must run inside ``transaction.atomic``."""
+    locked = ImportBatch.objects.select_for_update().get(pk=batch_id)
+    if not _is_current(locked, status=status, attempt=attempt):
+        raise ImportSuperseded
+    return locked
+
+
+def import_batch_validate(*, batch_id: int, attempt: int | None = None) -> ImportBatch:
+    """Check every row of the batch's file and record counts, errors and a preview.
+
+    ``attempt`` is the batch's attempt the task was queued for (a task of an earlier attempt
+    does nothing). An unreadable file makes the batch invalid; any unexpected error marks it
+    failed with its reason, and it can be checked again."""
     batch = ImportBatch.objects.get(pk=batch_id)
+    if not _is_current(batch, status=ImportStatus.VALIDATING, attempt=attempt):
+        return batch
+    attempt = batch.attempts
+    ImportBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
+    fields = {}
     try:
         outcome = timesheet_check(_batch_content(batch), progress=_progress_reporter(batch_id))
     except timesheet_reader.TimesheetFileError as error:
-        batch.status = ImportStatus.INVALID
-        batch.errors = [[1, "", str(error), ""]]
-        batch.error_count = 1
-        batch.message = str(error)
-        batch.save()
-        return batch
-    batch.total_rows = outcome.total_rows
-    batch.processed_rows = outcome.total_rows
-    batch.new_rows = len(outcome.drafts)
-    batch.unchanged_rows = outcome.unchanged_rows
-    batch.error_count = len(outcome.errors)
-    batch.errors = _errors_as_json(outcome.errors)
-    batch.preview = [timesheets.draft_preview(draft) for draft in outcome.drafts[:PREVIEW_ROWS]]
-    batch.status = ImportStatus.INVALID if outcome.errors else ImportStatus.VALIDATED
-    batch.message = ""
-    batch.save()
+        fields = {
+            "status": ImportStatus.INVALID,
+            "errors": [[1, "", str(error), ""]],
+            "error_count": 1,
+            "message": str(error),
+        }
+    except Exception as error:  # noqa: BLE001 - any failure must leave the batch explained
+        logger.exception("Checking import batch %s failed", batch_id)
+        fields = {"status": ImportStatus.FAILED, "message": str(CHECK_FAILED % {"error": error})}
+    else:
+        fields = {
+            "total_rows": outcome.total_rows,
+            "processed_rows": outcome.total_rows,
+            "new_rows": len(outcome.drafts),
+            "unchanged_rows": outcome.unchanged_rows,
+            "error_count": len(outcome.errors),
+            "errors": _errors_as_json(outcome.errors),
+            "preview": [timesheets.draft_preview(draft) for draft in outcome.drafts[:PREVIEW_ROWS]],
+            "status": ImportStatus.INVALID if outcome.errors else ImportStatus.VALIDATED,
+            "message": "",
+        }
+    try:
+        with transaction.atomic():
+            batch = _locked_if_current(batch_id, status=ImportStatus.VALIDATING, attempt=attempt)
+            for name, value in fields.items():
+                setattr(batch, name, value)
+            batch.heartbeat_at = timezone.now()
+            batch.save()
+    except ImportSuperseded:
+        batch.refresh_from_db()
     return batch
 
 
@@ -304,29 +360,37 @@ class ImportRowsInvalid(Exception):
 
 
 def _progress_reporter(batch_id: int, *, scale: float = 1.0):
-    """Write progress on its own connection, so it is visible while the import's transaction
-    is still open (PostgreSQL; on SQLite a second writer would wait, so progress is skipped)."""
+    """Write progress and the heartbeat on their own connection, so they are visible while the
+    import's transaction is still open (PostgreSQL; on SQLite a second writer would wait, so
+    progress is skipped)."""
     alias = PROGRESS_DATABASE if PROGRESS_DATABASE in settings.DATABASES else None
 
     def report(processed: int) -> None:
         if alias is None and transaction.get_connection().in_atomic_block:
             return
         ImportBatch.objects.using(alias or "default").filter(pk=batch_id).update(
-            processed_rows=int(processed * scale)
+            processed_rows=int(processed * scale), heartbeat_at=timezone.now()
         )
 
     return report
 
 
-def import_batch_commit(*, batch_id: int) -> ImportBatch:
+def import_batch_commit(*, batch_id: int, attempt: int | None = None) -> ImportBatch:
     """Import every row of a confirmed batch, all or nothing.
 
     The file is checked again inside the transaction (the data may have changed since the
-    preview); one bad row and nothing is written. Rows imported before are skipped.
+    preview); one bad row and nothing is written. Rows imported before are skipped. The batch
+    is locked only at the end: if it was marked failed (its worker seemed dead) or started
+    again meanwhile, everything this task wrote is rolled back.
     """
     batch = ImportBatch.objects.get(pk=batch_id)
-    if batch.status != ImportStatus.IMPORTING:
+    if not _is_current(batch, status=ImportStatus.IMPORTING, attempt=attempt):
         return batch
+    attempt = batch.attempts
+    current = ImportBatch.objects.filter(
+        pk=batch_id, status=ImportStatus.IMPORTING, attempts=attempt
+    )
+    current.update(heartbeat_at=timezone.now())
     try:
         with transaction.atomic():
             outcome = timesheet_check(
@@ -335,23 +399,52 @@ def import_batch_commit(*, batch_id: int) -> ImportBatch:
             if outcome.errors:
                 raise ImportRowsInvalid(outcome)
             timesheet_drafts_save(drafts=outcome.drafts, batch_id=batch.pk)
+            batch = _locked_if_current(batch_id, status=ImportStatus.IMPORTING, attempt=attempt)
             batch.status = ImportStatus.IMPORTED
             batch.total_rows = outcome.total_rows
             batch.processed_rows = outcome.total_rows
             batch.new_rows = len(outcome.drafts)
             batch.unchanged_rows = outcome.unchanged_rows
             batch.imported_at = timezone.now()
+            batch.heartbeat_at = timezone.now()
             batch.message = ""
             batch.save()
+    except ImportSuperseded:
+        pass
     except ImportRowsInvalid as invalid:
-        batch.status = ImportStatus.INVALID
-        batch.error_count = len(invalid.outcome.errors)
-        batch.errors = _errors_as_json(invalid.outcome.errors)
-        batch.message = str(invalid)
-        batch.save()
+        current.update(
+            status=ImportStatus.INVALID,
+            error_count=len(invalid.outcome.errors),
+            errors=_errors_as_json(invalid.outcome.errors),
+            message=str(invalid),
+        )
     except Exception as error:  # noqa: BLE001 - any failure must leave the batch explained
         logger.exception("Import batch %s failed", batch_id)
-        batch.status = ImportStatus.FAILED
-        batch.message = _("The import failed and nothing was written: %(error)s") % {"error": error}
-        batch.save()
+        current.update(status=ImportStatus.FAILED, message=str(IMPORT_FAILED % {"error": error}))
+    batch.refresh_from_db()
     return batch
+
+
+def import_batches_fail_stalled() -> list[int]:
+    """Mark failed every check or import whose worker stopped (no heartbeat for longer than
+    JOB_STALE_AFTER), with the reason in words. Imports are all or nothing, so nothing of
+    theirs was written; the clerk checks and confirms the file again. A batch whose task still
+    holds its row lock is alive and skipped. Returns the ids marked failed."""
+    with transaction.atomic():
+        stalled = list(
+            ImportBatch.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=(ImportStatus.VALIDATING, ImportStatus.IMPORTING),
+                heartbeat_at__lt=job_stale_before(),
+            )
+            .order_by("pk")
+        )
+        for batch in stalled:
+            batch.message = str(
+                STOPPED_WHILE_IMPORTING
+                if batch.status == ImportStatus.IMPORTING
+                else STOPPED_WHILE_CHECKING
+            )
+            batch.status = ImportStatus.FAILED
+            batch.save(update_fields=["status", "message"])
+    return [batch.pk for batch in stalled]

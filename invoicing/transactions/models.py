@@ -3,11 +3,14 @@ and the base of every background job of invoicing."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -49,7 +52,34 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ImportBatch(models.Model):
+def job_stale_before() -> datetime.datetime:
+    """A running job whose last heartbeat is older than this has lost its worker."""
+    return timezone.now() - settings.JOB_STALE_AFTER
+
+
+class Heartbeat(models.Model):
+    """What every background job records so that a dead worker is noticed: the time of its
+    last sign of life (written as the work goes on) and which attempt is the current one (a
+    task of an earlier attempt that wakes up late finds it superseded and stops)."""
+
+    heartbeat_at = models.DateTimeField(_("last sign of life"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but nothing heard from its worker for longer than JOB_STALE_AFTER."""
+        return self.is_running and self.heartbeat_at < job_stale_before()
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, "Stalled" for a running job whose worker stopped."""
+        return _("Stalled") if self.is_stalled else self.get_status_display()
+
+
+class ImportBatch(Heartbeat):
     """One uploaded timesheet file: who, when, which file, what it held and what came of it.
 
     Bulk imports write no per-row history; this row is their audit record.
@@ -327,7 +357,7 @@ class TransactionAllocation(models.Model):
         return f"{self.source or _('Unfunded')}: {self.amount}"
 
 
-class BackgroundJob(models.Model):
+class BackgroundJob(Heartbeat):
     """Work started by a user and done by a background task, with its state."""
 
     class Status(models.TextChoices):
@@ -348,3 +378,7 @@ class BackgroundJob(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING

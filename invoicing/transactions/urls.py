@@ -22,6 +22,11 @@ urlpatterns = [
     path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="import_detail"),
     path("imports/<int:pk>/confirm/", views.ImportConfirmView.as_view(), name="import_confirm"),
     path(
+        "imports/<int:pk>/check-again/",
+        views.ImportCheckAgainView.as_view(),
+        name="import_check_again",
+    ),
+    path(
         "imports/<int:pk>/errors.csv", views.ImportErrorReportView.as_view(), name="import_errors"
     ),
 ]

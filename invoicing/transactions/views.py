@@ -212,6 +212,20 @@ class ImportConfirmView(PermissionRequired, View):
         return redirect(batch.get_absolute_url())
 
 
+class ImportCheckAgainView(PermissionRequired, View):
+    """Check a failed, invalid or stalled import's file again (then it can be confirmed)."""
+
+    permission_required = "invoicing.import_projecttransaction"
+
+    def post(self, request, pk):
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        try:
+            uploads.import_batch_check_again(batch=batch, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect(batch.get_absolute_url())
+
+
 class ImportErrorReportView(PermissionRequired, View):
     permission_required = "invoicing.view_importbatch"
 
