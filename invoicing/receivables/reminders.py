@@ -19,7 +19,7 @@ from contracts.roles import finance_team
 from invoicing.invoices.models import Invoice
 from invoicing.receivables import notification_kinds
 from invoicing.receivables.payments import PaymentRefused
-from invoicing.receivables.selectors import overdue
+from invoicing.receivables.selectors import invoices_with_open_amount, overdue
 
 NO_EMAIL = gettext_lazy("The customer has no invoice e-mail address; add one first.")
 NOT_OVERDUE = gettext_lazy("This invoice is not overdue.")
@@ -28,10 +28,12 @@ NOT_OVERDUE = gettext_lazy("This invoice is not overdue.")
 @transaction.atomic
 def invoice_reminder_send(*, invoice: Invoice, actor: AbstractBaseUser | None) -> Invoice:
     """E-mail the customer a reminder for an overdue invoice, in the customer's language."""
+    Invoice.objects.select_for_update().filter(pk=invoice.pk).get()
+    # Only what is open is reminded: the open amount and "overdue" come from the ledger.
     locked = (
-        Invoice.objects.select_for_update()
+        invoices_with_open_amount(Invoice.objects.filter(pk=invoice.pk))
         .select_related("customer", "legal_entity")
-        .get(pk=invoice.pk)
+        .get()
     )
     if not locked.is_overdue:
         raise PaymentRefused(NOT_OVERDUE)
