@@ -333,7 +333,10 @@ def test_the_ledger_cannot_be_edited_or_deleted_in_the_database(invoice, people)
         "UPDATE invoicing_paymentallocation SET amount = 1 WHERE payment_id = %s",
         "DELETE FROM invoicing_paymentallocation WHERE payment_id = %s",
     ):
-        with pytest.raises(DatabaseError, match="ledger is final"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, (payment.pk,))
+        with (
+            pytest.raises(DatabaseError, match="ledger is final"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, (payment.pk,))
     assert PaymentAllocation.objects.get(payment=payment).amount == D("1000.00")
