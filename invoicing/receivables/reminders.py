@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collaboration.notifications import notifications_send
+from contracts.money import round_money
 from contracts.roles import finance_team
 from invoicing.invoices.models import Invoice
 from invoicing.receivables import notification_kinds
@@ -80,7 +81,7 @@ def overdue_invoices_notify(*, today: datetime.date | None = None) -> int:
             params={
                 "invoice": invoice.number,
                 "customer": invoice.customer.name,
-                "amount": str(invoice.open_amount),
+                "amount": str(round_money(invoice.open_amount, invoice.currency)),
                 "currency": invoice.currency,
                 "due_date": invoice.due_date.isoformat(),
             },

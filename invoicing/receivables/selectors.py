@@ -121,12 +121,16 @@ def invoice_open_amount(invoice: Invoice) -> Decimal:
 
 
 def invoice_with_payment_state(invoice: Invoice) -> Invoice:
-    """The invoice again, with the annotations of ``invoices_with_open_amount``."""
-    return (
+    """The invoice again, with the annotations of ``invoices_with_open_amount`` rounded to the
+    currency (SQLite returns its sums unrounded)."""
+    annotated = (
         invoices_with_open_amount(Invoice.objects.filter(pk=invoice.pk))
         .select_related("customer")
         .get()
     )
+    for name in ("amount_paid", "amount_credited", "open_amount"):
+        setattr(annotated, name, round_money(Decimal(getattr(annotated, name)), annotated.currency))
+    return annotated
 
 
 def receivables(today: datetime.date | None = None) -> QuerySet[Invoice]:
