@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import Customer
 from contracts.money import round_money
@@ -221,12 +222,12 @@ def customer_currencies(customer: Customer) -> list[str]:
 
 # Statement row kinds, in the order rows of one day print.
 ENTRY_KINDS = {
-    "invoice": (1, _("Invoice")),
-    "credit_note": (2, _("Credit note")),
-    "credit_applied": (3, _("Credit applied")),
-    "payment": (4, _("Payment")),
-    "reversal": (5, _("Payment reversed")),
-    "refund": (6, _("Refund")),
+    "invoice": (1, pgettext_lazy("statement entry", "Invoice")),
+    "credit_note": (2, pgettext_lazy("statement entry", "Credit note")),
+    "credit_applied": (3, pgettext_lazy("statement entry", "Credit applied")),
+    "payment": (4, pgettext_lazy("statement entry", "Payment")),
+    "reversal": (5, pgettext_lazy("statement entry", "Payment reversed")),
+    "refund": (6, pgettext_lazy("statement entry", "Refund")),
 }
 
 
