@@ -4,7 +4,7 @@ another invoice) and refunds of customer credit.
 
 Every row is a record of something that happened: never edited, never deleted (the services
 write them, the admin only shows them and, on PostgreSQL, a trigger refuses UPDATE and DELETE,
-migration 0012). A mistaken payment is undone by a reversing payment with the opposite amount.
+migration 0011_receivables_ledger). A mistaken payment is undone by a reversing payment with the opposite amount.
 What an invoice still owes is computed from these rows only (``selectors.py``).
 """
 
