@@ -54,9 +54,17 @@ class InvoicingConfig(AppConfig):
             project_usage_check_register,
         )
         from invoicing.automations import milestone_completed_propose
+        from invoicing.invoices.hooks import (
+            credit_note_posted_listener_register,
+            invoice_annotator_register,
+            invoice_page_context_register,
+        )
         from invoicing.notification_kinds import NOTIFICATION_KINDS
         from invoicing.proposals.generation import proposals_at_thresholds
         from invoicing.proposals.models import InvoiceProposal
+        from invoicing.receivables.payments import credit_note_settle_receivable
+        from invoicing.receivables.selectors import invoices_with_open_amount
+        from invoicing.receivables.views import invoice_page_receivable
 
         # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)
@@ -64,6 +72,11 @@ class InvoicingConfig(AppConfig):
         billing_rule_completion_listener_register(proposals_at_thresholds)
         milestone_completion_listener_register(milestone_completed_propose)
         notification_kind_register(*NOTIFICATION_KINDS)
+        # invoices cannot import receivables: a posted credit note settles its invoice, and the
+        # invoice list and page show what is open, through these registrations.
+        credit_note_posted_listener_register(credit_note_settle_receivable)
+        invoice_annotator_register(invoices_with_open_amount)
+        invoice_page_context_register(invoice_page_receivable)
         comment_target_register(
             CommentTarget(
                 key="proposal",

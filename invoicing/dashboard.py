@@ -13,8 +13,9 @@ from django.utils import timezone
 from contracts.models import ContractStatus, Milestone, MilestoneStatus, ProjectContract
 from contracts.selectors import milestone_value
 from funding.models import FundingLimit
-from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus
+from invoicing.invoices.models import Invoice
 from invoicing.proposals import selectors
+from invoicing.receivables import selectors as receivable_selectors
 
 LIST_SIZE = 8
 LIMIT_WARNING = Decimal("0.8")
@@ -54,16 +55,16 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
     waiting = list(waiting_all[:LIST_SIZE])
     rejected_all = selectors.proposals_rejected_for(selectors.proposal_list(), user=user)
     rejected = list(rejected_all[:LIST_SIZE])
-    unpaid = Invoice.objects.filter(document_type=DocumentType.INVOICE).exclude(
-        status=InvoiceStatus.PAID
-    )
+    # What is open comes from the receivables ledger: payments and credit notes applied.
+    unpaid = receivable_selectors.receivables(today)
     receivable_rows = list(
-        unpaid.values("currency")
+        unpaid.order_by()
+        .values("currency")
         .annotate(
             count=Count("pk"),
-            open=Sum(F("gross_total") - F("paid_amount")),
-            overdue_count=Count("pk", filter=Q(due_date__lt=today)),
-            overdue=Sum(F("gross_total") - F("paid_amount"), filter=Q(due_date__lt=today)),
+            open=Sum("open_amount"),
+            overdue_count=Count("pk", filter=Q(is_overdue=True)),
+            overdue=Sum("open_amount", filter=Q(is_overdue=True)),
         )
         .order_by("currency")
     )

@@ -42,6 +42,7 @@ from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import InvoiceProposal, ProposalLineType, ProposalStatus
 from invoicing.receivables import payments, reminders, selectors
+from invoicing.receivables.models import PaymentMethod
 from invoicing.transactions import imports
 from invoicing.transactions.models import ImportBatch, ProjectTransaction
 
@@ -400,14 +401,34 @@ def paid(story: Story, *, names: Sequence[str], share: str | None = None) -> Non
     round thousands."""
     for name in names:
         for invoice in story.invoices[name]:
-            amount = invoice.open_amount
+            amount = selectors.invoice_open_amount(invoice)
             if share is not None:
                 amount = (invoice.gross_total * Decimal(share)).quantize(
                     Decimal("1E3"), rounding=ROUND_DOWN
                 )
-            payments.invoice_payment_record(
-                invoice=invoice, amount=amount, paid_on=timezone.localdate(), actor=story.clerk
+            payments.payment_record(
+                customer=invoice.customer,
+                currency=invoice.currency,
+                amount=amount,
+                paid_on=timezone.localdate(),
+                allocations=[(invoice, amount)],
+                method=PaymentMethod.BANKGIRO,
+                reference=invoice.number,
+                actor=story.clerk,
             )
+
+
+def credit_applied(story: Story, *, invoice_name: str) -> None:
+    """The credit note came after its invoice was paid, so it is customer credit: the clerk
+    applies it to the customer's next invoice, which the customer then pays net."""
+    invoice = story.invoice(invoice_name)
+    payments.customer_credit_apply(
+        customer=invoice.customer,
+        currency=invoice.currency,
+        invoice=invoice,
+        note="Credit note for the warranty day",
+        actor=story.clerk,
+    )
 
 
 def retention_released(story: Story, *, name: str) -> None:
@@ -525,6 +546,7 @@ def demo_events() -> list[Event]:
         _event(39, "10:30", approved, names=["E1 credit"]),
         _event(38, "09:00", posted, names=["E1 credit"]),
         _event(30, "17:00", notifications_read, people=["clerk", "approver"]),
+        _event(28, "09:50", credit_applied, invoice_name="E1 #2"),
         _event(28, "10:00", paid, names=["U1 #2", "P1 #2", "E1 #2"]),
         _event(24, "10:00", paid, names=["T1 #2"]),
         _event(22, "16:00", progress_reported, percent="50"),
@@ -609,8 +631,8 @@ def demo_summary() -> dict[str, object]:
         "invoices": invoices.count(),
         "credit_notes": Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE).count(),
         "paid": invoices.filter(status=InvoiceStatus.PAID).count(),
-        "partly_paid": invoices.exclude(status=InvoiceStatus.PAID)
-        .filter(paid_amount__gt=0)
+        "partly_paid": selectors.invoices_with_open_amount(invoices)
+        .filter(payment_state=selectors.PaymentState.PARTLY_PAID)
         .count(),
         "overdue": selectors.overdue(today).count(),
     }

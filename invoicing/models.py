@@ -3,16 +3,26 @@ Import them from their stage (``invoicing.proposals.models``), not from here."""
 
 from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine, InvoiceTax, PdfBatch
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
+from invoicing.receivables.models import (
+    CreditApplication,
+    CustomerRefund,
+    Payment,
+    PaymentAllocation,
+)
 from invoicing.transactions.models import ImportBatch, ProjectTransaction, TransactionAllocation
 
 __all__ = [
     "BillingRun",
+    "CreditApplication",
+    "CustomerRefund",
     "ImportBatch",
     "InternalCharge",
     "Invoice",
     "InvoiceLine",
     "InvoiceProposal",
     "InvoiceTax",
+    "Payment",
+    "PaymentAllocation",
     "PdfBatch",
     "ProjectTransaction",
     "ProposalLine",

@@ -303,8 +303,18 @@ class InvoiceTaxSerializer(serializers.ModelSerializer):
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
+    """A posted document with what is paid, credited and open on it, from the receivables
+    ledger (the instance must come from ``receivables.selectors.invoices_with_open_amount``)."""
+
     lines = InvoiceLineSerializer(many=True, read_only=True)
     taxes = InvoiceTaxSerializer(many=True, read_only=True)
+    amount_paid = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    amount_credited = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    open_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    payment_state = serializers.ChoiceField(
+        choices=["open", "partly_paid", "paid", "settled"], read_only=True
+    )
+    is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Invoice
@@ -324,7 +334,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "vat_total",
             "gross_total",
             "status",
-            "paid_amount",
+            "amount_paid",
+            "amount_credited",
+            "open_amount",
+            "payment_state",
+            "is_overdue",
             "credited_invoice",
             "credit_reason",
             "lines",

@@ -18,6 +18,7 @@ from invoicing.invoices import credits, documents, posting
 from invoicing.invoices.models import Invoice
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import InvoiceProposal
+from invoicing.receivables.selectors import invoice_with_payment_state, invoices_with_open_amount
 from invoicing.transactions import imports, services, timesheet_reader
 from invoicing.transactions.models import ProjectTransaction
 
@@ -238,7 +239,8 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
                 status=status.HTTP_201_CREATED,
             )
         return Response(
-            serializers.InvoiceSerializer(document).data, status=status.HTTP_201_CREATED
+            serializers.InvoiceSerializer(invoice_with_payment_state(document)).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -250,6 +252,10 @@ class InvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
     )
     serializer_class = serializers.InvoiceSerializer
     own_permission_actions = ("credit",)
+
+    def get_queryset(self):
+        # Annotated per request: "overdue" depends on today's date.
+        return invoices_with_open_amount(super().get_queryset())
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The PDF")})
     @action(detail=True, methods=["get"])

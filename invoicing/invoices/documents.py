@@ -126,11 +126,25 @@ def invoice_html(invoice: Invoice) -> str:
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice or credit note as PDF bytes, rendered in the customer's language."""
-    html = invoice_html(invoice)
+    return html_to_pdf(invoice_html(invoice))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF bytes of a document's HTML, with only the project's static files reachable."""
     weasyprint = _weasyprint()
     return weasyprint.HTML(
         string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=StaticOnlyURLFetcher()
     ).write_pdf()
+
+
+def html_pdf(template_name: str, context: dict) -> bytes:
+    """Render a document template (in the active language) to PDF, with the documents'
+    stylesheet (``stylesheet`` in the context)."""
+    return html_to_pdf(render_to_string(template_name, {**context, "stylesheet": _stylesheet()}))
+
+
+def _stylesheet() -> str:
+    return (Path(settings.BASE_DIR) / "static" / "css" / "documents.css").resolve().as_uri()
 
 
 class PdfBatchSuperseded(Exception):

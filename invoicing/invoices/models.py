@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
 from contracts.models import (
     MONEY,
@@ -39,8 +39,10 @@ class InvoiceStatus(models.TextChoices):
 
 
 # Columns a posted invoice may still change: its payment state. Everything else is final
-# (refused by the services, the admin and, on PostgreSQL, a trigger).
-INVOICE_MUTABLE_FIELDS = ("status", "sent_at", "paid_amount", "paid_at", "reminded_at")
+# (refused by the services, the admin and, on PostgreSQL, a trigger). What is paid and open is
+# not stored here: it is computed from the receivables ledger (``receivables/selectors.py``),
+# whose one service keeps ``status`` "paid" in step with it.
+INVOICE_MUTABLE_FIELDS = ("status", "sent_at", "reminded_at")
 
 
 class Invoice(models.Model):
@@ -104,8 +106,6 @@ class Invoice(models.Model):
         default=InvoiceStatus.POSTED,
     )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    paid_amount = models.DecimalField(_("paid"), **MONEY, default=0)
-    paid_at = models.DateField(_("paid on"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     # What the document prints beyond the columns above and the lines and VAT: the parties,
     # contract terms and progress statement as they were at posting (``snapshots.py``). Written
@@ -145,22 +145,6 @@ class Invoice(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("invoicing:invoice_detail", kwargs={"pk": self.pk})
 
-    @property
-    def open_amount(self):
-        return self.gross_total - self.paid_amount
-
-    @property
-    def is_overdue(self) -> bool:
-        return (
-            self.status != InvoiceStatus.PAID
-            and self.due_date < timezone.localdate()
-            and self.open_amount > 0
-        )
-
-    @property
-    def is_partly_paid(self) -> bool:
-        return self.status != InvoiceStatus.PAID and self.paid_amount > 0
-
     @transition(field=status, source=InvoiceStatus.POSTED, target=InvoiceStatus.SENT)
     def mark_sent(self) -> None:
         self.sent_at = timezone.now()
@@ -168,8 +152,17 @@ class Invoice(models.Model):
     @transition(
         field=status, source=[InvoiceStatus.POSTED, InvoiceStatus.SENT], target=InvoiceStatus.PAID
     )
-    def mark_paid(self, *, on) -> None:
-        self.paid_at = on
+    def mark_paid(self) -> None:
+        """Nothing is open any more (set by ``receivables.services.invoice_payment_state_sync``)."""
+
+    @transition(
+        field=status,
+        source=InvoiceStatus.PAID,
+        target=RETURN_VALUE(InvoiceStatus.POSTED, InvoiceStatus.SENT),
+    )
+    def reopen(self) -> str:
+        """Something is open again (a payment reversed): back to sent, or posted if never sent."""
+        return InvoiceStatus.SENT if self.sent_at else InvoiceStatus.POSTED
 
 
 class InvoiceLine(models.Model):

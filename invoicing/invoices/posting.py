@@ -22,6 +22,7 @@ from sequences import get_next_value
 from contracts.models import Milestone, MilestoneStatus
 from contracts.services import with_history_user
 from funding.models import SourceType
+from invoicing.invoices import hooks
 from invoicing.invoices.credits import credit_note_settle
 from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, InvoiceLine, InvoiceTax
 from invoicing.invoices.snapshots import invoice_snapshot
@@ -92,6 +93,9 @@ def invoice_post(
     with_history_user(locked, actor).save()
     if locked.credited_invoice_id:
         credit_note_settle(proposal=locked, actor=actor)
+        if isinstance(document, Invoice):
+            # Receivables settle the corrected invoice (its open amount goes down).
+            hooks.credit_note_posted(credit_note=document, actor=actor)
     return document
 
 

@@ -22,7 +22,7 @@ from django.views.generic import DetailView, TemplateView
 from contracts.filters import StyledFilterSet
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing.invoices import credits, documents, posting, retention
+from invoicing.invoices import credits, documents, hooks, posting, retention
 from invoicing.invoices.forms import amount_parse
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus, PdfBatch
 from invoicing.invoices.tasks import pdf_batch_task
@@ -69,7 +69,7 @@ class InvoiceListView(PermissionRequired, TemplateView):
         invoices = Invoice.objects.select_related("customer", "contract", "legal_entity").order_by(
             "legal_entity", "-sequence_number"
         )
-        invoice_filter = InvoiceFilter(self.request.GET, queryset=invoices)
+        invoice_filter = InvoiceFilter(self.request.GET, queryset=hooks.invoices_annotate(invoices))
         page = Paginator(invoice_filter.qs, settings.PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )
@@ -95,6 +95,7 @@ class InvoiceDetailView(PermissionRequired, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(documents.invoice_context(self.object))
+        context.update(hooks.invoice_page_context(invoice=self.object, request=self.request))
         return context
 
 

@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collaboration.notifications import notifications_send
+from contracts.money import round_money
 from contracts.roles import finance_team
 from invoicing.invoices.models import Invoice
 from invoicing.receivables import notification_kinds
 from invoicing.receivables.payments import PaymentRefused
-from invoicing.receivables.selectors import overdue
+from invoicing.receivables.selectors import invoices_with_open_amount, overdue
 
 NO_EMAIL = gettext_lazy("The customer has no invoice e-mail address; add one first.")
 NOT_OVERDUE = gettext_lazy("This invoice is not overdue.")
@@ -28,10 +29,12 @@ NOT_OVERDUE = gettext_lazy("This invoice is not overdue.")
 @transaction.atomic
 def invoice_reminder_send(*, invoice: Invoice, actor: AbstractBaseUser | None) -> Invoice:
     """E-mail the customer a reminder for an overdue invoice, in the customer's language."""
+    Invoice.objects.select_for_update().filter(pk=invoice.pk).get()
+    # Only what is open is reminded: the open amount and "overdue" come from the ledger.
     locked = (
-        Invoice.objects.select_for_update()
+        invoices_with_open_amount(Invoice.objects.filter(pk=invoice.pk))
         .select_related("customer", "legal_entity")
-        .get(pk=invoice.pk)
+        .get()
     )
     if not locked.is_overdue:
         raise PaymentRefused(NOT_OVERDUE)
@@ -78,7 +81,7 @@ def overdue_invoices_notify(*, today: datetime.date | None = None) -> int:
             params={
                 "invoice": invoice.number,
                 "customer": invoice.customer.name,
-                "amount": str(invoice.open_amount),
+                "amount": str(round_money(invoice.open_amount, invoice.currency)),
                 "currency": invoice.currency,
                 "due_date": invoice.due_date.isoformat(),
             },

@@ -1,32 +1,63 @@
-"""What customers owe: the receivables list, payments and reminders."""
+"""What customers owe: the receivables list, payments and their reversal, customer credit,
+reminders and the customer statement (page and PDF)."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from contracts.models import Customer
 from contracts.views import PermissionRequired
-from invoicing.invoices.forms import amount_parse
-from invoicing.invoices.models import Invoice
-from invoicing.receivables import payments, reminders, selectors
+from invoicing.invoices import documents
+from invoicing.invoices.models import DocumentType, Invoice
+from invoicing.receivables import payments, reminders, selectors, statements
+from invoicing.receivables.forms import (
+    CreditApplyForm,
+    PaymentForm,
+    RefundForm,
+    ReversalForm,
+    StatementFilterForm,
+)
+from invoicing.receivables.models import Payment
+
+WRITE_PERMISSION = "invoicing.change_invoiceproposal"
+
+
+def invoice_page_receivable(*, invoice: Invoice, request) -> dict:
+    """What the invoice page shows about payment (registered with ``invoices.hooks``)."""
+    annotated = selectors.invoice_with_payment_state(invoice)
+    context = {
+        "receivable": annotated,
+        "payment_state_label": selectors.PaymentState.LABELS[annotated.payment_state],
+        "payment_allocations": selectors.invoice_payments(invoice),
+        "credit_applications": selectors.invoice_credit_applications(invoice),
+    }
+    if invoice.document_type == DocumentType.CREDIT_NOTE:
+        context["credit_settlements"] = selectors.credit_note_settlements(invoice)
+    elif annotated.open_amount > 0:
+        context["payment_form"] = PaymentForm(initial={"amount": annotated.open_amount})
+        context["credit_available"] = selectors.customer_credit_available(
+            invoice.customer, invoice.currency
+        )
+    return context
 
 
 class ReceivablesView(PermissionRequired, TemplateView):
-    """Unpaid invoices, the overdue ones first in line, with totals per currency."""
+    """Invoices with something open, the overdue ones marked, with totals per currency and the
+    customer credit available."""
 
     permission_required = "invoicing.view_invoice"
     template_name = "invoicing/receivables/receivables.html"
 
     def get_context_data(self, **kwargs):
-        invoices = selectors.receivables()
-        if self.request.GET.get("overdue"):
-            invoices = selectors.overdue()
+        only_overdue = bool(self.request.GET.get("overdue"))
+        invoices = selectors.overdue() if only_overdue else selectors.receivables()
         rows = list(invoices)
         totals: dict[str, dict] = {}
         for invoice in rows:
@@ -38,7 +69,7 @@ class ReceivablesView(PermissionRequired, TemplateView):
             **super().get_context_data(**kwargs),
             "invoices": rows,
             "totals": sorted(totals.items()),
-            "only_overdue": bool(self.request.GET.get("overdue")),
+            "only_overdue": only_overdue,
             "today": timezone.localdate(),
         }
 
@@ -46,33 +77,178 @@ class ReceivablesView(PermissionRequired, TemplateView):
 class InvoicePaymentView(PermissionRequired, View):
     """Mark sent, record a payment, or send a reminder."""
 
-    permission_required = "invoicing.change_invoiceproposal"
+    permission_required = WRITE_PERMISSION
 
     def post(self, request, pk):
-        invoice = get_object_or_404(Invoice, pk=pk)
+        invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
         operation = request.POST.get("operation")
         try:
             if operation == "sent":
                 payments.invoice_mark_sent(invoice=invoice, actor=request.user)
                 messages.success(request, _("The invoice is marked as sent."))
             elif operation == "payment":
-                amount = amount_parse(request.POST.get("amount"))
-                raw_date = request.POST.get("paid_on") or timezone.localdate().isoformat()
-                paid_on = datetime.date.fromisoformat(raw_date)
-                payments.invoice_payment_record(
-                    invoice=invoice, amount=amount, paid_on=paid_on, actor=request.user
-                )
-                messages.success(request, _("The payment was recorded."))
+                form = PaymentForm(request.POST)
+                if not form.is_valid():
+                    for errors in form.errors.values():
+                        for error in errors:
+                            messages.error(request, error)
+                else:
+                    data = form.cleaned_data
+                    payments.payment_record(
+                        customer=invoice.customer,
+                        currency=invoice.currency,
+                        amount=data["amount"],
+                        paid_on=data["paid_on"],
+                        allocations=[(invoice, None)],
+                        method=data["method"],
+                        reference=data["reference"],
+                        payer=data["payer"],
+                        keep_surplus_as_credit=data["keep_surplus_as_credit"],
+                        actor=request.user,
+                    )
+                    messages.success(request, _("The payment was recorded."))
+            elif operation == "apply_credit":
+                form = CreditApplyForm(request.POST)
+                if form.is_valid():
+                    payments.customer_credit_apply(
+                        customer=invoice.customer,
+                        currency=invoice.currency,
+                        invoice=invoice,
+                        amount=form.cleaned_data["amount"],
+                        actor=request.user,
+                    )
+                    messages.success(request, _("Customer credit was applied to the invoice."))
+                else:
+                    messages.error(request, _("Enter the amount paid as a number."))
             elif operation == "reminder":
                 reminders.invoice_reminder_send(invoice=invoice, actor=request.user)
                 messages.success(request, _("A reminder was e-mailed to the customer."))
-        except (payments.PaymentRefused, ValueError) as refused:
+        except payments.PaymentRefused as refused:
             messages.error(request, str(refused))
         return redirect(request.POST.get("next") or invoice.get_absolute_url())
 
 
+class PaymentReverseView(PermissionRequired, View):
+    """Reverse a payment with a reason (a reversing record; the payment stays)."""
+
+    permission_required = WRITE_PERMISSION
+
+    def post(self, request, pk):
+        payment = get_object_or_404(Payment.objects.select_related("customer"), pk=pk)
+        form = ReversalForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise payments.PaymentRefused(payments.REVERSAL_REASON_REQUIRED)
+            payments.payment_reverse(
+                payment=payment, reason=form.cleaned_data["reason"], actor=request.user
+            )
+            messages.success(request, _("The payment was reversed."))
+        except payments.PaymentRefused as refused:
+            messages.error(request, str(refused))
+        return redirect(request.POST.get("next") or "invoicing:receivables")
+
+
+class CustomerRefundView(PermissionRequired, View):
+    """Record customer credit as paid back."""
+
+    permission_required = WRITE_PERMISSION
+
+    def post(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        form = RefundForm(request.POST)
+        currency = request.POST.get("currency", "")
+        try:
+            if not form.is_valid():
+                raise payments.PaymentRefused(payments.CREDIT_NOT_POSITIVE)
+            data = form.cleaned_data
+            payments.customer_credit_refund(
+                customer=customer,
+                currency=currency,
+                amount=data["amount"],
+                refunded_on=data["refunded_on"],
+                method=data["method"],
+                reference=data["reference"],
+                actor=request.user,
+            )
+            messages.success(request, _("The refund was recorded."))
+        except payments.PaymentRefused as refused:
+            messages.error(request, str(refused))
+        return redirect(request.POST.get("next") or customer_statement_url(customer, currency))
+
+
+def customer_statement_url(customer: Customer, currency: str = "") -> str:
+    url = reverse("invoicing:customer_statement", args=[customer.pk])
+    return f"{url}?currency={currency}" if currency else url
+
+
+def statement_context(request, customer: Customer) -> dict:
+    currencies = selectors.customer_currencies(customer)
+    form = StatementFilterForm(request.GET or None, currencies=currencies)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    currency = data.get("currency") or (currencies[0] if currencies else "")
+    date_to = data.get("date_to") or timezone.localdate()
+    statement = selectors.customer_statement(
+        customer, currency, date_from=data.get("date_from"), date_to=date_to
+    )
+    bucket_labels = {
+        statements.NOT_DUE: _("Not yet due"),
+        statements.DAYS_0_30: _("0-30 days"),
+        statements.DAYS_31_60: _("31-60 days"),
+        statements.DAYS_61_90: _("61-90 days"),
+        statements.OVER_90: _("Over 90 days"),
+    }
+    return {
+        "customer": customer,
+        "currency": currency,
+        "currencies": currencies,
+        "form": form,
+        "date_from": data.get("date_from"),
+        "date_to": date_to,
+        "statement": statement,
+        "lines": [
+            {"line": line, "label": selectors.entry_kind_label(line.entry.kind)}
+            for line in statement.lines
+        ],
+        "ageing": [
+            (bucket_labels[key], statement.ageing.buckets[key]) for key in statements.BUCKETS
+        ],
+        "refund_form": RefundForm(),
+    }
+
+
+class CustomerStatementView(PermissionRequired, TemplateView):
+    """A customer's statement: every document and movement with a running balance, ageing."""
+
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/receivables/statement.html"
+
+    def get_context_data(self, **kwargs):
+        customer = get_object_or_404(Customer, pk=self.kwargs["pk"])
+        return {
+            **super().get_context_data(**kwargs),
+            **statement_context(self.request, customer),
+            "query": self.request.GET.urlencode(),
+        }
+
+
+class CustomerStatementPdfView(PermissionRequired, View):
+    """The same statement as a PDF, in the customer's language."""
+
+    permission_required = "invoicing.view_invoice"
+
+    def get(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        with translation.override(customer.language):
+            context = statement_context(request, customer)
+            pdf = documents.html_pdf("documents/statement.html", context)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        name = f"statement-{customer.pk}-{context['currency']}-{context['date_to']}.pdf"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+
+
 class RemindersSendView(PermissionRequired, View):
-    permission_required = "invoicing.change_invoiceproposal"
+    permission_required = WRITE_PERMISSION
 
     def post(self, request):
         sent, problems = reminders.overdue_reminders_send(actor=request.user)

@@ -19,6 +19,7 @@ from contracts.roles import ROLE_GROUP_NAMES
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, InvoiceStatus
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from invoicing.receivables import selectors
+from invoicing.receivables.models import CreditApplication
 from invoicing.transactions.models import ImportBatch, ImportStatus, ProjectTransaction
 
 pytestmark = pytest.mark.django_db
@@ -105,14 +106,26 @@ class TestTheFullDemo:
         assert len(months) >= 3
         assert all(invoice.invoice_date <= today for invoice in invoices)
         assert invoices.filter(status=InvoiceStatus.SENT).exists()
-        assert invoices.filter(status=InvoiceStatus.PAID, paid_amount__gt=0).exists()
-        assert any(invoice.is_partly_paid for invoice in invoices)
-        assert [invoice.is_overdue for invoice in invoices].count(True) == 1
+        annotated = list(selectors.invoices_with_open_amount(invoices))
+        assert any(
+            invoice.status == InvoiceStatus.PAID and invoice.amount_paid > 0
+            for invoice in annotated
+        )
+        assert any(invoice.payment_state == "partly_paid" for invoice in annotated)
+        assert [invoice.is_overdue for invoice in annotated].count(True) == 1
         assert selectors.overdue().count() == 1
         [credit_note] = Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE)
         assert credit_note.gross_total < 0
         assert credit_note.credited_invoice.document_type == DocumentType.INVOICE
         assert credit_note.credit_reason
+        # Its invoice was paid already: the credit became customer credit, applied to the
+        # customer's next invoice, which was then paid net.
+        assert not credit_note.credit_settlements.exists()
+        [applied] = CreditApplication.objects.filter(credit_note__isnull=True)
+        assert applied.amount == -credit_note.gross_total
+        assert applied.invoice.status == InvoiceStatus.PAID
+        customer = credit_note.customer
+        assert selectors.customer_credit_available(customer, credit_note.currency) == 0
 
     def test_retention_is_withheld_and_later_released(self, demo):
         released = InvoiceLine.objects.get(line_type="retention_release")

@@ -128,12 +128,10 @@ def test_the_payment_state_may_still_change(people):
     changes = {
         "status": "paid",
         "sent_at": "2026-04-02T10:00:00Z",
-        "paid_amount": D("27500.00"),
-        "paid_at": "2026-04-20",
         "reminded_at": "2026-04-15T10:00:00Z",
     }
     assert set(changes) == set(INVOICE_MUTABLE_FIELDS)
     for field, value in changes.items():
         Invoice.objects.filter(pk=invoice.pk).update(**{field: value})
     invoice.refresh_from_db()
-    assert (invoice.status, invoice.paid_amount) == ("paid", D("27500.00"))
+    assert (invoice.status, invoice.reminded_at.day) == ("paid", 15)

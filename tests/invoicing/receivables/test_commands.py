@@ -56,8 +56,13 @@ def test_an_overdue_invoice_is_reported_to_finance_once(
     finance, django_capture_on_commit_callbacks
 ):
     invoice = posted_e1(finance, prefix="OD-")
-    payments.invoice_payment_record(
-        invoice=invoice, amount=D("7500"), paid_on=APRIL_1, actor=finance["clerk"]
+    payments.payment_record(
+        customer=invoice.customer,
+        currency=invoice.currency,
+        amount=D("7500"),
+        paid_on=APRIL_1,
+        allocations=[(invoice, None)],
+        actor=finance["clerk"],
     )
     mail.outbox.clear()
 
@@ -88,8 +93,13 @@ def test_paid_due_today_and_not_yet_due_invoices_are_not_reported(
     finance, django_capture_on_commit_callbacks
 ):
     paid = posted_e1(finance, prefix="PAID-", invoice_date=datetime.date(2026, 1, 2))
-    payments.invoice_payment_record(
-        invoice=paid, amount=D("27500"), paid_on=APRIL_1, actor=finance["clerk"]
+    payments.payment_record(
+        customer=paid.customer,
+        currency=paid.currency,
+        amount=D("27500"),
+        paid_on=APRIL_1,
+        allocations=[(paid, None)],
+        actor=finance["clerk"],
     )
     due_today = posted_e1(finance, prefix="TODAY-", invoice_date=APRIL_1)
     not_yet_due = posted_e1(finance, prefix="LATER-", invoice_date=datetime.date(2026, 4, 20))

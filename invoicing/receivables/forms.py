@@ -1,0 +1,74 @@
+"""Forms of the receivables pages: they read what a clerk typed; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from invoicing.invoices.forms import amount_parse
+from invoicing.receivables.models import PaymentMethod
+
+
+class AmountField(forms.CharField):
+    """An amount with spaces and a decimal comma allowed (``1 000,50``)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        try:
+            return amount_parse(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PaymentForm(forms.Form):
+    paid_on = forms.DateField(label=_("Payment date"), widget=DateInput, initial=timezone.localdate)
+    amount = AmountField(label=_("Amount"))
+    method = forms.ChoiceField(
+        label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER
+    )
+    reference = forms.CharField(
+        label=_("Reference"),
+        required=False,
+        max_length=100,
+        help_text=_("OCR, FIK or bank reference"),
+    )
+    payer = forms.CharField(label=_("Payer"), required=False, max_length=200)
+    keep_surplus_as_credit = forms.BooleanField(
+        label=_("Keep the surplus as customer credit"), required=False
+    )
+
+
+class ReversalForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class CreditApplyForm(forms.Form):
+    amount = AmountField(label=_("Amount"), required=False)
+
+
+class RefundForm(forms.Form):
+    refunded_on = forms.DateField(
+        label=_("Refund date"), widget=DateInput, initial=timezone.localdate
+    )
+    amount = AmountField(label=_("Amount"))
+    method = forms.ChoiceField(
+        label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER
+    )
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=100)
+
+
+class StatementFilterForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+
+    def __init__(self, *args, currencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [(code, code) for code in currencies]
