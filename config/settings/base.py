@@ -110,6 +110,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # visible while the import's own transaction is still open. Tests share the default one.
     DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 
+# The owner's user and password for `manage.py migrate` and `create_app_role`; the application
+# itself connects with DATABASE_URL as a role that owns nothing (docs/database-roles.md).
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL", "")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
