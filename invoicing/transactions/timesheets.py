@@ -30,7 +30,7 @@ from invoicing.transactions.timesheet_reader import (
 
 # The columns' sizes (digits, of which decimals) as the models declare them: QUANTITY for the
 # hours, RATE for prices, MONEY for amounts. A larger number would overflow the column (a
-# database error); tests/invoicing/transactions/test_timesheets.py keeps these in step.
+# database error); tests/invoicing/transactions/test_timesheet_numbers.py keeps them in step.
 QUANTITY_DIGITS = (14, 4)
 PRICE_DIGITS = (12, 4)
 AMOUNT_DIGITS = (14, 2)
