@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "csp",
     "collaboration",
     "contracts",
     "funding",
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     # Answers /healthz before anything that may need the database (sessions, log-in).
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +73,25 @@ MIDDLEWARE = [
     # AxesMiddleware must be last: it turns a lock-out into a response.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response: scripts only from our own static files,
+# never inline (behaviour is bound through data attributes in static/js/app.js), no eval, no
+# plugins, no framing. Styles allow inline style attributes (templates and htmx's indicator
+# style use them; they cannot run code). docs/security.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -114,6 +136,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # visible while the import's own transaction is still open. Tests share the default one.
     DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 
+# The owner's user and password for `manage.py migrate` and `create_app_role`; the application
+# itself connects with DATABASE_URL as a role that owns nothing (docs/database-roles.md).
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL", "")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -133,8 +159,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins: five failures lock the username/address pair for 15 minutes.
+# Failed logins: five failures lock the username/address pair for 15 minutes; 20 failures from
+# one address under any user names (password spraying) lock the address (config/login_throttle.py).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_HANDLER = "config.login_throttle.AddressThrottlingHandler"
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from psycopg import errors as psycopg_errors
 
 from contracts.models import (
     Category,
@@ -42,6 +43,21 @@ logger = logging.getLogger(__name__)
 PROGRESS_DATABASE = "progress"
 STORED_ERRORS_LIMIT = 10_000
 PREVIEW_ROWS = 20
+# The key of the PostgreSQL advisory lock that imports take (any fixed number; "TSIM").
+IMPORT_LOCK_KEY = 0x5453494D
+# COPY bypasses Django's cursor wrapper, so its unique violation is psycopg's own error.
+UNIQUE_VIOLATIONS = (IntegrityError, psycopg_errors.UniqueViolation)
+
+
+def imports_serialize() -> None:
+    """Make the rest of the caller's transaction the only import writing (PostgreSQL: a
+    transaction-level advisory lock, released at commit or rollback). An import checks which
+    entry ids exist before it inserts; two imports of the same rows at once would both find
+    none. Serialized, the second one's check (a new snapshot after the lock) sees the first
+    one's rows as already imported. SQLite serializes writers by itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
 
 
 def timesheet_lookups(*, references: Sequence[str]) -> timesheets.Lookups:
@@ -222,13 +238,27 @@ def timesheet_drafts_save(
     return ids
 
 
-@transaction.atomic
 def timesheet_rows_import(
     *, header: Sequence[str], cells: Sequence[Sequence[str]]
 ) -> timesheets.ValidationOutcome:
     """Check rows with the CSV import's rules and, when none has an error, insert them all
     (the API's bulk create). Checked inside the transaction that writes, like the import: one
-    bad row and nothing is written; rows imported before are skipped."""
+    bad row and nothing is written; rows imported before are skipped, also when the same rows
+    arrive at the same moment (imports are serialized; should a unique violation still come,
+    from a writer that does not take the lock, the rows are checked once more and the ones now
+    there count as imported before)."""
+    try:
+        return _timesheet_rows_import_once(header=header, cells=cells)
+    except UNIQUE_VIOLATIONS:
+        logger.info("Bulk import met rows written at the same moment; checking again")
+        return _timesheet_rows_import_once(header=header, cells=cells)
+
+
+@transaction.atomic
+def _timesheet_rows_import_once(
+    *, header: Sequence[str], cells: Sequence[Sequence[str]]
+) -> timesheets.ValidationOutcome:
+    imports_serialize()
     entry_column = list(header).index("entry_id")
     lookups = timesheet_lookups(references=[row[entry_column] for row in cells])
     outcome = timesheets.timesheet_validate(header, cells, lookups)
@@ -393,6 +423,7 @@ def import_batch_commit(*, batch_id: int, attempt: int | None = None) -> ImportB
     current.update(heartbeat_at=timezone.now())
     try:
         with transaction.atomic():
+            imports_serialize()
             outcome = timesheet_check(
                 _batch_content(batch), progress=_progress_reporter(batch_id, scale=0.5)
             )

@@ -28,6 +28,27 @@ from invoicing.transactions.timesheet_reader import (
     parse_decimal,
 )
 
+# The columns' sizes (digits, of which decimals) as the models declare them: QUANTITY for the
+# hours, RATE for prices, MONEY for amounts. A larger number would overflow the column (a
+# database error); tests/invoicing/transactions/test_timesheet_numbers.py keeps them in step.
+QUANTITY_DIGITS = (14, 4)
+PRICE_DIGITS = (12, 4)
+AMOUNT_DIGITS = (14, 2)
+
+
+def number_fits(value: Decimal, digits: tuple[int, int]) -> bool:
+    """Whether ``value`` has few enough digits before the decimal point for a column of
+    ``digits`` (max_digits, decimal_places); its decimals are checked separately."""
+    max_digits, decimal_places = digits
+    return value == 0 or value.adjusted() < max_digits - decimal_places
+
+
+def _too_large(value_text: str, digits: tuple[int, int]) -> str:
+    return _("'%(value)s' is too large: at most %(digits)s digits before the decimal point.") % {
+        "value": value_text,
+        "digits": digits[0] - digits[1],
+    }
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectFacts:
@@ -327,6 +348,8 @@ def timesheet_validate(
                 _("The quantity must be more than zero (got %(value)s).") % {"value": hours_text},
                 hours_text,
             )
+        elif not number_fits(quantity, QUANTITY_DIGITS):
+            refuse("hours", _too_large(hours_text, QUANTITY_DIGITS), hours_text)
         elif kind == "hour" and quantity > MAX_HOURS_PER_LINE:
             refuse(
                 "hours",
@@ -368,6 +391,8 @@ def timesheet_validate(
             else:
                 sales_price = cost_price  # expenses are billed at cost
 
+        if not row_errors:
+            _amounts_check(quantity, cost_price, sales_price, currency, cell, refuse)
         if row_errors:
             errors.extend(row_errors)
             continue
@@ -426,7 +451,38 @@ def _price(text: str, column: str, refuse) -> Decimal | None:
             column, _("A price cannot be less than zero (got %(value)s).") % {"value": text}, text
         )
         return None
+    if not number_fits(value, PRICE_DIGITS):
+        refuse(column, _too_large(text, PRICE_DIGITS), text)
+        return None
+    if value.as_tuple().exponent < -PRICE_DIGITS[1]:
+        refuse(column, _("At most 4 decimals are allowed (got %(value)s).") % {"value": text}, text)
+        return None
     return value
+
+
+def _amounts_check(quantity, cost_price, sales_price, currency, cell, refuse) -> None:
+    """Quantity times price must fit an amount: refused on the price's column (the price the
+    file gave, else the hours, since the price then came from the worker or item)."""
+    for column, price in (("cost_price", cost_price), ("sales_price", sales_price)):
+        if price is None:
+            continue
+        amount = round_money(quantity * price, currency)
+        if not number_fits(amount, AMOUNT_DIGITS):
+            named = column if cell(column) else "hours"
+            refuse(
+                named,
+                _(
+                    "The amount %(quantity)s x %(price)s is too large: at most "
+                    "%(digits)s digits before the decimal point."
+                )
+                % {
+                    "quantity": quantity,
+                    "price": price,
+                    "digits": AMOUNT_DIGITS[0] - AMOUNT_DIGITS[1],
+                },
+                cell(named),
+            )
+            return
 
 
 def error_report_rows(errors: list[Any]) -> list[list[str]]:

@@ -56,3 +56,59 @@ def test_no_operation_answers_with_a_server_error(case, token, db):
         headers={"Authorization": f"Token {token}"},
         checks=[not_a_server_error, content_type_conformance, response_schema_conformance],
     )
+
+
+def seeded_billing_cycle():
+    """A contract with hours, a draft proposal and a posted invoice, so the links the schema
+    implies (list -> read -> submit/approve/post -> invoice -> credit, pdf) find real ids."""
+    from decimal import Decimal
+
+    from invoicing.invoices import posting
+    from invoicing.proposals import generation, workflow
+    from tests.factories import BillingRuleFactory, WorkerFactory
+    from tests.invoicing.builders import DAY, contract_with_customer, hours
+
+    clerk = UserFactory(username="fuzz-clerk", role="finance_clerk")
+    approver = UserFactory(username="fuzz-approver", role="approver")
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    worker = WorkerFactory(sales_rate=Decimal("100"))
+    hours(project, worker, "8")
+    [proposal] = generation.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
+    workflow.proposal_submit(proposal=proposal, actor=clerk)
+    workflow.proposal_approve(proposal=proposal, actor=approver)
+    posting.invoice_post(proposal=proposal, actor=clerk)
+    hours(project, worker, "4")
+    generation.proposals_generate(contract=contract, up_to_date=DAY, actor=clerk)
+
+
+# Stateful: schemathesis infers links between operations from the schema (a list's ids feed the
+# read, workflow and credit operations; a create's id feeds read and update) and walks them, so
+# an operation is also called with ids that exist and in states an earlier step left behind.
+# Bounded: a few short scenarios in `make test`, more with SCHEMA_FUZZ_SCENARIOS in `make soak`.
+APIWorkflow = schema.as_state_machine()
+
+
+def test_linked_operations_never_answer_with_a_server_error(token, db):
+    seeded_billing_cycle()
+
+    class Workflow(APIWorkflow):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Token {token}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                checks=[not_a_server_error, content_type_conformance],
+                headers=kwargs.get("headers"),
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=int(os.environ.get("SCHEMA_FUZZ_SCENARIOS", "4")),
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )

@@ -1,0 +1,22 @@
+// Behaviour every page shares, bound by data attributes instead of inline handlers, so the
+// Content-Security-Policy can forbid inline scripts (config/settings/base.py, CONTENT_SECURITY_POLICY).
+// Delegated from the document, so it also works on content htmx swaps in.
+(function () {
+  "use strict";
+
+  // <form data-confirm="Delete this rule?">: ask before submitting.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm !== undefined) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    }
+  }, true);
+
+  // <select data-autosubmit>: submit its form when the choice changes.
+  document.addEventListener("change", function (event) {
+    const field = event.target;
+    if (field instanceof HTMLSelectElement && field.dataset.autosubmit !== undefined && field.form) {
+      field.form.submit();
+    }
+  });
+})();
