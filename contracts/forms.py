@@ -19,6 +19,7 @@ from contracts.models import (
     ProjectContract,
 )
 from contracts.services import (
+    PROGRESS_FIELDS,
     PROJECT_TYPE_LOCKED,
     contract_validate,
     project_has_transactions,
@@ -254,6 +255,30 @@ class BillingRuleForm(BootstrapFormMixin, forms.ModelForm):
     def _save_m2m(self):
         # The service sets the many-to-many relations together with the rule.
         return None
+
+
+class BillingRuleProgressForm(BootstrapFormMixin, forms.Form):
+    """The one figure a person records on a rule: units delivered (unit of delivery) or the
+    cumulative percent complete (manual progress). The rule's terms are not on this form."""
+
+    def __init__(self, *args, rule: BillingRule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.field_name = PROGRESS_FIELDS[rule.rule_type]
+        field = BillingRule._meta.get_field(self.field_name).formfield(
+            initial=getattr(rule, self.field_name), required=True
+        )
+        if self.field_name == "units_delivered":
+            field.label = _("Units delivered so far")
+            field.help_text = _("Cumulative, at most %(total)s %(unit)s.") % {
+                "total": rule.total_units,
+                "unit": rule.unit_name,
+            }
+        else:
+            field.label = _("Percent complete so far")
+            field.help_text = _("Cumulative, from 0 to 100.")
+        self.fields[self.field_name] = field
+        self._apply_bootstrap()
 
 
 class BillingRuleCapForm(BootstrapFormMixin, forms.ModelForm):

@@ -36,9 +36,11 @@ class InvoicingConfig(AppConfig):
             "add_proposalline",
             "change_proposalline",
             "delete_proposalline",
+            "add_pdfbatch",
         ],
         "approver": ["approve_invoiceproposal"],
-        "project_manager": ["add_projecttransaction", "change_projecttransaction"],
+        # Auditors see everything, which includes downloading the transactions they see.
+        "read_only": ["export_projecttransaction"],
     }
 
     def ready(self) -> None:
