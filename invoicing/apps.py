@@ -55,15 +55,14 @@ class InvoicingConfig(AppConfig):
             milestone_completion_listener_register,
             project_usage_check_register,
         )
-        from invoicing.automations import milestone_completed_propose
+        from invoicing.automations import milestone_completed_propose, rule_thresholds_propose
         from invoicing.notification_kinds import NOTIFICATION_KINDS
-        from invoicing.proposals.generation import proposals_at_thresholds
         from invoicing.proposals.models import InvoiceProposal
 
         # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)
         contract_usage_check_register(_contract_usage)
-        billing_rule_completion_listener_register(proposals_at_thresholds)
+        billing_rule_completion_listener_register(rule_thresholds_propose)
         milestone_completion_listener_register(milestone_completed_propose)
         notification_kind_register(*NOTIFICATION_KINDS)
         comment_target_register(
