@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from contracts.file_checks import uploaded_file_media_type
 from contracts.models import (
     BillingPlanTemplate,
     BillingRule,
@@ -19,6 +20,7 @@ from contracts.models import (
     ProjectContract,
 )
 from contracts.services import (
+    EVIDENCE_MAX_MB,
     PROGRESS_FIELDS,
     PROJECT_TYPE_LOCKED,
     contract_validate,
@@ -181,10 +183,8 @@ class MilestoneCompleteForm(BootstrapFormMixin, forms.Form):
     evidence = forms.FileField(
         label=_("Evidence (signed acceptance, e-mail)"),
         required=False,
-        help_text=_("PDF or image, at most 10 MB."),
+        help_text=_("PDF, image or office document, at most 10 MB."),
     )
-
-    EVIDENCE_TYPES = (".pdf", ".png", ".jpg", ".jpeg", ".eml", ".msg")
 
     def __init__(self, *args, milestone: Milestone, **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,12 +195,10 @@ class MilestoneCompleteForm(BootstrapFormMixin, forms.Form):
         self._apply_bootstrap()
 
     def clean_evidence(self):
+        """Checked by content, like contract documents (the service checks again)."""
         evidence = self.cleaned_data.get("evidence")
         if evidence:
-            if evidence.size > 10 * 1024 * 1024:
-                raise forms.ValidationError(_("The file is larger than 10 MB."))
-            if not evidence.name.lower().endswith(self.EVIDENCE_TYPES):
-                raise forms.ValidationError(_("Attach a PDF, an image or an e-mail file."))
+            uploaded_file_media_type(evidence, limit_mb=EVIDENCE_MAX_MB)
         return evidence
 
 

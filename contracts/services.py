@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import has_transition_perm
 
 from collaboration.notifications import notifications_send
+from contracts.file_checks import uploaded_file_media_type
 from contracts.models import (
     BillingRule,
     BillingRuleCap,
@@ -218,6 +219,7 @@ SCHEDULE_NOT_EMPTY = _(
     "This contract already has a billing schedule. Remove its planned milestones first."
 )
 MILESTONE_NOT_ALLOWED = _("Your role cannot complete milestones.")
+EVIDENCE_MAX_MB = 10
 
 
 class MilestoneNotInvoiceable(ValidationError):
@@ -264,6 +266,10 @@ def milestone_complete(
     if accepted_on:
         locked.accepted_on = accepted_on
     if evidence:
+        try:  # by content, like contract documents: a renamed program is not a PDF
+            uploaded_file_media_type(evidence, limit_mb=EVIDENCE_MAX_MB)
+        except ValidationError as refused:
+            raise ValidationError({"evidence": refused.messages}) from None
         locked.acceptance_evidence = evidence
     if not locked.acceptance_ok():
         raise ValidationError(MILESTONE_NEEDS_ACCEPTANCE)
