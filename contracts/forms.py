@@ -19,6 +19,7 @@ from contracts.models import (
     Project,
     ProjectContract,
 )
+from contracts.money import plain_number
 from contracts.services import (
     EVIDENCE_MAX_MB,
     PROGRESS_FIELDS,
@@ -264,12 +265,12 @@ class BillingRuleProgressForm(BootstrapFormMixin, forms.Form):
         self.rule = rule
         self.field_name = PROGRESS_FIELDS[rule.rule_type]
         field = BillingRule._meta.get_field(self.field_name).formfield(
-            initial=getattr(rule, self.field_name), required=True
+            initial=plain_number(getattr(rule, self.field_name)), required=True
         )
         if self.field_name == "units_delivered":
             field.label = _("Units delivered so far")
             field.help_text = _("Cumulative, at most %(total)s %(unit)s.") % {
-                "total": rule.total_units,
+                "total": plain_number(rule.total_units),
                 "unit": rule.unit_name,
             }
         else:
