@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,11 @@ from collaboration.registry import comment_target_of
 COMMENT_EMPTY = _("Write a comment first.")
 COMMENT_TOO_LONG = _("A comment can be at most 5,000 characters.")
 UNKNOWN_MENTION = _("Nobody with the user name %(names)s can be mentioned. Check the spelling.")
+TOO_MANY_MENTIONS = _(
+    "A comment can mention at most %(limit)s people; this one mentions %(count)s. Mention "
+    "fewer people, or write to a team another way."
+)
+COMMENT_NOT_ALLOWED = _("Your role cannot add comments.")
 EXCERPT_LENGTH = 200
 
 # @ at the start or after a space or punctuation (not inside an e-mail address); a user name is
@@ -79,14 +85,27 @@ def _mentioned_users(names: list[str]) -> list[AbstractBaseUser]:
 @transaction.atomic
 def comment_add(*, target: models.Model, author: AbstractBaseUser, body: str) -> Comment:
     """Add a comment and notify everyone it mentions (an unknown @name is refused, so nobody
-    thinks they told someone who was never told)."""
+    thinks they told someone who was never told). At most ``COMMENT_MENTIONS_MAX`` people are
+    mentioned in one comment, so one comment cannot notify the whole company."""
+    if not author.has_perm("collaboration.add_comment"):
+        raise PermissionDenied(COMMENT_NOT_ALLOWED)
     kind = comment_target_of(target)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": [COMMENT_EMPTY]})
     if len(body) > 5000:
         raise ValidationError({"body": [COMMENT_TOO_LONG]})
-    mentioned = _mentioned_users(mentioned_usernames(body))
+    names = mentioned_usernames(body)
+    if len(names) > settings.COMMENT_MENTIONS_MAX:
+        raise ValidationError(
+            {
+                "body": [
+                    TOO_MANY_MENTIONS
+                    % {"limit": settings.COMMENT_MENTIONS_MAX, "count": len(names)}
+                ]
+            }
+        )
+    mentioned = _mentioned_users(names)
     comment = Comment.objects.create(
         content_type=ContentType.objects.get_for_model(target),
         object_id=target.pk,

@@ -40,20 +40,18 @@ class ContractsConfig(AppConfig):
                 for action in ("add", "change", "delete")
             ),
             "complete_milestone",
+            "record_progress",
             "collaboration.add_comment",
             "add_contractdocument",
             "delete_contractdocument",
         ],
         "approver": ["collaboration.add_comment"],
+        # DOMAIN.md section 1: they complete milestones and enter progress and units delivered
+        # (through the progress form, never the rule's terms), and see what is billable.
         "project_manager": [
-            "change_project",
-            "add_budget",
-            "change_budget",
-            "delete_budget",
-            "change_billingrule",
             "complete_milestone",
+            "record_progress",
             "collaboration.add_comment",
-            "add_contractdocument",
         ],
     }
 

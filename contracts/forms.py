@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from contracts.file_checks import uploaded_file_media_type
 from contracts.models import (
     BillingPlanTemplate,
     BillingRule,
@@ -18,7 +19,10 @@ from contracts.models import (
     Project,
     ProjectContract,
 )
+from contracts.money import plain_number
 from contracts.services import (
+    EVIDENCE_MAX_MB,
+    PROGRESS_FIELDS,
     PROJECT_TYPE_LOCKED,
     contract_validate,
     project_has_transactions,
@@ -180,10 +184,8 @@ class MilestoneCompleteForm(BootstrapFormMixin, forms.Form):
     evidence = forms.FileField(
         label=_("Evidence (signed acceptance, e-mail)"),
         required=False,
-        help_text=_("PDF or image, at most 10 MB."),
+        help_text=_("PDF, image or office document, at most 10 MB."),
     )
-
-    EVIDENCE_TYPES = (".pdf", ".png", ".jpg", ".jpeg", ".eml", ".msg")
 
     def __init__(self, *args, milestone: Milestone, **kwargs):
         super().__init__(*args, **kwargs)
@@ -194,12 +196,10 @@ class MilestoneCompleteForm(BootstrapFormMixin, forms.Form):
         self._apply_bootstrap()
 
     def clean_evidence(self):
+        """Checked by content, like contract documents (the service checks again)."""
         evidence = self.cleaned_data.get("evidence")
         if evidence:
-            if evidence.size > 10 * 1024 * 1024:
-                raise forms.ValidationError(_("The file is larger than 10 MB."))
-            if not evidence.name.lower().endswith(self.EVIDENCE_TYPES):
-                raise forms.ValidationError(_("Attach a PDF, an image or an e-mail file."))
+            uploaded_file_media_type(evidence, limit_mb=EVIDENCE_MAX_MB)
         return evidence
 
 
@@ -254,6 +254,30 @@ class BillingRuleForm(BootstrapFormMixin, forms.ModelForm):
     def _save_m2m(self):
         # The service sets the many-to-many relations together with the rule.
         return None
+
+
+class BillingRuleProgressForm(BootstrapFormMixin, forms.Form):
+    """The one figure a person records on a rule: units delivered (unit of delivery) or the
+    cumulative percent complete (manual progress). The rule's terms are not on this form."""
+
+    def __init__(self, *args, rule: BillingRule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.field_name = PROGRESS_FIELDS[rule.rule_type]
+        field = BillingRule._meta.get_field(self.field_name).formfield(
+            initial=plain_number(getattr(rule, self.field_name)), required=True
+        )
+        if self.field_name == "units_delivered":
+            field.label = _("Units delivered so far")
+            field.help_text = _("Cumulative, at most %(total)s %(unit)s.") % {
+                "total": plain_number(rule.total_units),
+                "unit": rule.unit_name,
+            }
+        else:
+            field.label = _("Percent complete so far")
+            field.help_text = _("Cumulative, from 0 to 100.")
+        self.fields[self.field_name] = field
+        self._apply_bootstrap()
 
 
 class BillingRuleCapForm(BootstrapFormMixin, forms.ModelForm):

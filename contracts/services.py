@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import has_transition_perm
 
 from collaboration.notifications import notifications_send
+from contracts.file_checks import uploaded_file_media_type
 from contracts.models import (
     BillingRule,
     BillingRuleCap,
@@ -218,6 +219,7 @@ SCHEDULE_NOT_EMPTY = _(
     "This contract already has a billing schedule. Remove its planned milestones first."
 )
 MILESTONE_NOT_ALLOWED = _("Your role cannot complete milestones.")
+EVIDENCE_MAX_MB = 10
 
 
 class MilestoneNotInvoiceable(ValidationError):
@@ -264,6 +266,10 @@ def milestone_complete(
     if accepted_on:
         locked.accepted_on = accepted_on
     if evidence:
+        try:  # by content, like contract documents: a renamed program is not a PDF
+            uploaded_file_media_type(evidence, limit_mb=EVIDENCE_MAX_MB)
+        except ValidationError as refused:
+            raise ValidationError({"evidence": refused.messages}) from None
         locked.acceptance_evidence = evidence
     if not locked.acceptance_ok():
         raise ValidationError(MILESTONE_NEEDS_ACCEPTANCE)
@@ -376,6 +382,36 @@ def billing_rule_completion(rule: BillingRule) -> Decimal | None:
 
 RULE_PROJECT_OF_OTHER_CONTRACT = _("Every project of a billing rule must belong to its contract.")
 RULE_NEEDS_PROJECT = _("A billing rule applies to at least one project of the contract.")
+RULE_TERMS_NOT_ALLOWED = _(
+    "Your role cannot set up or change billing rules (type, prices, fee, caps). Record "
+    "progress with Record progress."
+)
+RULE_PROGRESS_NOT_ALLOWED = _("Your role cannot record progress on billing rules.")
+RULE_PROGRESS_NOT_MANUAL = _(
+    "Progress is recorded by hand only on unit-of-delivery and manual progress rules; this "
+    "rule is %(type)s."
+)
+RULE_PROGRESS_REQUIRED = _("Enter the new figure.")
+
+# What a person records on each kind of rule; every other field is the rule's terms.
+PROGRESS_FIELDS = {
+    "unit": "units_delivered",
+    "progress_manual": "percent_complete",
+}
+
+
+def _completion_moved(rule: BillingRule, previous: Decimal | None, actor) -> None:
+    """After commit, tell the billing apps that the rule's completion moved (its automation
+    may create proposals at thresholds)."""
+    current = billing_rule_completion(rule)
+    if current is None or previous is None or current == previous:
+        return
+    for listener in _completion_listeners:
+        transaction.on_commit(
+            lambda listener=listener: listener(
+                rule_id=rule.pk, previous_percent=previous, current_percent=current, actor=actor
+            )
+        )
 
 
 @transaction.atomic
@@ -389,6 +425,9 @@ def billing_rule_save(
 ) -> BillingRule:
     """Validate and save a billing rule with its projects, chargeable categories and (when
     given) its not-to-exceed caps, which replace the old ones."""
+    needed = "contracts.change_billingrule" if rule.pk else "contracts.add_billingrule"
+    if actor is not None and not actor.has_perm(needed):
+        raise PermissionDenied(RULE_TERMS_NOT_ALLOWED)
     if not projects:
         raise ValidationError({"projects": [RULE_NEEDS_PROJECT]})
     if any(project.contract_id != rule.contract_id for project in projects):
@@ -405,12 +444,34 @@ def billing_rule_save(
             cap = BillingRuleCap(rule=rule, category=category, amount=amount)
             cap.full_clean()
             cap.save()
-    current = billing_rule_completion(rule)
-    if current is not None and previous is not None and current != previous:
-        for listener in _completion_listeners:
-            transaction.on_commit(
-                lambda listener=listener: listener(
-                    rule_id=rule.pk, previous_percent=previous, current_percent=current, actor=actor
-                )
-            )
+    _completion_moved(rule, previous, actor)
     return rule
+
+
+@transaction.atomic
+def billing_rule_progress_record(
+    *,
+    rule: BillingRule,
+    actor: AbstractBaseUser,
+    units_delivered: Decimal | None = None,
+    percent_complete: Decimal | None = None,
+) -> BillingRule:
+    """Record how far a rule has come: units delivered on a unit-of-delivery rule, percent
+    complete on a manual progress rule. Nothing else of the rule changes (its type, prices,
+    fee and caps are its terms, see ``billing_rule_save``). A threshold crossed sets off the
+    rule's automation after commit."""
+    if not actor.has_perm("contracts.record_progress"):
+        raise PermissionDenied(RULE_PROGRESS_NOT_ALLOWED)
+    locked = BillingRule.objects.select_for_update().get(pk=rule.pk)
+    field = PROGRESS_FIELDS.get(locked.rule_type)
+    if field is None:
+        raise ValidationError(RULE_PROGRESS_NOT_MANUAL % {"type": locked.get_rule_type_display()})
+    value = {"units_delivered": units_delivered, "percent_complete": percent_complete}[field]
+    if value is None:
+        raise ValidationError({field: [RULE_PROGRESS_REQUIRED]})
+    previous = billing_rule_completion(locked)
+    setattr(locked, field, value)
+    locked.full_clean()
+    with_history_user(locked, actor).save(update_fields=[field])
+    _completion_moved(locked, previous, actor)
+    return locked

@@ -62,6 +62,11 @@ urlpatterns = [
         views.BillingRuleFormView.as_view(),
         name="billing_rule_update",
     ),
+    path(
+        "<int:contract_pk>/billing-rules/<int:pk>/progress/",
+        views.BillingRuleProgressView.as_view(),
+        name="billing_rule_progress",
+    ),
     path("projects/new/", views.ProjectCreateView.as_view(), name="project_create"),
     path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="project_detail"),
     path("projects/<int:pk>/edit/", views.ProjectUpdateView.as_view(), name="project_update"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -21,6 +21,7 @@ from contracts import selectors, services
 from contracts.filters import ContractFilter, MilestoneFilter
 from contracts.forms import (
     BillingRuleForm,
+    BillingRuleProgressForm,
     BudgetForm,
     CapFormSet,
     ContractDocumentForm,
@@ -371,6 +372,47 @@ class BillingRuleFormView(ContractChildFormView):
             caps=self.caps,
             actor=self.request.user,
         )
+
+
+class BillingRuleProgressView(PermissionRequired, TemplateView):
+    """Record units delivered or percent complete on one rule, and nothing else of it."""
+
+    permission_required = "contracts.record_progress"
+    template_name = "contracts/billing_rule_progress.html"
+
+    def get_rule(self) -> BillingRule:
+        rule = get_object_or_404(
+            BillingRule.objects.select_related("contract"),
+            pk=self.kwargs["pk"],
+            contract_id=self.kwargs["contract_pk"],
+        )
+        if rule.rule_type not in services.PROGRESS_FIELDS:
+            raise Http404
+        return rule
+
+    def get(self, request, *args, **kwargs):
+        rule = self.get_rule()
+        form = BillingRuleProgressForm(rule=rule)
+        return self.render_to_response(self.get_context_data(form=form, rule=rule))
+
+    def post(self, request, *args, **kwargs):
+        rule = self.get_rule()
+        form = BillingRuleProgressForm(request.POST, rule=rule)
+        if form.is_valid():
+            try:
+                services.billing_rule_progress_record(
+                    rule=rule,
+                    actor=request.user,
+                    **{form.field_name: form.cleaned_data[form.field_name]},
+                )
+            except (ValidationError, PermissionDenied) as error:
+                form.add_error(
+                    None, error.messages if isinstance(error, ValidationError) else str(error)
+                )
+            else:
+                messages.success(request, _("The progress was recorded."))
+                return redirect("contracts:contract_billing", pk=rule.contract_id)
+        return self.render_to_response(self.get_context_data(form=form, rule=rule))
 
 
 class MilestoneCompleteView(PermissionRequired, TemplateView):

@@ -36,9 +36,11 @@ class InvoicingConfig(AppConfig):
             "add_proposalline",
             "change_proposalline",
             "delete_proposalline",
+            "add_pdfbatch",
         ],
         "approver": ["approve_invoiceproposal"],
-        "project_manager": ["add_projecttransaction", "change_projecttransaction"],
+        # Auditors see everything, which includes downloading the transactions they see.
+        "read_only": ["export_projecttransaction"],
     }
 
     def ready(self) -> None:
@@ -53,14 +55,13 @@ class InvoicingConfig(AppConfig):
             milestone_completion_listener_register,
             project_usage_check_register,
         )
-        from invoicing.automations import milestone_completed_propose
+        from invoicing.automations import milestone_completed_propose, rule_thresholds_propose
         from invoicing.invoices.hooks import (
             credit_note_posted_listener_register,
             invoice_annotator_register,
             invoice_page_context_register,
         )
         from invoicing.notification_kinds import NOTIFICATION_KINDS
-        from invoicing.proposals.generation import proposals_at_thresholds
         from invoicing.proposals.models import InvoiceProposal
         from invoicing.receivables.payments import credit_note_settle_receivable
         from invoicing.receivables.selectors import invoices_with_open_amount
@@ -69,7 +70,7 @@ class InvoicingConfig(AppConfig):
         # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)
         contract_usage_check_register(_contract_usage)
-        billing_rule_completion_listener_register(proposals_at_thresholds)
+        billing_rule_completion_listener_register(rule_thresholds_propose)
         milestone_completion_listener_register(milestone_completed_propose)
         notification_kind_register(*NOTIFICATION_KINDS)
         # invoices cannot import receivables: a posted credit note settles its invoice, and the

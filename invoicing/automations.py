@@ -3,7 +3,13 @@
 "Create the proposal when a milestone is completed" (and, if asked, submit it) runs in the
 transaction that completes the milestone, inside a savepoint: when the proposal cannot be made
 (no milestone billing rule, a funding limit reached) the milestone is still completed, and
-finance is told why no proposal came.
+finance is told why no proposal came. "Create proposals at 25, 50, 75 and 100 %" runs after
+the progress that crossed the threshold is committed, and tells finance the same way.
+
+The person whose change sets an automation off is usually a project manager, who may not create
+proposals (DOMAIN.md section 1). The automation acts as itself (``Automation``), on the
+authority of the finance staff who set it up: the proposals record no person as creator or
+submitter, and their history names the person who set it off.
 """
 
 from __future__ import annotations
@@ -16,13 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collaboration.notifications import notifications_send
-from contracts.models import BillingRuleType, Milestone
+from contracts.models import BillingRule, BillingRuleType, Milestone
+from contracts.money import plain_number
 from contracts.roles import finance_team
 from funding.allocation import AllocationError
 from invoicing import notification_kinds
-from invoicing.proposals import generation, rules, workflow
+from invoicing.proposals import billing, generation, rules, workflow
 from invoicing.proposals.billing_checks import BillingError
 from invoicing.proposals.models import InvoiceProposal
+from invoicing.proposals.state import Automation, NothingToBill
 
 NO_MILESTONE_RULE = _("The contract has no active milestone billing rule.")
 
@@ -43,6 +51,10 @@ def milestone_completed_propose(
         for rule in rules.active_billing_rules(contract)
         if rule.rule_type == BillingRuleType.MILESTONE
     ]
+    automation = Automation(
+        triggered_by=actor,
+        cause=_("milestone “%(milestone)s” completed") % {"milestone": milestone.description},
+    )
     try:
         if not milestone_rules:
             raise ValidationError(NO_MILESTONE_RULE)
@@ -50,12 +62,13 @@ def milestone_completed_propose(
             created = generation.proposals_generate(
                 contract=contract,
                 up_to_date=timezone.localdate(),
-                actor=actor,
+                actor=automation,
                 rules=milestone_rules,
             )
             if contract.submit_automatic_proposals:
                 created = [
-                    workflow.proposal_submit(proposal=proposal, actor=actor) for proposal in created
+                    workflow.proposal_submit(proposal=proposal, actor=automation)
+                    for proposal in created
                 ]
     except (ValidationError, AllocationError, BillingError) as refused:
         reason = " ".join(refused.messages) if hasattr(refused, "messages") else str(refused)
@@ -70,6 +83,53 @@ def milestone_completed_propose(
         notifications_send(
             recipients=recipients,
             kind=notification_kinds.PROPOSAL_CREATED,
+            params={**base, **workflow.proposal_notification_params(proposal)},
+            url=proposal.get_absolute_url(),
+        )
+    return created
+
+
+def rule_thresholds_propose(
+    *, rule_id: int, previous_percent, current_percent, actor: AbstractBaseUser | None
+) -> list[InvoiceProposal]:
+    """A rule that asks for it creates the contract's proposals by itself when its completion
+    crosses 25, 50, 75 or 100 % (called after the progress is committed). Finance and the
+    person who recorded the progress are told what was created, or why nothing could be;
+    nothing to bill is not an error. Returns the proposals made."""
+    rule = BillingRule.objects.select_related("contract").get(pk=rule_id)
+    if not rule.propose_at_thresholds or actor is None:
+        return []
+    crossed = billing.thresholds_crossed(
+        previous_percent=previous_percent, current_percent=current_percent
+    )
+    if not crossed:
+        return []
+    contract = rule.contract
+    base = {"contract": contract.code, "rule": rule.name, "percent": plain_number(crossed[-1])}
+    recipients = [*finance_team(), actor]
+    automation = Automation(
+        triggered_by=actor,
+        cause=_("billing rule “%(rule)s” reached %(percent)s %%") % base,
+    )
+    try:
+        created = generation.proposals_generate(
+            contract=contract, up_to_date=timezone.localdate(), actor=automation
+        )
+    except NothingToBill:
+        return []
+    except (ValidationError, AllocationError, BillingError) as refused:
+        reason = " ".join(refused.messages) if hasattr(refused, "messages") else str(refused)
+        notifications_send(
+            recipients=recipients,
+            kind=notification_kinds.THRESHOLD_AUTOMATION_FAILED,
+            params={**base, "reason": reason},
+            url=reverse("contracts:contract_billing", kwargs={"pk": contract.pk}),
+        )
+        return []
+    for proposal in created:
+        notifications_send(
+            recipients=recipients,
+            kind=notification_kinds.THRESHOLD_PROPOSAL_CREATED,
             params={**base, **workflow.proposal_notification_params(proposal)},
             url=proposal.get_absolute_url(),
         )

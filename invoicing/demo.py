@@ -310,19 +310,15 @@ def _rule(story: Story, code: str) -> BillingRule:
 
 def units_delivered(story: Story, *, units: int) -> None:
     """The project manager reports the U1 training sessions held so far."""
-    rule = _rule(story, "U1")
-    rule.units_delivered = Decimal(units)
-    contract_services.billing_rule_save(
-        rule=rule, projects=list(rule.projects.all()), actor=story.manager
+    contract_services.billing_rule_progress_record(
+        rule=_rule(story, "U1"), units_delivered=Decimal(units), actor=story.manager
     )
 
 
 def progress_reported(story: Story, *, percent: str) -> None:
     """The project manager enters P1's cumulative percent complete."""
-    rule = _rule(story, "P1")
-    rule.percent_complete = Decimal(percent)
-    contract_services.billing_rule_save(
-        rule=rule, projects=list(rule.projects.all()), actor=story.manager
+    contract_services.billing_rule_progress_record(
+        rule=_rule(story, "P1"), percent_complete=Decimal(percent), actor=story.manager
     )
 
 

@@ -9,6 +9,8 @@ from invoicing.receivables import notification_kinds as receivable_kinds
 
 PROPOSAL_CREATED = "proposal_created"
 AUTOMATION_FAILED = "automation_failed"
+THRESHOLD_PROPOSAL_CREATED = "threshold_proposal_created"
+THRESHOLD_AUTOMATION_FAILED = "threshold_automation_failed"
 
 NOTIFICATION_KINDS = (
     *proposal_kinds.NOTIFICATION_KINDS,
@@ -28,6 +30,25 @@ NOTIFICATION_KINDS = (
         body=_(
             "Milestone “%(milestone)s” was completed, but its proposal could not be created: "
             "%(reason)s"
+        ),
+        icon="bi-x-octagon text-danger",
+    ),
+    NotificationKind(
+        key=THRESHOLD_PROPOSAL_CREATED,
+        label=_("Proposal created at a progress threshold"),
+        title=_("Proposal created for %(contract)s"),
+        body=_(
+            "Billing rule “%(rule)s” reached %(percent)s %% complete, so proposal %(proposal)s "
+            "of %(amount)s was created."
+        ),
+    ),
+    NotificationKind(
+        key=THRESHOLD_AUTOMATION_FAILED,
+        label=_("Threshold automation could not run"),
+        title=_("No proposal was created for %(contract)s"),
+        body=_(
+            "Billing rule “%(rule)s” reached %(percent)s %% complete, but its proposal could "
+            "not be created: %(reason)s"
         ),
         icon="bi-x-octagon text-danger",
     ),

@@ -29,7 +29,7 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.BackOfficeAdminConfig",  # the admin, for the Admin role only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -190,6 +190,9 @@ SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
 # Contract documents (statement of work, signed contract) up to this size.
 CONTRACT_DOCUMENT_MAX_MB = int(os.environ.get("CONTRACT_DOCUMENT_MAX_MB", "20"))
+
+# At most this many people can be @mentioned (and so notified) by one comment.
+COMMENT_MENTIONS_MAX = int(os.environ.get("COMMENT_MENTIONS_MAX", "20"))
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))

@@ -80,6 +80,9 @@ class BillingRule(models.Model):
         verbose_name = _("billing rule")
         verbose_name_plural = _("billing rules")
         ordering = ["contract", "pk"]
+        # Entering progress (units delivered, percent complete) is not changing the rule's
+        # terms: project managers have this and not change_billingrule.
+        permissions = [("record_progress", _("Can record progress and units delivered"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(rule_type__in=BillingRuleType.values),

@@ -34,6 +34,7 @@ from invoicing.proposals.models import (
     ProposalLineType,
     ProposalStatus,
 )
+from invoicing.proposals.state import proposal_create_allowed
 from invoicing.proposals.totals import (
     NOT_RETAINED_LINE_TYPES,
     TaxableLine,
@@ -95,6 +96,7 @@ def credit_proposal_create(
     line). Refuses crediting more than is still open on a line. Retention withheld on the
     invoice is given back in proportion to the credited retention base, never beyond what is
     still outstanding for the funder."""
+    proposal_create_allowed(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [REASON_REQUIRED]})

@@ -190,9 +190,10 @@ class CreditNoteView(PermissionRequired, TemplateView):
 
 
 class PdfBatchStartView(PermissionRequired, View):
-    """Render the PDFs of the invoices the list shows (with its filters) in the background."""
+    """Render the PDFs of the invoices the list shows (with its filters) in the background.
+    Starting a batch writes (its row, then its archive), so read-only users cannot."""
 
-    permission_required = "invoicing.view_invoice"
+    permission_required = "invoicing.add_pdfbatch"
 
     def post(self, request):
         invoices = InvoiceFilter(request.POST, queryset=Invoice.objects.all()).qs

@@ -25,6 +25,7 @@ from invoicing.proposals.models import (
 from invoicing.proposals.state import (
     LINE_ELSEWHERE,
     draft_required,
+    proposal_create_allowed,
     proposal_locked,
     revision_bump,
     transactions_billing_status_refresh,
@@ -143,6 +144,7 @@ def proposal_line_price_change(
 
 
 def _draft_for(proposal: InvoiceProposal, source, actor) -> InvoiceProposal:
+    proposal_create_allowed(actor)
     return InvoiceProposal.objects.create(
         contract=proposal.contract,
         funding_source=source,

@@ -1,6 +1,7 @@
 """Generating proposals: which funded shares can be billed now (time-and-material coverage,
 not-to-exceed caps), one draft per funder (per project, per kind), fee lines, prepayment
-deductions; by hand-picked shares; and by itself when a rule's completion crosses a threshold."""
+deductions; and by hand-picked shares. The automations that call it are in
+``invoicing/automations.py``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -42,6 +42,10 @@ from invoicing.proposals.rules import active_billing_rules, billing_rules_apply
 from invoicing.proposals.state import (
     NOTHING_TO_BILL,
     NothingToBill,
+    ProposalActor,
+    acting_user,
+    history_reason,
+    proposal_create_allowed,
     transactions_billing_status_refresh,
 )
 from invoicing.transactions import bulk
@@ -295,17 +299,20 @@ def proposals_generate(
     *,
     contract: ProjectContract,
     up_to_date: datetime.date,
-    actor: AbstractBaseUser,
+    actor: ProposalActor,
     split_by_kind: bool = False,
     names: LineNames | None = None,
     rules: list[BillingRule] | None = None,
 ) -> list[InvoiceProposal]:
     """Run the contract's billing rules up to a date and make one draft proposal per funding
     source (and per project when the contract is invoiced per project, and per transaction kind
-    when asked). Fee rules add their fee on the hours of each proposal."""
+    when asked). Fee rules add their fee on the hours of each proposal. The actor is a user
+    who may create proposals, or the contract's ``Automation``."""
+    proposal_create_allowed(actor)
+    user = acting_user(actor)
     ProjectContract.objects.select_for_update().filter(pk=contract.pk).first()
     rules = active_billing_rules(contract) if rules is None else rules
-    billing_rules_apply(contract=contract, up_to_date=up_to_date, actor=actor, rules=rules)
+    billing_rules_apply(contract=contract, up_to_date=up_to_date, actor=user, rules=rules)
     chosen, _capped = billable_allocations(
         contract=contract, up_to_date=up_to_date, rules=rules, names=names
     )
@@ -322,12 +329,13 @@ def proposals_generate(
                 project_id=project_id,
                 kind=kind,
                 up_to_date=up_to_date,
-                created_by=actor,
+                created_by=user,
             )
             for (_source_id, project_id, kind), shares in ordered
         ],
         InvoiceProposal,
-        default_user=actor,
+        default_user=user,
+        default_change_reason=history_reason(actor),
     )
     rows = []
     for proposal, (_key, shares) in zip(proposals, ordered, strict=True):
@@ -353,6 +361,7 @@ def proposal_create_manual(
     actor: AbstractBaseUser,
 ) -> list[InvoiceProposal]:
     """Proposals from hand-picked funded shares (one proposal per funding source)."""
+    proposal_create_allowed(actor)
     shares = list(
         TransactionAllocation.objects.select_for_update(of=("self",))
         .filter(
@@ -396,22 +405,3 @@ def proposal_create_manual(
         proposal_derived_lines_refresh(proposal=proposal)
     transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in shares])
     return proposals
-
-
-def proposals_at_thresholds(*, rule_id: int, previous_percent, current_percent, actor) -> list:
-    """A rule that asks for it creates its proposals by itself when its completion crosses
-    25, 50, 75 or 100 %. Nothing to bill is not an error here."""
-    rule = BillingRule.objects.select_related("contract").get(pk=rule_id)
-    if not rule.propose_at_thresholds or actor is None:
-        return []
-    crossed = billing.thresholds_crossed(
-        previous_percent=previous_percent, current_percent=current_percent
-    )
-    if not crossed:
-        return []
-    try:
-        return proposals_generate(
-            contract=rule.contract, up_to_date=timezone.localdate(), actor=actor
-        )
-    except NothingToBill:
-        return []

@@ -72,11 +72,14 @@ class InvoiceProposal(models.Model):
         _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
     )
     up_to_date = models.DateField(_("billed up to"))
+    # Empty when the contract's automation created it (its history says who set it off).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     submitted_by = models.ForeignKey(

@@ -5,10 +5,12 @@ which follows their open proposal lines."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from contracts.services import with_history_user
 from invoicing.proposals.models import (
@@ -32,6 +34,8 @@ LINE_ELSEWHERE = gettext_lazy(
     "cannot change now."
 )
 NOTHING_TO_BILL = gettext_lazy("There is nothing to bill for this contract up to %(date)s.")
+PROPOSALS_NOT_ALLOWED = gettext_lazy("Your role cannot create invoice proposals.")
+PROPOSAL_CHANGE_NOT_ALLOWED = gettext_lazy("Your role cannot submit or cancel invoice proposals.")
 
 
 RUN_CHUNK = 50
@@ -39,6 +43,59 @@ RUN_CHUNK = 50
 
 class NothingToBill(ValidationError):
     """The billing rules found nothing to bill (not an error in a billing run)."""
+
+
+@dataclass(frozen=True)
+class Automation:
+    """The contract's own automation, set up by finance ("create the proposal when a
+    milestone is completed", "create proposals at 25, 50, 75 and 100 %"), acting because
+    ``triggered_by`` completed a milestone or recorded progress.
+
+    It creates (and, when the contract says so, submits) proposals that the person who set it
+    off may not create: the proposal records no person as its creator or submitter (so any
+    approver may approve it), and its history says whose change set the automation off."""
+
+    triggered_by: AbstractBaseUser | None
+    cause: str = ""
+
+    def __str__(self) -> str:
+        if self.triggered_by is None:
+            return gettext("the contract's automation")
+        who = self.triggered_by.get_full_name() or self.triggered_by.get_username()
+        return gettext("the contract's automation (set off by %(who)s)") % {"who": who}
+
+    @property
+    def history_reason(self) -> str:
+        return f"{str(self)[:1].upper()}{str(self)[1:]}: {self.cause}" if self.cause else str(self)
+
+
+ProposalActor = AbstractBaseUser | Automation
+
+
+def acting_user(actor: ProposalActor | None) -> AbstractBaseUser | None:
+    """The user a proposal records as having done something: nobody for an automation."""
+    return None if isinstance(actor, Automation) else actor
+
+
+def history_reason(actor: ProposalActor | None) -> str | None:
+    return actor.history_reason if isinstance(actor, Automation) else None
+
+
+def proposal_create_allowed(actor: ProposalActor) -> None:
+    """Raise PermissionDenied unless ``actor`` may create proposals: a user with
+    add_invoiceproposal, or the contract's automation (finance set it up)."""
+    if isinstance(actor, Automation):
+        return
+    if actor is None or not actor.has_perm("invoicing.add_invoiceproposal"):
+        raise PermissionDenied(PROPOSALS_NOT_ALLOWED)
+
+
+def proposal_change_allowed(actor: ProposalActor) -> None:
+    """Raise PermissionDenied unless ``actor`` may submit or cancel proposals."""
+    if isinstance(actor, Automation):
+        return
+    if actor is None or not actor.has_perm("invoicing.change_invoiceproposal"):
+        raise PermissionDenied(PROPOSAL_CHANGE_NOT_ALLOWED)
 
 
 def proposal_locked(proposal: InvoiceProposal) -> InvoiceProposal:

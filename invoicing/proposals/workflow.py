@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
 
 from collaboration.notifications import notifications_send, users_with_permission
+from contracts.roles import finance_team
 from contracts.services import with_history_user
 from invoicing.proposals import notification_kinds, selectors
 from invoicing.proposals.models import (
@@ -24,6 +25,11 @@ from invoicing.proposals.state import (
     OWN_SUBMISSION,
     REASON_REQUIRED,
     WRONG_STATE,
+    Automation,
+    ProposalActor,
+    acting_user,
+    history_reason,
+    proposal_change_allowed,
     proposal_locked,
     transactions_billing_status_refresh,
 )
@@ -33,7 +39,9 @@ from invoicing.proposals.state import (
 # ------------------------------------------------------------------------------------------
 
 
-def _who(user: AbstractBaseUser) -> str:
+def _who(user: ProposalActor) -> str:
+    if isinstance(user, Automation):
+        return str(user)
     return user.get_full_name() or user.get_username()
 
 
@@ -51,6 +59,12 @@ def proposal_notification_params(proposal: InvoiceProposal) -> dict[str, str]:
     }
 
 
+def _submitters(submitter: AbstractBaseUser | None):
+    """Who hears of an approval or a rejection: the submitter, or finance when the contract's
+    automation submitted the proposal."""
+    return [submitter] if submitter is not None else finance_team()
+
+
 def _notify(proposal: InvoiceProposal, *, kind: str, recipients, actor, **extra) -> None:
     params = {**proposal_notification_params(proposal), "actor": _who(actor), **extra}
     notifications_send(
@@ -58,13 +72,15 @@ def _notify(proposal: InvoiceProposal, *, kind: str, recipients, actor, **extra)
         kind=kind,
         params=params,
         url=proposal.get_absolute_url(),
-        actor=actor,
+        actor=acting_user(actor),
     )
 
 
 @transaction.atomic
-def proposal_submit(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> InvoiceProposal:
-    """Draft -> submitted. Records who submitted and the revision of the lines."""
+def proposal_submit(*, proposal: InvoiceProposal, actor: ProposalActor) -> InvoiceProposal:
+    """Draft -> submitted, by a user who may change proposals or by the contract's automation
+    (then no person is its submitter). Records who submitted and the revision of the lines."""
+    proposal_change_allowed(actor)
     locked = proposal_locked(proposal)
     if locked.status != ProposalStatus.DRAFT:
         raise ValidationError(
@@ -72,8 +88,9 @@ def proposal_submit(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> In
         )
     if not locked.has_lines():
         raise ValidationError(EMPTY_PROPOSAL)
-    locked.submit(by=actor)
-    with_history_user(locked, actor).save()
+    locked.submit(by=acting_user(actor))
+    locked._change_reason = history_reason(actor)
+    with_history_user(locked, acting_user(actor)).save()
     _notify(
         locked,
         kind=notification_kinds.PROPOSAL_SUBMITTED,
@@ -103,7 +120,7 @@ def proposal_approve(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> I
     _notify(
         locked,
         kind=notification_kinds.PROPOSAL_APPROVED,
-        recipients=[locked.submitted_by],
+        recipients=_submitters(locked.submitted_by),
         actor=actor,
     )
     return locked
@@ -130,7 +147,7 @@ def proposal_reject(
     _notify(
         locked,
         kind=notification_kinds.PROPOSAL_REJECTED,
-        recipients=[submitter] if submitter else [],
+        recipients=_submitters(submitter),
         actor=actor,
         reason=reason,
     )
@@ -140,6 +157,7 @@ def proposal_reject(
 @transaction.atomic
 def proposal_cancel(*, proposal: InvoiceProposal, actor: AbstractBaseUser) -> InvoiceProposal:
     """Draft -> cancelled: every line is freed and its transactions return to uninvoiced."""
+    proposal_change_allowed(actor)
     locked = proposal_locked(proposal)
     if locked.status != ProposalStatus.DRAFT:
         raise ValidationError(

@@ -1,7 +1,7 @@
 """Comments with @mentions on contracts, milestones and proposals."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
@@ -145,3 +145,30 @@ def test_unknown_target_kind_is_404(client, people):
     client.force_login(people["clerk"])
     assert client.get("/comments/invoice/1/").status_code == 404
     assert client.get("/comments/contract/999999/").status_code == 404
+
+
+def test_one_comment_mentions_at_most_the_configured_number_of_people(people, settings):
+    """Issue 13: one comment could notify 714 users."""
+    settings.COMMENT_MENTIONS_MAX = 2
+    contract = ProjectContractFactory()
+    with pytest.raises(ValidationError) as refused:
+        comment_add(target=contract, author=people["clerk"], body="@lars @sofie @olle look")
+    assert refused.value.message_dict["body"] == [
+        "A comment can mention at most 2 people; this one mentions 3. Mention fewer people, "
+        "or write to a team another way."
+    ]
+    assert not Comment.objects.exists() and not Notification.objects.exists()
+    comment_add(target=contract, author=people["clerk"], body="@lars @sofie @Lars look")
+    assert Notification.objects.count() == 2
+
+
+def test_the_default_limit_is_twenty(settings):
+    from config.settings import base
+
+    assert base.COMMENT_MENTIONS_MAX == 20
+
+
+def test_the_comment_service_refuses_read_only_users(people):
+    with pytest.raises(PermissionDenied):
+        comment_add(target=ProjectContractFactory(), author=people["reader"], body="Looks fine")
+    assert not Comment.objects.exists()

@@ -16,7 +16,12 @@ from collaboration.texts import notification_text
 from contracts import services as contract_services
 from contracts.notification_kinds import MILESTONE_COMPLETED
 from invoicing.invoices import posting
-from invoicing.notification_kinds import AUTOMATION_FAILED, PROPOSAL_CREATED
+from invoicing.notification_kinds import (
+    AUTOMATION_FAILED,
+    PROPOSAL_CREATED,
+    THRESHOLD_AUTOMATION_FAILED,
+    THRESHOLD_PROPOSAL_CREATED,
+)
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.notification_kinds import (
     PROPOSAL_APPROVED,
@@ -75,7 +80,8 @@ def test_a_missing_parameter_shows_an_ellipsis_instead_of_failing():
 
 def test_every_kind_has_a_text():
     every_kind = {MILESTONE_COMPLETED, PROPOSAL_CREATED, AUTOMATION_FAILED, PROPOSAL_SUBMITTED,
-                  PROPOSAL_REJECTED, PROPOSAL_APPROVED, INVOICE_OVERDUE, MENTIONED}  # fmt: skip
+                  PROPOSAL_REJECTED, PROPOSAL_APPROVED, INVOICE_OVERDUE, MENTIONED,
+                  THRESHOLD_PROPOSAL_CREATED, THRESHOLD_AUTOMATION_FAILED}  # fmt: skip
     assert {kind.key for kind in notification_kinds} == every_kind
     for key in every_kind:
         text = notification_text(key, {})

@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contracts.documents import contract_document_add, contract_document_delete, document_media_type
+from contracts.documents import contract_document_add, contract_document_delete
+from contracts.file_checks import document_media_type
 from contracts.models import ContractDocument
 from tests.factories import ProjectContractFactory, UserFactory
 

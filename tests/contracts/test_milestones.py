@@ -259,7 +259,32 @@ def test_evidence_of_the_wrong_type_is_refused(client, user_with_role):
     client.force_login(user_with_role("project_manager"))
     url = reverse("contracts:milestone_complete", args=[milestone.contract_id, milestone.pk])
     response = client.post(url, {"evidence": SimpleUploadedFile("virus.exe", b"MZ")})
-    assert "Attach a PDF" in response.content.decode()
+    assert "Files of type .exe cannot be attached." in response.content.decode()
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.PLANNED
+
+
+def test_evidence_is_checked_by_content_not_by_name(client, user_with_role):
+    """Issue 13: a program renamed acceptance.pdf was accepted by its extension."""
+    milestone = MilestoneFactory()
+    client.force_login(user_with_role("project_manager"))
+    url = reverse("contracts:milestone_complete", args=[milestone.contract_id, milestone.pk])
+    program = b"MZ\x90\x00" + b"\x00" * 60 + b"This program cannot be run in DOS mode"
+    response = client.post(url, {"evidence": SimpleUploadedFile("acceptance.pdf", program)})
+    assert "The file is named .pdf but its content is not a PDF file." in response.content.decode()
+    milestone.refresh_from_db()
+    assert (milestone.status, milestone.acceptance_evidence.name) == (MilestoneStatus.PLANNED, "")
+
+
+def test_the_completing_service_checks_the_evidence_too(user_with_role):
+    milestone = MilestoneFactory()
+    with pytest.raises(ValidationError) as refused:
+        services.milestone_complete(
+            milestone=milestone,
+            actor=user_with_role("project_manager"),
+            evidence=SimpleUploadedFile("signed.png", b"%PDF-1.4 not a picture"),
+        )
+    assert "content is not a PNG file" in refused.value.message_dict["evidence"][0]
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.PLANNED
 

@@ -21,7 +21,7 @@ def test_read_only_can_view_everything_and_change_nothing():
     permissions = permissions_of("read_only")
     assert "contracts.view_projectcontract" in permissions
     assert "contracts.view_budget" in permissions
-    assert all(p.split(".")[1].startswith("view_") for p in permissions)
+    assert all(p.split(".")[1].startswith(("view_", "export_")) for p in permissions)
 
 
 def test_finance_clerk_sets_up_contracts_but_does_not_delete_them():
@@ -30,10 +30,21 @@ def test_finance_clerk_sets_up_contracts_but_does_not_delete_them():
     assert "contracts.delete_projectcontract" not in permissions
 
 
-def test_project_manager_edits_projects_and_budgets_only():
-    permissions = permissions_of("project_manager")
-    assert "contracts.change_project" in permissions
-    assert "contracts.add_projectcontract" not in permissions
+def test_project_manager_completes_milestones_and_records_progress_only():
+    """DOMAIN.md section 1: no rule terms, no proposals, no contract set-up."""
+    changes = {
+        p for p in permissions_of("project_manager") if not p.split(".")[1].startswith("view_")
+    }
+    assert changes == {
+        "contracts.complete_milestone",
+        "contracts.record_progress",
+        "collaboration.add_comment",
+    }
+
+
+def test_read_only_may_export_what_it_sees_and_nothing_else():
+    changes = {p for p in permissions_of("read_only") if not p.split(".")[1].startswith("view_")}
+    assert changes == {"invoicing.export_projecttransaction"}
 
 
 def test_admin_has_every_domain_permission():

@@ -42,19 +42,19 @@ def view_urls(budget):
         "project_create": (reverse("contracts:project_create"), {"finance_clerk", "admin"}),
         "project_update": (
             reverse("contracts:project_update", args=[project.pk]),
-            {"finance_clerk", "project_manager", "admin"},
+            {"finance_clerk", "admin"},
         ),
         "budget_create": (
             reverse("contracts:budget_create", args=[project.pk]),
-            {"finance_clerk", "project_manager", "admin"},
+            {"finance_clerk", "admin"},
         ),
         "budget_update": (
             reverse("contracts:budget_update", args=[project.pk, budget.pk]),
-            {"finance_clerk", "project_manager", "admin"},
+            {"finance_clerk", "admin"},
         ),
         "budget_delete": (
             reverse("contracts:budget_delete", args=[project.pk, budget.pk]),
-            {"finance_clerk", "project_manager", "admin"},
+            {"finance_clerk", "admin"},
         ),
     }
 
@@ -306,7 +306,8 @@ def test_budget_form_refuses_a_second_budget_for_the_same_category(clerk_client)
     assert Budget.objects.count() == 1
 
 
-def test_project_manager_adds_a_budget(client, user_with_role):
+def test_project_manager_does_not_set_budgets(client, user_with_role):
+    """Budgets are billing terms (automatic progress bills their revenue): finance sets them."""
     project = ProjectFactory()
     category = CategoryFactory()
     client.force_login(user_with_role("project_manager"))
@@ -314,8 +315,8 @@ def test_project_manager_adds_a_budget(client, user_with_role):
         reverse("contracts:budget_create", args=[project.pk]),
         {"category": category.pk, "cost_amount": "15000", "revenue_amount": "20000"},
     )
-    assert response.status_code == 302
-    assert project.budgets.get().revenue_amount == 20000
+    assert response.status_code == 403
+    assert not project.budgets.exists()
 
 
 def test_milestone_list_filters_what_the_dashboard_counts(client, user_with_role):

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from invoicing.transactions.models import ImportBatch, ProjectTransaction
-from tests.factories import ProjectTransactionFactory
+from tests.factories import BillingRuleFactory, ProjectTransactionFactory
 
 pytestmark = pytest.mark.django_db
 HEADER = "Entry ID;Date;Project;Employee;Activity;Hours;Comment;Currency"
@@ -58,10 +58,23 @@ def test_admin_import_shows_row_errors_and_writes_nothing(admin_client, billing_
     assert not ProjectTransaction.objects.exists()
 
 
-def test_admin_import_needs_the_import_permission(client, user_with_role, billing_setup):
-    user = user_with_role("project_manager", is_staff=True)
-    client.force_login(user)
-    assert client.get("/admin/invoicing/projecttransaction/import/").status_code == 403
+@pytest.mark.parametrize("role", ["finance_clerk", "approver", "project_manager", "read_only"])
+def test_only_admins_enter_the_admin_even_when_made_staff(client, user_with_role, role):
+    """A project manager made staff could change a rule's prices in the admin (issue 13)."""
+    rule = BillingRuleFactory(rule_type="unit", unit_price=10, total_units=5)
+    client.force_login(user_with_role(role, is_staff=True))
+    change = f"/admin/contracts/billingrule/{rule.pk}/change/"
+    for url in ("/admin/", change):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    client.post(change, {"name": "x", "rule_type": "unit", "unit_price": "1"})
+    rule.refresh_from_db()
+    assert rule.unit_price == 10
+
+
+def test_the_admin_role_enters_the_admin(client, user_with_role):
+    client.force_login(user_with_role("admin", is_staff=True))
+    assert client.get("/admin/").status_code == 200
 
 
 def test_invoiced_transaction_cannot_be_changed_or_deleted_in_the_admin(

@@ -9,9 +9,15 @@ from django.core.exceptions import ValidationError
 from collaboration.models import Notification
 from collaboration.texts import notification_text
 from contracts import services as contract_services
-from contracts.models import MilestoneStatus, ProjectType
+from contracts.models import Category, MilestoneStatus, ProjectType
 from contracts.notification_kinds import MILESTONE_COMPLETED
-from invoicing.notification_kinds import AUTOMATION_FAILED, PROPOSAL_CREATED
+from invoicing.notification_kinds import (
+    AUTOMATION_FAILED,
+    PROPOSAL_CREATED,
+    THRESHOLD_AUTOMATION_FAILED,
+    THRESHOLD_PROPOSAL_CREATED,
+)
+from invoicing.proposals import workflow
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from invoicing.proposals.notification_kinds import PROPOSAL_SUBMITTED
 from tests.factories import BillingRuleFactory, MilestoneFactory, UserFactory, WorkerFactory
@@ -75,8 +81,86 @@ def test_the_proposal_can_go_straight_to_the_approvers(people):
     )
     contract_services.milestone_complete(milestone=first, actor=people["manager"])
     proposal = InvoiceProposal.objects.get()
-    assert (proposal.status, proposal.submitted_by) == (ProposalStatus.SUBMITTED, people["manager"])
+    # The automation submitted it, not the project manager (who may not submit proposals).
+    assert (proposal.status, proposal.submitted_by) == (ProposalStatus.SUBMITTED, None)
+    assert proposal.history.first().history_change_reason == (
+        "The contract's automation (set off by sofie): milestone “Design” completed"
+    )
     assert kinds(people["approver"]) == [PROPOSAL_SUBMITTED]
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
+    assert InvoiceProposal.objects.get().status == ProposalStatus.APPROVED
+
+
+def test_the_automation_creates_what_the_project_manager_may_not(people):
+    """Issue 13: the proposal was recorded as created by a user without add_invoiceproposal."""
+    _contract, _project, first = fixed_price(propose_on_milestone_completion=True)
+    manager = people["manager"]
+    assert not manager.has_perm("invoicing.add_invoiceproposal")
+    contract_services.milestone_complete(milestone=first, actor=manager)
+    proposal = InvoiceProposal.objects.get()
+    assert proposal.created_by is None
+    created = proposal.history.earliest()
+    assert (created.history_user, created.history_change_reason) == (
+        None,
+        "The contract's automation (set off by sofie): milestone “Design” completed",
+    )
+
+
+def progress_rule(**fields):
+    """Worked example P1's contract: 100,000.00 billed by manual progress, at thresholds."""
+    contract, project, _source = contract_with_customer(
+        contract_value=D("100000.00"), project_type=ProjectType.FIXED_PRICE, code="P1"
+    )
+    return BillingRuleFactory(
+        contract=contract,
+        rule_type="progress_manual",
+        name="Progress",
+        propose_at_thresholds=True,
+        projects=[project],
+        **fields,
+    )
+
+
+def test_progress_past_a_threshold_creates_proposals_as_the_automation_and_tells_finance(
+    people, django_capture_on_commit_callbacks
+):
+    rule = progress_rule()
+    with django_capture_on_commit_callbacks(execute=True):
+        contract_services.billing_rule_progress_record(
+            rule=rule, percent_complete=D("30"), actor=people["manager"]
+        )
+    proposal = InvoiceProposal.objects.get()
+    assert proposal.created_by is None
+    assert proposal.history.earliest().history_change_reason == (
+        "The contract's automation (set off by sofie): billing rule “Progress” reached 25 %"
+    )
+    assert kinds(people["clerk"]) == [THRESHOLD_PROPOSAL_CREATED]
+    assert kinds(people["manager"]) == [THRESHOLD_PROPOSAL_CREATED]
+    created = Notification.objects.get(recipient=people["clerk"])
+    text = notification_text(created.kind, created.params)
+    assert text.body == (
+        f"Billing rule “Progress” reached 25 % complete, so proposal P1 · Customer · "
+        f"#{proposal.pk} of 37,500.00 SEK was created."  # 30,000.00 + 25 % VAT
+    )
+
+
+def test_a_threshold_proposal_that_cannot_be_made_is_reported_not_raised(
+    people, django_capture_on_commit_callbacks
+):
+    rule = progress_rule()
+    Category.objects.filter(kind="on_account").delete()  # no category to bill progress in
+    with django_capture_on_commit_callbacks(execute=True):
+        contract_services.billing_rule_progress_record(
+            rule=rule, percent_complete=D("50"), actor=people["manager"]
+        )
+    assert not InvoiceProposal.objects.exists()
+    rule.refresh_from_db()
+    assert rule.percent_complete == D("50")
+    assert kinds(people["clerk"]) == [THRESHOLD_AUTOMATION_FAILED]
+    failed = Notification.objects.get(recipient=people["clerk"])
+    assert failed.params["reason"] == (
+        "Create a category of kind 'On-account' before billing milestones or progress."
+    )
 
 
 def test_without_the_automation_nothing_is_proposed(people):

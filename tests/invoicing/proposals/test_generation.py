@@ -233,12 +233,14 @@ def test_rule_creates_proposals_when_completion_crosses_a_threshold(
         propose_at_thresholds=True,
         projects=[project],
     )
-    rule.percent_complete = D("20")
     with django_capture_on_commit_callbacks(execute=True):
-        contract_services.billing_rule_save(rule=rule, projects=[project], actor=people["manager"])
+        contract_services.billing_rule_progress_record(
+            rule=rule, percent_complete=D("20"), actor=people["manager"]
+        )
     assert not InvoiceProposal.objects.exists()  # 10 -> 20 crosses nothing
-    rule.percent_complete = D("30")
     with django_capture_on_commit_callbacks(execute=True):
-        contract_services.billing_rule_save(rule=rule, projects=[project], actor=people["manager"])
+        contract_services.billing_rule_progress_record(
+            rule=rule, percent_complete=D("30"), actor=people["manager"]
+        )
     proposal = InvoiceProposal.objects.get()
     assert total(proposal) == D("30000.00")

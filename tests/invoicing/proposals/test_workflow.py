@@ -1,9 +1,11 @@
 """The approval workflow: submit, approve by someone else, reject with a reason, cancel."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from contracts.roles import ROLE_GROUP_NAMES
 from invoicing.proposals import drafts, generation, workflow
 from invoicing.proposals.models import InvoiceProposal, ProposalLine, ProposalStatus
 from invoicing.transactions.models import BillingStatus
@@ -23,10 +25,14 @@ def test_submit_approve_by_someone_else(people):
 
 
 def test_nobody_approves_their_own_submission(people):
+    """A finance manager who is both clerk and approver still needs a second pair of eyes."""
+    both = people["approver"]
+    both.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES["finance_clerk"]))
+    both = type(both).objects.get(pk=both.pk)  # permissions are cached per instance
     proposal, _record = generated_e1(people)
-    workflow.proposal_submit(proposal=proposal, actor=people["approver"])
+    workflow.proposal_submit(proposal=proposal, actor=both)
     with pytest.raises(PermissionDenied, match="someone else must approve"):
-        workflow.proposal_approve(proposal=proposal, actor=people["approver"])
+        workflow.proposal_approve(proposal=proposal, actor=both)
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.SUBMITTED
 

@@ -29,13 +29,13 @@ def pages(billing_setup):
         "transaction_list": (reverse("invoicing:transaction_list"), EVERYONE),
         "transaction_create": (
             reverse("invoicing:transaction_create"),
-            CLERKS | {"project_manager"},
+            CLERKS,
         ),
         "transaction_update": (
             reverse("invoicing:transaction_update", args=[transaction.pk]),
-            CLERKS | {"project_manager"},
+            CLERKS,
         ),
-        "transaction_export": (reverse("invoicing:transaction_export"), CLERKS),
+        "transaction_export": (reverse("invoicing:transaction_export"), CLERKS | {"read_only"}),
         "import_list": (reverse("invoicing:import_list"), EVERYONE),
         "import_upload": (reverse("invoicing:import_upload"), CLERKS),
         "import_sample": (reverse("invoicing:import_sample"), CLERKS),
