@@ -242,3 +242,31 @@ def test_rule_creates_proposals_when_completion_crosses_a_threshold(
         contract_services.billing_rule_save(rule=rule, projects=[project], actor=people["manager"])
     proposal = InvoiceProposal.objects.get()
     assert total(proposal) == D("30000.00")
+
+
+def test_second_automatic_progress_proposal_bills_the_difference(people):
+    """On SQLite ``Sum`` gives a 10-decimal Decimal; what a rule billed is rounded to the cent."""
+    contract, project, _source = contract_with_customer(
+        contract_value=D("30000.00"), project_type=ProjectType.FIXED_PRICE
+    )
+    development = CategoryFactory(code="DEV", kind="hour")
+    installation = CategoryFactory(code="INST", kind="hour")
+    BudgetFactory(
+        project=project, category=development, cost_amount=D("15000"), revenue_amount=D("20000")
+    )
+    BudgetFactory(
+        project=project, category=installation, cost_amount=D("5000"), revenue_amount=D("10000")
+    )
+    worker = WorkerFactory(cost_rate=D("100"), sales_rate=D("150"))
+    hours(project, worker, "50", category=development)  # cost 5,000
+    hours(project, worker, "10", category=installation)  # cost 1,000
+    BillingRuleFactory(contract=contract, rule_type="progress_automatic", projects=[project])
+    [first] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    hours(project, worker, "50", category=development)  # cost 10,000 in all: 2/3 x 20,000
+    [second] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    # 2/3 x 20,000 + 20 % x 10,000 = 15,333.33, less the 8,666.67 billed before.
+    assert (total(first), total(second)) == (D("8666.67"), D("6666.66"))
