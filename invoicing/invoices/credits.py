@@ -27,7 +27,7 @@ from contracts.money import round_money
 from contracts.services import with_history_user
 from funding.models import FundingLimit
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
-from invoicing.invoices.retention import retention_ledger
+from invoicing.invoices.retention import retention_funder_lock, retention_ledger
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
@@ -101,6 +101,8 @@ def credit_proposal_create(
     invoice = Invoice.objects.select_for_update().select_related("contract").get(pk=invoice.pk)
     if invoice.document_type != DocumentType.INVOICE:
         raise ValidationError(NOT_AN_INVOICE)
+    # Before the ledger is read: a release on another draft waits, or this waits for it.
+    retention_funder_lock(funding_source_id=invoice.funding_source_id)
     currency = invoice.currency
     open_lines = {line.pk: (line, left) for line, left in open_to_credit(invoice)}
     chosen = []
