@@ -62,7 +62,8 @@ def test_example_t1_hours_and_capped_office_supplies(people):
     assert total(proposal) == D("122000.00")
 
 
-def test_not_to_exceed_cap_leaves_the_excess_uninvoiced(people):
+def test_not_to_exceed_cap_splits_the_share_that_crosses_it(people):
+    # Given a cap of 10,000.00 on a category and two days of 8 hours at 1,000.00
     contract, project, _source = contract_with_customer()
     worker = WorkerFactory(sales_rate=D("1000"))
     category = CategoryFactory(kind="hour")
@@ -70,13 +71,21 @@ def test_not_to_exceed_cap_leaves_the_excess_uninvoiced(people):
     rule.caps.create(category=category, amount=D("10000.00"))
     first = hours(project, worker, "8", category=category, date=datetime.date(2026, 3, 1))
     second = hours(project, worker, "8", category=category, date=datetime.date(2026, 3, 2))
+
+    # When the contract is billed
     [proposal] = generation.proposals_generate(
         contract=contract, up_to_date=DAY, actor=people["clerk"]
     )
-    assert total(proposal) == D("8000.00")
+
+    # Then the cap is billed in full: all of the first day, 2,000.00 of the second
+    assert total(proposal) == D("10000.00")
+    lines = {line.transaction_id: line for line in proposal.lines.all()}
+    assert (lines[first.pk].amount, lines[second.pk].amount) == (D("8000.00"), D("2000.00"))
+    assert lines[second.pk].allocation.amount == D("8000.00")
+    assert "part billed: 2000 of 8000" in lines[second.pk].description
     first.refresh_from_db()
     second.refresh_from_db()
-    assert (first.billing_status, second.billing_status) == ("in_proposal", "uninvoiced")
+    assert (first.billing_status, second.billing_status) == ("in_proposal", "in_proposal")
 
 
 def test_example_m1_completed_milestone_is_billed_on_account(people):
