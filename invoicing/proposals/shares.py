@@ -92,37 +92,56 @@ def transactions_share_figures(transaction_ids) -> dict[int, ShareFigures]:
     return figures
 
 
-def share_figures_by_funder(*, contract: ProjectContract) -> dict[int, ShareFigures]:
-    """Per funding source of the contract: its recorded shares of chargeable transactions
-    (``amount``, on hold included), and what of them is in proposal, invoiced, credited and
-    freed; ``uninvoiced`` follows, so ``amount == uninvoiced + in_proposal + invoiced -
-    credited`` to the cent. Invoice control shows these; three queries."""
-    figures: dict[int, ShareFigures] = defaultdict(ShareFigures)
-    amounts = (
-        TransactionAllocation.objects.filter(
-            transaction__project__contract=contract,
-            transaction__is_chargeable=True,
-            source__isnull=False,
-        )
+def _grouped_figures(allocations, lines, keys: tuple[str, ...]) -> dict:
+    """Sum shares (``allocations``) and what lines (``lines``) did to them by the shares'
+    fields ``keys`` (a key is one value, or a tuple of them for several): two grouped
+    queries."""
+    line_keys = tuple(f"allocation__{key}" for key in keys)
+
+    def key_of(values):
+        return values[0] if len(values) == 1 else tuple(values)
+
+    figures: dict = defaultdict(ShareFigures)
+    for *values, total in (
+        allocations.filter(transaction__is_chargeable=True, source__isnull=False)
         .order_by()
-        .values_list("source_id")
+        .values_list(*keys)
         .annotate(total=Sum("amount"))
-    )
-    for source_id, total in amounts:
-        figures[source_id] += ShareFigures(amount=total)
+    ):
+        figures[key_of(values)] += ShareFigures(amount=total)
     sums = {name: Sum("amount", filter=condition) for name, (condition, _s) in LINE_FIGURES.items()}
     rows = (
-        ProposalLine.objects.filter(
-            proposal__contract=contract, transaction__isnull=False, allocation__isnull=False
-        )
+        lines.filter(transaction__isnull=False, allocation__isnull=False)
         .filter(Q(line_type=ProposalLineType.TRANSACTION) | _CREDIT)
         .order_by()
-        .values("allocation__source_id")
+        .values(*line_keys)
         .annotate(**sums)
     )
     for row in rows:
         in_proposal, invoiced, credited, freed = (row[name] or ZERO for name in LINE_FIGURES)
-        figures[row["allocation__source_id"]] += ShareFigures(
-            ZERO, in_proposal, invoiced, -credited, -freed
-        )
+        key = key_of([row[line_key] for line_key in line_keys])
+        figures[key] += ShareFigures(ZERO, in_proposal, invoiced, -credited, -freed)
     return dict(figures)
+
+
+def share_figures_by_funder(*, contract: ProjectContract) -> dict[int, ShareFigures]:
+    """Per funding source of the contract: its recorded shares of chargeable transactions
+    (``amount``, on hold included), and what of them is in proposal, invoiced, credited and
+    freed; ``uninvoiced`` follows, so ``amount == uninvoiced + in_proposal + invoiced -
+    credited`` to the cent (``billable`` is uninvoiced less what was credited not to be billed
+    again). Invoice control shows these; two queries."""
+    return _grouped_figures(
+        TransactionAllocation.objects.filter(transaction__project__contract=contract),
+        ProposalLine.objects.filter(allocation__transaction__project__contract=contract),
+        ("source_id",),
+    )
+
+
+def share_figures_by_category(*, projects) -> dict[tuple[str, int], ShareFigures]:
+    """The same figures for the funded shares of the projects' transactions, per (transaction
+    kind, category): invoice control's rows. Two queries."""
+    return _grouped_figures(
+        TransactionAllocation.objects.filter(transaction__project__in=projects),
+        ProposalLine.objects.filter(allocation__transaction__project__in=projects),
+        ("transaction__kind", "transaction__category_id"),
+    )

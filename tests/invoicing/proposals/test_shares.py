@@ -5,10 +5,12 @@ them; a share that crosses a not-to-exceed cap is split at the cap."""
 import datetime
 
 import pytest
+from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
 from funding.models import FundingRule
+from invoicing import control
 from invoicing.invoices import credits, posting
 from invoicing.proposals import billable, generation, workflow
 from invoicing.proposals.shares import share_figures_by_funder
@@ -292,3 +294,30 @@ def test_any_split_of_the_same_work_bills_the_same_within_the_cap(parts, cap, be
     assert sum(share.amount for share in chosen) == min(total_amount, room)
     assert sum(share.amount for share in capped) == total_amount - min(total_amount, room)
     assert all(share.amount > 0 for share in (*chosen, *capped))
+
+
+@pytest.mark.django_db
+def test_invoice_control_shows_each_funders_shares_and_the_partly_invoiced_rest(
+    client, sixty_forty, people
+):
+    # Given the customer's 600.00 posted and the grant's 400.00 draft cancelled
+    contract, record, customer, grant = sixty_forty
+    drafts = generate(contract, people)
+    post(drafts["Customer"], people)
+    workflow.proposal_cancel(proposal=drafts["Grant"], actor=people["clerk"])
+
+    # When invoice control is read
+    summary = control.invoice_control(contract=contract)
+
+    # Then the grant's share is uninvoiced, per funder and in the kind/category row
+    assert summary.funders == [
+        ("Customer", ShareFigures(D("600.00"), invoiced=D("600.00"))),
+        ("Grant", ShareFigures(D("400.00"))),
+    ]
+    [row] = summary.rows
+    assert (row.invoiced, row.in_proposal, row.uninvoiced) == (D("600.00"), 0, D("400.00"))
+    client.force_login(people["clerk"])
+    page = client.get(reverse("invoicing:invoice_control", args=[contract.pk])).content.decode()
+    assert 'id="funders-shares"' in page
+    listing = client.get(reverse("invoicing:transaction_list")).content.decode()
+    assert "Partly invoiced" in listing
