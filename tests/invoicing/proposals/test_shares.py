@@ -3,8 +3,10 @@
 them; a share that crosses a not-to-exceed cap is split at the cap."""
 
 import datetime
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -321,3 +323,30 @@ def test_invoice_control_shows_each_funders_shares_and_the_partly_invoiced_rest(
     assert 'id="funders-shares"' in page
     listing = client.get(reverse("invoicing:transaction_list")).content.decode()
     assert "Partly invoiced" in listing
+
+
+@pytest.mark.django_db
+def test_the_migration_frees_shares_stranded_before_and_names_credited_shares(sixty_forty, people):
+    # Given a share stranded by the old posting (transaction invoiced, grant's share never
+    # billed) and a credit line made before credit lines named their share
+    backfill = importlib.import_module("invoicing.migrations.0012_shares_backfill")
+    contract, record, customer, grant = sixty_forty
+    drafts = generate(contract, people)
+    invoice = post(drafts["Customer"], people)
+    workflow.proposal_cancel(proposal=drafts["Grant"], actor=people["clerk"])
+    ProjectTransaction.objects.filter(pk=record.pk).update(billing_status="invoiced")
+    [line] = invoice.lines.filter(line_type="transaction")
+    credit = credits.credit_proposal_create(
+        invoice=invoice, amounts={line.pk: D("100.00")}, reason="Discount", rebill=False,
+        actor=people["clerk"],
+    )  # fmt: skip
+    credit.lines.update(allocation=None)
+
+    # When the migration runs
+    backfill.credit_lines_name_their_share(django_apps, None)
+    backfill.statuses_from_shares(django_apps, None)
+
+    # Then the credit names the customer's share and the grant's share can be billed again
+    assert credit.lines.get().allocation.source == customer
+    assert status(record) == "partly_invoiced"
+    assert list(generate(contract, people)) == ["Grant"]
