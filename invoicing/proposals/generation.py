@@ -399,7 +399,7 @@ def proposal_create_manual(
     actor: AbstractBaseUser,
 ) -> list[InvoiceProposal]:
     """Proposals from hand-picked funded shares (one proposal per funding source), each line
-    billing what is left of its share."""
+    billing what is left of its share, within not-to-exceed caps as a billing run would."""
     picked = list(
         shares_with_figures(
             TransactionAllocation.objects.select_for_update(of=("self",)).filter(
@@ -423,11 +423,17 @@ def proposal_create_manual(
             _("Some lines are already in an open proposal: %(proposals)s.")
             % {"proposals": ", ".join(sorted({f"#{line.proposal_id}" for line in taken}))}
         )
+    # What a billing run would bill of each share: a share it splits at a not-to-exceed cap is
+    # billed in part here too, one all over the cap not at all; others bill what is left.
+    chosen, capped = billable_allocations(contract=contract, up_to_date=up_to_date)
+    within = {share.pk: share.amount for share in chosen}
+    over = {share.pk for share in capped} - set(within)
     left = {}
     for share in picked:
         figures = share_figures(share.amount, *(getattr(share, name) for name in FIGURE_FIELDS))
-        if figures.billable:
-            left[share.pk] = figures.billable
+        amount = within.get(share.pk, figures.billable)
+        if amount and share.pk not in over:
+            left[share.pk] = amount
     picked = [share for share in picked if share.pk in left]
     if not picked:
         raise ValidationError(_("Pick at least one line to bill."))

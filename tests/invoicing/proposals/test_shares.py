@@ -350,3 +350,15 @@ def test_the_migration_frees_shares_stranded_before_and_names_credited_shares(si
     assert credit.lines.get().allocation.source == customer
     assert status(record) == "partly_invoiced"
     assert list(generate(contract, people)) == ["Grant"]
+
+
+@pytest.mark.django_db
+def test_a_hand_picked_share_is_split_at_the_cap_as_a_run_would(people):
+    contract, project, category, _cap, _source = capped_contract("1000.00")
+    first, second = expense(project, category, "800.00", 1), expense(project, category, "500.00", 2)
+    picked = [record.allocations.get().pk for record in (first, second)]
+    [proposal] = generation.proposal_create_manual(
+        contract=contract, allocation_ids=picked, up_to_date=DAY, actor=people["clerk"]
+    )
+    assert [line.amount for line in proposal.lines.order_by("pk")] == [D("800.00"), D("200.00")]
+    assert (status(first), status(second)) == ("in_proposal", "in_proposal")
