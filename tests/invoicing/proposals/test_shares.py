@@ -7,6 +7,7 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from funding.models import FundingRule
 from invoicing import control
 from invoicing.invoices import credits, posting
-from invoicing.proposals import billable, generation, workflow
+from invoicing.proposals import billable, drafts, generation, workflow
 from invoicing.proposals.shares import share_figures_by_funder
 from invoicing.transactions import services
 from invoicing.transactions.billing_state import ShareFigures, billing_status_derive
@@ -362,3 +363,21 @@ def test_a_hand_picked_share_is_split_at_the_cap_as_a_run_would(people):
     )
     assert [line.amount for line in proposal.lines.order_by("pk")] == [D("800.00"), D("200.00")]
     assert (status(first), status(second)) == ("in_proposal", "in_proposal")
+
+
+@pytest.mark.django_db
+def test_a_price_cannot_change_once_another_funders_share_is_invoiced(sixty_forty, people):
+    # Given the customer's share posted and the grant's on a draft
+    contract, record, customer, grant = sixty_forty
+    proposals = generate(contract, people)
+    post(proposals["Customer"], people)
+    [line] = proposals["Grant"].lines.filter(line_type="transaction")
+
+    # When the grant's line is repriced, it is refused and nothing changes
+    with pytest.raises(ValidationError, match="Part of this transaction is invoiced already"):
+        drafts.proposal_line_price_change(
+            proposal=proposals["Grant"], line=line, sales_price=D("90"), actor=people["clerk"]
+        )
+    record.refresh_from_db()
+    assert (record.sales_price, record.billing_status) == (D("100.0000"), "partly_invoiced")
+    assert proposals["Grant"].lines.get(line_type="transaction").amount == D("400.00")
