@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Budget, Category, InvoicingScope, ProjectContract, TransactionKind
+from funding.models import FundingSource
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_ledgers
 from invoicing.proposals.models import ProposalLine, ProposalLineType
+from invoicing.proposals.shares import share_figures_by_category, share_figures_by_funder
 from invoicing.proposals.totals import RetentionLedger
-from invoicing.transactions.models import BillingStatus, ProjectTransaction
+from invoicing.transactions.billing_state import ShareFigures
 
 ZERO = Decimal("0")
 KIND_LABELS = {
@@ -59,6 +61,8 @@ class ControlSummary:
     per_invoices: Decimal | None = None
     per_lines: Decimal = ZERO
     reconciles: bool = True
+    # Per funder of the contract: its shares, uninvoiced, in proposal, invoiced and credited.
+    funders: list[tuple[str, ShareFigures]] = field(default_factory=list)
 
 
 def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummary:
@@ -88,15 +92,10 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
             row(kind, category_id).invoiced += total
     for kind, category_id, total in _open_lines(contract, project, projects):
         row(kind, category_id).in_proposal += total
-    uninvoiced = (
-        ProjectTransaction.objects.filter(
-            project__in=projects, is_chargeable=True, billing_status=BillingStatus.UNINVOICED
-        )
-        .values_list("kind", "category_id")
-        .annotate(total=Sum("sales_amount"))
-    )
-    for kind, category_id, total in uninvoiced:
-        row(kind, category_id).uninvoiced += total
+    # Funded shares not in a proposal and not invoiced net of credits (``shares``).
+    for (kind, category_id), figures in share_figures_by_category(projects=projects).items():
+        if figures.uninvoiced:
+            row(kind, category_id).uninvoiced += figures.uninvoiced
     ordered = sorted(
         rows.values(), key=lambda item: (KIND_ORDER.get(item.kind, len(KIND_ORDER)), item.category)
     )
@@ -118,6 +117,17 @@ def invoice_control(*, contract: ProjectContract, project=None) -> ControlSummar
         per_invoices,
         per_lines,
         per_invoices == per_lines,
+        funders_share_figures(contract=contract),
+    )
+
+
+def funders_share_figures(*, contract: ProjectContract) -> list[tuple[str, ShareFigures]]:
+    """The contract's funders, by name, with ``shares.share_figures_by_funder`` (three
+    queries)."""
+    figures = share_figures_by_funder(contract=contract)
+    names = dict(FundingSource.objects.filter(pk__in=figures).values_list("pk", "name"))
+    return sorted(
+        ((names[source_id], item) for source_id, item in figures.items()), key=lambda i: i[0]
     )
 
 

@@ -27,21 +27,24 @@ from contracts.money import round_money
 from contracts.services import with_history_user
 from funding.models import FundingLimit
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
-from invoicing.invoices.retention import retention_ledger
+from invoicing.invoices.retention import retention_funder_lock, retention_ledger
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
     ProposalLineType,
     ProposalStatus,
 )
-from invoicing.proposals.state import proposal_create_allowed
+from invoicing.proposals.state import (
+    proposal_create_allowed,
+    transactions_billing_status_refresh,
+)
 from invoicing.proposals.totals import (
     NOT_RETAINED_LINE_TYPES,
     TaxableLine,
     retention_base,
     retention_given_back,
 )
-from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
+from invoicing.transactions.models import TransactionAllocation
 
 REASON_REQUIRED = gettext_lazy(
     "Give the reason for the correction; it is printed on the credit note."
@@ -103,6 +106,8 @@ def credit_proposal_create(
     invoice = Invoice.objects.select_for_update().select_related("contract").get(pk=invoice.pk)
     if invoice.document_type != DocumentType.INVOICE:
         raise ValidationError(NOT_AN_INVOICE)
+    # Before the ledger is read: a release on another draft waits, or this waits for it.
+    retention_funder_lock(funding_source_id=invoice.funding_source_id)
     currency = invoice.currency
     open_lines = {line.pk: (line, left) for line, left in open_to_credit(invoice)}
     chosen = []
@@ -130,11 +135,13 @@ def credit_proposal_create(
         rebill_credited=rebill,
     )
     with_history_user(proposal, actor).save()
+    shares = invoice_line_shares(invoice)
     credit_lines = [
         ProposalLine(
             proposal=proposal,
             line_type=ProposalLineType.CREDIT,
             credited_line=line,
+            allocation_id=shares.get(line.pk),
             transaction_id=line.transaction_id,
             kind=line.kind,
             description=_("Credit: %(line)s") % {"line": line.description},
@@ -157,6 +164,30 @@ def credit_proposal_create(
         )
     ProposalLine.objects.bulk_create(credit_lines)
     return proposal
+
+
+def invoice_line_shares(invoice: Invoice) -> dict[int, int | None]:
+    """Per transaction line of a posted invoice, the funder's share its proposal line billed.
+    Posting writes the invoice lines in the order of the proposal's lines, so the n-th invoice
+    line of a transaction is the n-th proposal line of that transaction (two queries)."""
+    billed: dict[int, list[int | None]] = defaultdict(list)
+    for transaction_id, allocation_id in (
+        ProposalLine.objects.filter(
+            proposal_id=invoice.proposal_id, line_type=ProposalLineType.TRANSACTION
+        )
+        .order_by("pk")
+        .values_list("transaction_id", "allocation_id")
+    ):
+        billed[transaction_id].append(allocation_id)
+    shares = {}
+    for line_id, transaction_id in (
+        invoice.lines.filter(line_type=ProposalLineType.TRANSACTION)
+        .order_by("pk")
+        .values_list("pk", "transaction_id")
+    ):
+        pending = billed.get(transaction_id)
+        shares[line_id] = pending.pop(0) if pending else None
+    return shares
 
 
 def _retention_given_back(
@@ -199,12 +230,14 @@ def _retention_given_back(
 
 
 def credit_note_settle(*, proposal: InvoiceProposal, actor: AbstractBaseUser | None) -> None:
-    """After a credit note is posted: give the funding back for what was credited, mark fully
-    credited work credited (or uninvoiced again when asked), and put milestones back."""
+    """After a credit note is posted: give the funding back for what was credited (unless the
+    work is to be billed again), let the credited shares' transactions take their status from
+    their shares (credited, or uninvoiced again when asked: exactly the credited shares are
+    freed), and put milestones of fully credited lines back."""
     credit_lines = list(
         proposal.lines.filter(
             line_type=ProposalLineType.CREDIT, transaction__isnull=False
-        ).select_related("credited_line", "transaction__milestone")
+        ).select_related("credited_line", "transaction__milestone", "allocation")
     )
     source_id = proposal.funding_source_id
     released: dict[int, Decimal] = defaultdict(Decimal)
@@ -218,16 +251,16 @@ def credit_note_settle(*, proposal: InvoiceProposal, actor: AbstractBaseUser | N
         ) - line.amount  # fmt: skip
         fully_credited = credited_total >= line.credited_line.amount
         if not proposal.rebill_credited:
-            for share in TransactionAllocation.objects.filter(
-                transaction=record, source_id=source_id
-            ):
+            if line.allocation is not None:
+                credited_shares = [line.allocation]
+            else:  # a credit line made before credit lines named their share
+                credited_shares = TransactionAllocation.objects.filter(
+                    transaction=record, source_id=source_id
+                )
+            for share in credited_shares:
                 for limit_id in share.limit_ids:
                     released[limit_id] += -line.amount
         if fully_credited:
-            status = (
-                BillingStatus.UNINVOICED if proposal.rebill_credited else BillingStatus.CREDITED
-            )
-            ProjectTransaction.objects.filter(pk=record.pk).update(billing_status=status)
             milestone = record.milestone
             if milestone is not None and milestone.status == MilestoneStatus.INVOICED:
                 milestone.mark_credited()
@@ -239,6 +272,9 @@ def credit_note_settle(*, proposal: InvoiceProposal, actor: AbstractBaseUser | N
         for limit in limits:
             limit.used_amount = max(Decimal("0"), limit.used_amount - released[limit.pk])
         FundingLimit.objects.bulk_update(limits, ["used_amount"])
+    transactions_billing_status_refresh(
+        transaction_ids=[line.transaction_id for line in credit_lines]
+    )
 
 
 def credit_due_date(invoice_date: datetime.date) -> datetime.date:

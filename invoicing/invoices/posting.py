@@ -2,10 +2,11 @@
 
 Posting is one database transaction: the proposal row is locked, the next number of the legal
 entity's series is taken inside the transaction (django-sequences: gapless, because a rolled-back
-posting gives its number back), the invoice, its lines and VAT per rate are written, and the
-transactions and milestones are marked invoiced. Everything the document prints about the
-parties, the contract's terms and the progress statement is frozen on the invoice
-(``snapshots.py``). Anything that fails leaves nothing behind.
+posting gives its number back), the invoice, its lines and VAT per rate are written, the
+billing status of the transactions follows their shares, and milestones are marked invoiced.
+Everything the document prints about the parties, the contract's terms and the progress
+statement is frozen on the invoice (``snapshots.py``). Anything that fails leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, Inv
 from invoicing.invoices.snapshots import invoice_snapshot
 from invoicing.proposals import selectors
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
-from invoicing.transactions.models import BillingStatus, ProjectTransaction
+from invoicing.proposals.state import transactions_billing_status_refresh
 
 NOT_APPROVED = gettext_lazy("Only an approved proposal can be posted; this one is %(status)s.")
 PERIOD_CLOSED = gettext_lazy(
@@ -80,9 +81,6 @@ def invoice_post(
     else:
         document = _invoice_create(locked, lines, actor=actor, invoice_date=invoice_date)
     locked.lines.update(is_open=False)
-    ProjectTransaction.objects.filter(pk__in=transaction_ids).update(
-        billing_status=BillingStatus.INVOICED
-    )
     milestones = Milestone.objects.select_for_update().filter(
         transactions__in=transaction_ids, status=MilestoneStatus.COMPLETED
     )
@@ -96,6 +94,9 @@ def invoice_post(
         if isinstance(document, Invoice):
             # Receivables settle the corrected invoice (its open amount goes down).
             hooks.credit_note_posted(credit_note=document, actor=actor)
+    # Only this proposal's shares are invoiced now: another funder's share of the same
+    # transaction stays as it was (in its own proposal, or still to bill).
+    transactions_billing_status_refresh(transaction_ids=transaction_ids)
     return document
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from contracts.models import (
     ProjectContract,
 )
+from funding.models import FundingSource
 from invoicing.invoices.models import Invoice, InvoiceLine
 from invoicing.proposals.derived import proposal_derived_lines_refresh
 from invoicing.proposals.models import (
@@ -121,6 +122,14 @@ def retention_ledger(
     ).get(funding_source_id, RetentionLedger())
 
 
+def retention_funder_lock(*, funding_source_id: int) -> None:
+    """Lock the funder's row until the end of the transaction. Everything that reserves some of
+    a funder's outstanding retention (a release on a draft, a credit proposal giving retention
+    back) takes this lock before it reads the ledger, so two of them at the same moment are
+    serialized and outstanding retention never goes below zero."""
+    list(FundingSource.objects.select_for_update().filter(pk=funding_source_id).values("pk"))
+
+
 NOTHING_RETAINED = gettext_lazy(
     "Nothing is retained for this funder, so there is nothing to release."
 )
@@ -135,6 +144,7 @@ def proposal_retention_release_add(
     release never exceeds what is outstanding and releasing twice is refused."""
     locked = proposal_locked(proposal)
     draft_required(locked)
+    retention_funder_lock(funding_source_id=locked.funding_source_id)
     ledger = retention_ledger(contract=locked.contract, funding_source_id=locked.funding_source_id)
     line = retention_release_line(
         retained_to_date=ledger.withheld,

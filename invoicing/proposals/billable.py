@@ -24,7 +24,7 @@ from funding.services import SimulationInput, funding_simulate
 from invoicing.proposals import billing, generation
 from invoicing.proposals.models import ProposalLine, ProposalLineType, ProposalStatus
 from invoicing.proposals.rules import DueAmount, billing_rules_due
-from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
+from invoicing.transactions.models import ProjectTransaction, TransactionAllocation
 
 ZERO = Decimal("0")
 NO_NAMES = generation.LineNames({}, {}, {})  # a preview needs no line descriptions
@@ -40,7 +40,7 @@ class BillablePreview:
     deductions: Decimal = ZERO  # prepayment deductions it would add (negative)
     on_account: Decimal = ZERO  # funded shares of what milestones, units and progress make now
     on_hold: Decimal = ZERO  # uninvoiced shares on hold or unfunded (never billed as they are)
-    over_cap: Decimal = ZERO  # shares over a not-to-exceed cap (billable when it is raised)
+    over_cap: Decimal = ZERO  # parts of shares over a not-to-exceed cap (billable when raised)
     milestones: int = 0  # completed milestones not yet billed
 
     @property
@@ -74,8 +74,9 @@ def billable_preview(*, contracts, up_to_date: datetime.date) -> list[BillablePr
     ):
         rules_by_contract[rule.contract_id].append(rule)
     shares_by_contract = defaultdict(list)
-    for row in generation.billable_rows(contract_ids=contract_ids, up_to_date=up_to_date):
-        shares_by_contract[row[0]].append(generation._share(row[1:], NO_NAMES))
+    rows = generation.billable_rows(contract_ids=contract_ids, up_to_date=up_to_date)
+    for contract_id, share in generation.billable_shares(rows, NO_NAMES):
+        shares_by_contract[contract_id].append(share)
     coverage_by_contract = {
         contract_id: generation.rules_coverage(rules)
         for contract_id, rules in rules_by_contract.items()
@@ -145,7 +146,7 @@ def _on_hold(contract_ids, up_to_date) -> dict[int, Decimal]:
         TransactionAllocation.objects.filter(
             Q(is_on_hold=True) | Q(source__isnull=True),
             transaction__project__contract_id__in=contract_ids,
-            transaction__billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
+            transaction__billing_status__in=generation.BILLABLE_STATUSES,
             transaction__is_chargeable=True,
             transaction__date__lte=up_to_date,
         )

@@ -486,6 +486,14 @@ def time_and_material_lines(
     return TimeMaterialResult(tuple(lines), capped)
 
 
+def cap_split(*, amount: Decimal, room: Decimal) -> tuple[Decimal, Decimal]:
+    """Split an amount at a not-to-exceed cap that has ``room`` left: (the part within the cap,
+    the part over it). The parts add up to the amount; the part within is never more than the
+    room (nothing when the cap is reached or passed)."""
+    within = max(ZERO, min(amount, room))
+    return within, amount - within
+
+
 _ITEM_DESCRIPTIONS = MappingProxyType(
     {"hour": "Hours", "expense": "Expense", "item": "Item", "fee": "Fee"}
 )

@@ -33,6 +33,10 @@ from invoicing.proposals.state import (
 from invoicing.transactions import services
 from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
 
+PART_INVOICED = gettext_lazy(
+    "Part of this transaction is invoiced already, so its price cannot change now; correct "
+    "the invoice with a credit note."
+)
 RULE_FEE_FOLLOWS = gettext_lazy(
     "This fee is made by its billing rule and follows the hours it is charged on: remove or "
     "reprice those lines, or change the rule, instead."
@@ -90,9 +94,11 @@ def proposal_line_price_change(
     draft_required(locked)
     line = locked.lines.select_related("transaction").get(pk=line.pk)
     record = ProjectTransaction.objects.select_for_update().get(pk=line.transaction_id)
+    if record.billing_status in (BillingStatus.PARTLY_INVOICED, BillingStatus.INVOICED):
+        raise ValidationError(PART_INVOICED)
     open_lines = list(
         ProposalLine.objects.select_for_update(of=("self",))
-        .filter(transaction=record, is_open=True)
+        .filter(transaction=record, is_open=True, line_type=ProposalLineType.TRANSACTION)
         .select_related("proposal")
     )
     if any(other.proposal.status != ProposalStatus.DRAFT for other in open_lines):
@@ -109,8 +115,8 @@ def proposal_line_price_change(
     )
     for other in open_lines:
         other.delete()
-    ProjectTransaction.objects.filter(pk=record.pk).update(billing_status=BillingStatus.UNINVOICED)
-    record.billing_status = BillingStatus.UNINVOICED
+    transactions_billing_status_refresh(transaction_ids=[record.pk])  # nothing billed: editable
+    record.refresh_from_db(fields=["billing_status"])
     record.sales_price = sales_price
     services.transaction_update(record=record, actor=actor)
     new_line = None
@@ -156,11 +162,16 @@ def _draft_for(proposal: InvoiceProposal, source, actor) -> InvoiceProposal:
 
 
 def transaction_line_build(
-    proposal: InvoiceProposal, allocation: TransactionAllocation, record, *, save: bool = True
+    proposal: InvoiceProposal,
+    allocation: TransactionAllocation,
+    record,
+    *,
+    amount: Decimal | None = None,
+    save: bool = True,
 ) -> ProposalLine:
-    """The line billing one funder's share of a transaction (saved unless ``save=False``, for
-    callers that insert many lines at once)."""
-    share = allocation.amount
+    """The line billing one funder's share of a transaction, or ``amount`` of it (what is left
+    of it to bill); saved unless ``save=False``, for callers that insert many lines at once."""
+    share = allocation.amount if amount is None else amount
     unit_price = record.sales_price if share == record.sales_amount else None
     line = ProposalLine(
         proposal=proposal,
@@ -168,7 +179,7 @@ def transaction_line_build(
         allocation=allocation,
         transaction=record,
         kind=record.kind,
-        description=_line_description(record),
+        description=part_described(_line_description(record), share, allocation.amount),
         quantity=record.quantity,
         unit_price=unit_price,
         amount=share,
@@ -176,6 +187,18 @@ def transaction_line_build(
     if save:
         line.save()
     return line
+
+
+PART_BILLED = gettext_lazy("part billed: %(billed)s of %(share)s")
+
+
+def part_described(description: str, billed: Decimal, share: Decimal) -> str:
+    """A line's description, saying which part of its share it bills when not all of it (the
+    part within a not-to-exceed cap, or what a credit note freed)."""
+    if billed == share:
+        return description
+    part = PART_BILLED % {"billed": plain_number(billed), "share": plain_number(share)}
+    return f"{description[: 497 - len(part)]} · {part}" if description else part
 
 
 def _line_description(record: ProjectTransaction) -> str:

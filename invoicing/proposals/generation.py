@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -30,7 +30,7 @@ from contracts.models import (
 )
 from invoicing.proposals import billing
 from invoicing.proposals.derived import covers, hour_base, proposal_derived_lines_refresh
-from invoicing.proposals.drafts import transaction_line_build
+from invoicing.proposals.drafts import part_described, transaction_line_build
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
@@ -39,6 +39,7 @@ from invoicing.proposals.models import (
 )
 from invoicing.proposals.prepayments import contract_has_prepayments
 from invoicing.proposals.rules import active_billing_rules, billing_rules_apply
+from invoicing.proposals.shares import FIGURE_FIELDS, share_figures, shares_with_figures
 from invoicing.proposals.state import (
     NOTHING_TO_BILL,
     NothingToBill,
@@ -49,7 +50,7 @@ from invoicing.proposals.state import (
     transactions_billing_status_refresh,
 )
 from invoicing.transactions import bulk
-from invoicing.transactions.models import BillingStatus, ProjectTransaction, TransactionAllocation
+from invoicing.transactions.models import BillingStatus, TransactionAllocation
 
 BILLABLE_WORK_KINDS = (
     TransactionKind.HOUR,
@@ -76,6 +77,8 @@ class BillableShare:
     sales_price: Decimal
     sales_amount: Decimal
     description: str
+    share_amount: Decimal | None = None  # the whole share, when ``amount`` bills part of it
+    is_waiting: bool = False  # part of the share is on an open proposal; the rest waits
 
 
 _SHARE_FIELDS = (
@@ -115,35 +118,59 @@ class LineNames:
         )
 
 
-def _share(row, names: LineNames) -> BillableShare:
+def _share(row, names: LineNames) -> BillableShare | None:
+    """The share of a ``billable_rows`` row (without its contract id) with what is left of it to
+    bill as its amount; None when nothing is left."""
     (pk, amount, source_id, transaction_id, kind, project_id, parent_id, category_id, quantity,
-     sales_price, sales_amount, day, worker_id, item_id, text) = row  # fmt: skip
+     sales_price, sales_amount, day, worker_id, item_id, text, *line_figures) = row  # fmt: skip
+    figures = share_figures(amount, *line_figures)
+    left = figures.billable
+    if not left:
+        return None
     who = names.workers.get(worker_id) or names.items.get(item_id) or ""
     parts = [day.isoformat(), names.categories.get(category_id, ""), who, text or ""]
     return BillableShare(
-        pk, amount, source_id, transaction_id, kind, project_id, parent_id, category_id,
+        pk, left, source_id, transaction_id, kind, project_id, parent_id, category_id,
         quantity, sales_price, sales_amount, " · ".join(part for part in parts if part)[:500],
+        amount, bool(figures.in_proposal),
     )  # fmt: skip
 
 
+def billable_shares(rows, names: LineNames):
+    """The shares of ``billable_rows`` rows (contract id first) that have something left."""
+    for row in rows:
+        share = _share(row[1:], names)
+        if share is not None:
+            yield row[0], share
+
+
 def billable_rows(*, contract_ids, up_to_date: datetime.date):
-    """The funded shares of the contracts' transactions that can be billed by date: uninvoiced,
-    chargeable, dated up to the date, not on hold, not on an open proposal; one query, each row
-    the contract's id and then ``_SHARE_FIELDS``."""
-    open_line = ProposalLine.objects.filter(allocation=OuterRef("pk"), is_open=True)
-    return (
-        TransactionAllocation.objects.filter(
-            transaction__project__contract_id__in=contract_ids,
-            transaction__billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
-            transaction__is_chargeable=True,
-            transaction__date__lte=up_to_date,
-            source__isnull=False,
-            is_on_hold=False,
-        )
-        .exclude(Exists(open_line))
-        .order_by("transaction__date", "transaction_id", "pk")
-        .values_list("transaction__project__contract_id", *_SHARE_FIELDS)
+    """The funded shares of the contracts' transactions that may have something left to bill by
+    the date: chargeable, dated up to the date, not on hold, of a transaction not wholly
+    invoiced or credited; with what lines already did to them. One query, each row the
+    contract's id, then ``_SHARE_FIELDS``, then ``FIGURE_FIELDS``; ``billable_shares``
+    keeps those with something left."""
+    allocations = TransactionAllocation.objects.filter(
+        transaction__project__contract_id__in=contract_ids,
+        transaction__billing_status__in=BILLABLE_STATUSES,
+        transaction__is_chargeable=True,
+        transaction__date__lte=up_to_date,
+        source__isnull=False,
+        is_on_hold=False,
     )
+    return (
+        shares_with_figures(allocations)
+        .order_by("transaction__date", "transaction_id", "pk")
+        .values_list("transaction__project__contract_id", *_SHARE_FIELDS, *FIGURE_FIELDS)
+    )
+
+
+# A transaction in another state has nothing left to bill.
+BILLABLE_STATUSES = (
+    BillingStatus.UNINVOICED,
+    BillingStatus.IN_PROPOSAL,
+    BillingStatus.PARTLY_INVOICED,
+)
 
 
 def rules_coverage(rules: list[BillingRule]) -> list[tuple]:
@@ -162,12 +189,17 @@ def rules_coverage(rules: list[BillingRule]) -> list[tuple]:
 
 def shares_choose(shares, *, coverage: list[tuple], billed_per_category: dict):
     """Which shares a billing run bills (in order): on-account always, work when a
-    time-and-material rule covers it and its category's not-to-exceed cap still has room (the
-    rest is returned apart, as over the cap). No query."""
+    time-and-material rule covers it, as far as its category's not-to-exceed cap has room. A
+    share that crosses the cap is split at it: the part within is chosen, the rest is returned
+    apart as over the cap (with a share whose billed part waits on an open proposal), so what
+    is billed never depends on how the work was divided into transactions. No query."""
     used_per_category: dict[int, Decimal] = defaultdict(Decimal)
     capped = []
     chosen = []
     for share in shares:
+        if share.is_waiting:
+            capped.append(share)
+            continue
         if share.kind == TransactionKind.ON_ACCOUNT:
             chosen.append(share)
             continue
@@ -185,10 +217,14 @@ def shares_choose(shares, *, coverage: list[tuple], billed_per_category: dict):
         cap = rule[2].get(share.category_id)
         if cap is not None:
             already = billed_per_category.get(share.category_id, Decimal("0"))
-            if already + used_per_category[share.category_id] + share.amount > cap:
-                capped.append(share)
+            room = cap - already - used_per_category[share.category_id]
+            within, over = billing.cap_split(amount=share.amount, room=room)
+            if over:
+                capped.append(replace(share, amount=over))
+            if not within:
                 continue
-            used_per_category[share.category_id] += share.amount
+            used_per_category[share.category_id] += within
+            share = replace(share, amount=within)
         chosen.append(share)
     return chosen, capped
 
@@ -203,15 +239,15 @@ def billable_allocations(
     """Funded shares of the contract's transactions that can be billed now: uninvoiced,
     chargeable, dated up to the date, not on hold, not on an open proposal, and covered by a
     time-and-material rule (work) or made by a rule (on-account). Not-to-exceed caps leave the
-    transactions beyond the cap uninvoiced (they are reported, not billed, as D365 holds them).
-    A fixed number of queries whatever the number of transactions."""
+    part of a share beyond the cap uninvoiced (reported apart as over the cap). A fixed number
+    of queries whatever the number of transactions."""
     rows = billable_rows(contract_ids=[contract.pk], up_to_date=up_to_date)
     rules = active_billing_rules(contract) if rules is None else rules
     coverage = rules_coverage(rules)
     billed = billed_per_category([contract.pk]) if any(c[2] for c in coverage) else {}
     names = names or LineNames.load()
     return shares_choose(
-        (_share(row[1:], names) for row in rows),
+        (share for _contract_id, share in billable_shares(rows, names)),
         coverage=coverage,
         billed_per_category=billed.get(contract.pk, {}),
     )
@@ -268,23 +304,33 @@ LINE_FIELDS = (
 
 
 def _line_row(proposal_id: int, share: BillableShare) -> tuple:
-    """A transaction line in ``LINE_FIELDS`` order, for the bulk insert."""
+    """A transaction line in ``LINE_FIELDS`` order, for the bulk insert. A line that bills part
+    of its share (at a not-to-exceed cap) says which part in its description."""
     unit_price = share.sales_price if share.amount == share.sales_amount else None
+    description = share.description
+    if share.share_amount is not None:
+        description = part_described(description, share.amount, share.share_amount)
     return (
         proposal_id, ProposalLineType.TRANSACTION, share.pk, share.transaction_id, share.kind,
-        share.description, share.quantity, unit_price, share.amount, True,
+        description, share.quantity, unit_price, share.amount, True,
     )  # fmt: skip
 
 
 def billed_per_category(contract_ids) -> dict[int, dict[int, Decimal]]:
-    """Per contract and category, what invoices and open proposals already bill (for
-    not-to-exceed caps); one query."""
+    """Per contract and category, what invoices and open proposals already bill, less what
+    posted credit notes took back (for not-to-exceed caps); one query."""
     rows = (
         ProposalLine.objects.filter(
             proposal__contract_id__in=contract_ids,
-            line_type=ProposalLineType.TRANSACTION,
+            transaction__isnull=False,
         )
-        .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
+        .filter(
+            Q(line_type=ProposalLineType.TRANSACTION, is_open=True)
+            | Q(
+                line_type__in=[ProposalLineType.TRANSACTION, ProposalLineType.CREDIT],
+                proposal__status=ProposalStatus.POSTED,
+            )
+        )
         .values_list("proposal__contract_id", "transaction__category_id")
         .annotate(total=Sum("amount"))
     )
@@ -345,10 +391,10 @@ def proposals_generate(
     prepayments = contract_has_prepayments(contract)
     for proposal in proposals:
         proposal_derived_lines_refresh(proposal=proposal, rules=rules, prepayments=prepayments)
-    # Every chosen share is now on an open line: its transaction is in a proposal.
-    ProjectTransaction.objects.filter(
-        pk__in={share.transaction_id for share in chosen}, billing_status=BillingStatus.UNINVOICED
-    ).update(billing_status=BillingStatus.IN_PROPOSAL)
+    # Every chosen share is now on an open line: its transaction's status follows.
+    transactions_billing_status_refresh(
+        transaction_ids={share.transaction_id for share in chosen if share.transaction_id}
+    )
     return proposals
 
 
@@ -360,12 +406,14 @@ def proposal_create_manual(
     up_to_date: datetime.date,
     actor: AbstractBaseUser,
 ) -> list[InvoiceProposal]:
-    """Proposals from hand-picked funded shares (one proposal per funding source)."""
+    """Proposals from hand-picked funded shares (one proposal per funding source), each line
+    billing what is left of its share, within not-to-exceed caps as a billing run would."""
     proposal_create_allowed(actor)
-    shares = list(
-        TransactionAllocation.objects.select_for_update(of=("self",))
-        .filter(
-            pk__in=allocation_ids, transaction__project__contract=contract, source__isnull=False
+    picked = list(
+        shares_with_figures(
+            TransactionAllocation.objects.select_for_update(of=("self",)).filter(
+                pk__in=allocation_ids, transaction__project__contract=contract, source__isnull=False
+            )
         )
         .select_related(
             "source",
@@ -376,18 +424,30 @@ def proposal_create_manual(
         )
         .order_by("pk")
     )
-    if not shares:
-        raise ValidationError(_("Pick at least one line to bill."))
-    taken = ProposalLine.objects.filter(allocation__in=shares, is_open=True).select_related(
-        "proposal"
-    )
+    taken = ProposalLine.objects.filter(
+        allocation__in=picked, is_open=True, line_type=ProposalLineType.TRANSACTION
+    ).select_related("proposal")
     if taken:
         raise ValidationError(
             _("Some lines are already in an open proposal: %(proposals)s.")
             % {"proposals": ", ".join(sorted({f"#{line.proposal_id}" for line in taken}))}
         )
+    # What a billing run would bill of each share: a share it splits at a not-to-exceed cap is
+    # billed in part here too, one all over the cap not at all; others bill what is left.
+    chosen, capped = billable_allocations(contract=contract, up_to_date=up_to_date)
+    within = {share.pk: share.amount for share in chosen}
+    over = {share.pk for share in capped} - set(within)
+    left = {}
+    for share in picked:
+        figures = share_figures(share.amount, *(getattr(share, name) for name in FIGURE_FIELDS))
+        amount = within.get(share.pk, figures.billable)
+        if amount and share.pk not in over:
+            left[share.pk] = amount
+    picked = [share for share in picked if share.pk in left]
+    if not picked:
+        raise ValidationError(_("Pick at least one line to bill."))
     by_source = defaultdict(list)
-    for share in shares:
+    for share in picked:
         by_source[share.source].append(share)
     proposals = []
     for source, source_shares in sorted(by_source.items(), key=lambda item: item[0].pk):
@@ -396,12 +456,14 @@ def proposal_create_manual(
         )
         ProposalLine.objects.bulk_create(
             [
-                transaction_line_build(proposal, share, share.transaction, save=False)
+                transaction_line_build(
+                    proposal, share, share.transaction, amount=left[share.pk], save=False
+                )
                 for share in source_shares
             ]
         )
         proposals.append(proposal)
     for proposal in proposals:
         proposal_derived_lines_refresh(proposal=proposal)
-    transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in shares])
+    transactions_billing_status_refresh(transaction_ids=[share.transaction_id for share in picked])
     return proposals

@@ -194,8 +194,10 @@ class ProposalLine(models.Model):
         InvoiceProposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="lines"
     )
     line_type = models.CharField(_("line type"), max_length=20, choices=ProposalLineType.choices)
-    # Lines of cancelled proposals keep their description and amount but may lose the link when
-    # the transaction is later edited (its allocations are made again).
+    # The funder's share a transaction line bills (all of it, or its part within a
+    # not-to-exceed cap) or a credit line credits. Lines of cancelled proposals keep their
+    # description and amount but may lose the link when the transaction is later edited (its
+    # allocations are made again).
     allocation = models.ForeignKey(
         TransactionAllocation, verbose_name=_("funding allocation"), on_delete=models.SET_NULL,
         related_name="proposal_lines", null=True, blank=True,
@@ -224,7 +226,8 @@ class ProposalLine(models.Model):
     original_sales_price = models.DecimalField(
         _("price before the change"), **RATE, null=True, blank=True
     )
-    # True while the proposal is open; a line is in at most one open proposal (constraint below).
+    # True while the proposal is open; a share is billed by at most one open line (constraint
+    # below); credit lines naming it do not count.
     is_open = models.BooleanField(_("open"), default=True)
 
     class Meta:
@@ -234,7 +237,7 @@ class ProposalLine(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["allocation"],
-                condition=Q(is_open=True),
+                condition=Q(is_open=True, line_type="transaction"),
                 name="proposalline_allocation_in_one_open_proposal",
                 violation_error_message=_("This line is already in another open proposal."),
             ),

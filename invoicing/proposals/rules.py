@@ -21,7 +21,7 @@ from contracts.models import (
     ProjectContract,
     TransactionKind,
 )
-from contracts.money import plain_number
+from contracts.money import plain_number, round_money
 from contracts.selectors import milestone_value
 from invoicing.proposals import billing
 from invoicing.transactions import services
@@ -64,12 +64,15 @@ def _on_account_category():
     return category
 
 
-def _billed_by_rule(rule: BillingRule) -> tuple[Decimal, Decimal]:
-    """Amount and quantity of the on-account transactions a rule has made so far."""
+def _billed_by_rule(rule: BillingRule, currency: str) -> tuple[Decimal, Decimal]:
+    """Amount and quantity of the on-account transactions a rule has made so far. The amount is
+    rounded to the contract currency's minor unit: ``Sum`` gives a 10-decimal Decimal on SQLite,
+    which would make the next on-account amount too long to store."""
     totals = rule.transactions.exclude(billing_status=BillingStatus.CREDITED).aggregate(
         amount=Sum("sales_amount"), quantity=Sum("quantity")
     )
-    return totals["amount"] or Decimal("0"), totals["quantity"] or Decimal("0")
+    amount = round_money(totals["amount"] or Decimal("0"), currency)
+    return amount, totals["quantity"] or Decimal("0")
 
 
 def active_billing_rules(contract: ProjectContract) -> list[BillingRule]:
@@ -114,7 +117,7 @@ def billing_rules_due(
     for rule in rules:
         if rule.rule_type not in ON_ACCOUNT_RULE_TYPES or not rule.projects.all():
             continue
-        billed, billed_quantity = _billed_by_rule(rule)
+        billed, billed_quantity = _billed_by_rule(rule, currency)
         if rule.rule_type == BillingRuleType.MILESTONE:
             due = Milestone.objects.filter(
                 contract=contract,

@@ -1,24 +1,25 @@
 """What every proposal service shares: the refusals it explains, the row lock, the draft check,
 the revision bump that makes an approval see a change, and the billing status of transactions,
-which follows their open proposal lines."""
+derived from their funders' shares."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext, gettext_lazy
 
 from contracts.services import with_history_user
+from invoicing.proposals import shares
 from invoicing.proposals.models import (
     InvoiceProposal,
-    ProposalLine,
     ProposalStatus,
 )
-from invoicing.transactions.models import BillingStatus, ProjectTransaction
+from invoicing.transactions.billing_state import ShareFigures, billing_status_derive
+from invoicing.transactions.models import ProjectTransaction
 
 NOT_A_DRAFT = gettext_lazy("Only a draft proposal can be changed; this one is %(status)s.")
 OWN_SUBMISSION = gettext_lazy("You submitted this proposal, so someone else must approve it.")
@@ -108,16 +109,30 @@ def draft_required(proposal: InvoiceProposal) -> None:
 
 
 def transactions_billing_status_refresh(*, transaction_ids: Iterable[int]) -> None:
-    """In proposal while any share of the transaction is on an open proposal line; otherwise
-    back to uninvoiced. Invoiced and credited transactions are left alone."""
-    transaction_ids = list(set(transaction_ids))
-    open_lines = ProposalLine.objects.filter(transaction_id=OuterRef("pk"), is_open=True)
-    candidates = ProjectTransaction.objects.filter(
-        pk__in=transaction_ids,
-        billing_status__in=[BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL],
+    """Write the billing status of the transactions, derived from their funders' shares
+    (``billing_state.billing_status_derive``). The one writer of the stored status: every
+    service that changes a share (generation, editing a draft, cancelling, posting, crediting)
+    calls it in the same database transaction. A fixed number of queries per 2,000."""
+    transaction_ids = sorted(set(transaction_ids))
+    for start in range(0, len(transaction_ids), REFRESH_CHUNK):
+        _billing_status_refresh(transaction_ids[start : start + REFRESH_CHUNK])
+
+
+REFRESH_CHUNK = 2000
+
+
+def _billing_status_refresh(transaction_ids: list[int]) -> None:
+    figures = shares.transactions_share_figures(transaction_ids)
+    stored = ProjectTransaction.objects.filter(pk__in=transaction_ids).values_list(
+        "pk", "billing_status"
     )
-    candidates.filter(Exists(open_lines)).update(billing_status=BillingStatus.IN_PROPOSAL)
-    candidates.filter(~Exists(open_lines)).update(billing_status=BillingStatus.UNINVOICED)
+    changes: dict[str, list[int]] = defaultdict(list)
+    for pk, status in stored:
+        derived = billing_status_derive(figures.get(pk, ShareFigures()))
+        if derived != status:
+            changes[derived].append(pk)
+    for status, pks in sorted(changes.items()):
+        ProjectTransaction.objects.filter(pk__in=pks).update(billing_status=status)
 
 
 def revision_bump(proposal: InvoiceProposal, actor, reason: str) -> None:

@@ -5,7 +5,12 @@ from import_export.admin import ExportMixin, ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from invoicing.transactions import services
-from invoicing.transactions.models import ImportBatch, ProjectTransaction, TransactionAllocation
+from invoicing.transactions.models import (
+    LOCKED_BILLING_STATUSES,
+    ImportBatch,
+    ProjectTransaction,
+    TransactionAllocation,
+)
 from invoicing.transactions.resources import (
     ProjectTransactionExportResource,
     TimesheetCSV,
@@ -81,7 +86,7 @@ class ProjectTransactionAdmin(ImportMixin, ExportMixin, SimpleHistoryAdmin):
         services.transaction_delete(record=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        locked = queryset.filter(billing_status__in=["in_proposal", "invoiced"]).count()
+        locked = queryset.filter(billing_status__in=LOCKED_BILLING_STATUSES).count()
         if locked:
             messages.error(request, services.TRANSACTION_LOCKED)
             return

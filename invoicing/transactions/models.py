@@ -28,19 +28,27 @@ from contracts.models import (
     Worker,
 )
 from funding.models import FundingLimit, FundingRule, FundingSource
+from invoicing.transactions import billing_state
 
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
 
 
 class BillingStatus(models.TextChoices):
-    UNINVOICED = "uninvoiced", _("Uninvoiced")
-    IN_PROPOSAL = "in_proposal", _("In proposal")
-    INVOICED = "invoiced", _("Invoiced")
-    CREDITED = "credited", _("Credited")
+    """Derived from the transaction's funders' shares (``billing_state.billing_status_derive``)."""
+
+    UNINVOICED = billing_state.UNINVOICED, _("Uninvoiced")
+    IN_PROPOSAL = billing_state.IN_PROPOSAL, _("In proposal")
+    PARTLY_INVOICED = billing_state.PARTLY_INVOICED, _("Partly invoiced")
+    INVOICED = billing_state.INVOICED, _("Invoiced")
+    CREDITED = billing_state.CREDITED, _("Credited")
 
 
 # A transaction in one of these states belongs to a document and is frozen.
-LOCKED_BILLING_STATUSES = (BillingStatus.IN_PROPOSAL, BillingStatus.INVOICED)
+LOCKED_BILLING_STATUSES = (
+    BillingStatus.IN_PROPOSAL,
+    BillingStatus.PARTLY_INVOICED,
+    BillingStatus.INVOICED,
+)
 
 
 class ImportStatus(models.TextChoices):
@@ -186,9 +194,11 @@ class ProjectTransaction(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     description = models.CharField(_("description"), max_length=500, blank=True)
     is_chargeable = models.BooleanField(_("chargeable"), default=True)
+    # Written only by ``proposals.state.transactions_billing_status_refresh`` (derived from the
+    # shares, in the same database transaction as every change to them); stored for filters.
     billing_status = models.CharField(
         _("billing status"),
-        max_length=12,
+        max_length=16,
         choices=BillingStatus.choices,
         default=BillingStatus.UNINVOICED,
     )

@@ -234,3 +234,26 @@ def test_a_release_invoices_progress_statement_does_not_count_the_release_as_bil
     progress = documents.progress_statement(release)
     assert progress.billed_to_date == Decimal("22000.00")  # 24,200.00 before
     assert progress.retained == Decimal("0")  # 2,420.00 before: withheld, never released
+
+
+def test_release_and_credit_lock_the_funder_before_reading_the_ledger(withheld, monkeypatch):
+    # Given E1 posted and a later draft, with the lock and the ledger read watched
+    invoice, later, clerk = withheld
+    calls = []
+    lock, ledger = retention.retention_funder_lock, retention.retention_ledger
+    monkeypatch.setattr(
+        retention, "retention_funder_lock", lambda **kw: calls.append(("lock", kw)) or lock(**kw)
+    )
+    monkeypatch.setattr(
+        retention, "retention_ledger", lambda **kw: calls.append(("ledger", {})) or ledger(**kw)
+    )
+    monkeypatch.setattr(credits, "retention_funder_lock", retention.retention_funder_lock)
+    monkeypatch.setattr(credits, "retention_ledger", retention.retention_ledger)
+    funder = {"funding_source_id": invoice.funding_source_id}
+
+    # When the retention is released and the fee credited
+    retention.proposal_retention_release_add(proposal=later, actor=clerk)
+    credit_the_fee(invoice, clerk)
+
+    # Then each locked the funder's row before it read the ledger
+    assert calls == [("lock", funder), ("ledger", {}), ("lock", funder), ("ledger", {})]

@@ -132,8 +132,9 @@ def milestone_and_hours_contract(_people=None):
 
 
 def test_cap_is_shown_apart(people):
+    # 400 + 500 + 300 against a cap of 1,000: the third is split, 100 within and 200 over
     row = billable(cap_contract())
-    assert (row["total"], row["over_cap"]) == (D("900.00"), D("300.00"))
+    assert (row["total"], row["over_cap"]) == (D("1000.00"), D("200.00"))
 
 
 def prepaid_contract(people):

@@ -62,7 +62,8 @@ def test_example_t1_hours_and_capped_office_supplies(people):
     assert total(proposal) == D("122000.00")
 
 
-def test_not_to_exceed_cap_leaves_the_excess_uninvoiced(people):
+def test_not_to_exceed_cap_splits_the_share_that_crosses_it(people):
+    # Given a cap of 10,000.00 on a category and two days of 8 hours at 1,000.00
     contract, project, _source = contract_with_customer()
     worker = WorkerFactory(sales_rate=D("1000"))
     category = CategoryFactory(kind="hour")
@@ -70,13 +71,21 @@ def test_not_to_exceed_cap_leaves_the_excess_uninvoiced(people):
     rule.caps.create(category=category, amount=D("10000.00"))
     first = hours(project, worker, "8", category=category, date=datetime.date(2026, 3, 1))
     second = hours(project, worker, "8", category=category, date=datetime.date(2026, 3, 2))
+
+    # When the contract is billed
     [proposal] = generation.proposals_generate(
         contract=contract, up_to_date=DAY, actor=people["clerk"]
     )
-    assert total(proposal) == D("8000.00")
+
+    # Then the cap is billed in full: all of the first day, 2,000.00 of the second
+    assert total(proposal) == D("10000.00")
+    lines = {line.transaction_id: line for line in proposal.lines.all()}
+    assert (lines[first.pk].amount, lines[second.pk].amount) == (D("8000.00"), D("2000.00"))
+    assert lines[second.pk].allocation.amount == D("8000.00")
+    assert "part billed: 2000 of 8000" in lines[second.pk].description
     first.refresh_from_db()
     second.refresh_from_db()
-    assert (first.billing_status, second.billing_status) == ("in_proposal", "uninvoiced")
+    assert (first.billing_status, second.billing_status) == ("in_proposal", "in_proposal")
 
 
 def test_example_m1_completed_milestone_is_billed_on_account(people):
@@ -244,3 +253,31 @@ def test_rule_creates_proposals_when_completion_crosses_a_threshold(
         )
     proposal = InvoiceProposal.objects.get()
     assert total(proposal) == D("30000.00")
+
+
+def test_second_automatic_progress_proposal_bills_the_difference(people):
+    """On SQLite ``Sum`` gives a 10-decimal Decimal; what a rule billed is rounded to the cent."""
+    contract, project, _source = contract_with_customer(
+        contract_value=D("30000.00"), project_type=ProjectType.FIXED_PRICE
+    )
+    development = CategoryFactory(code="DEV", kind="hour")
+    installation = CategoryFactory(code="INST", kind="hour")
+    BudgetFactory(
+        project=project, category=development, cost_amount=D("15000"), revenue_amount=D("20000")
+    )
+    BudgetFactory(
+        project=project, category=installation, cost_amount=D("5000"), revenue_amount=D("10000")
+    )
+    worker = WorkerFactory(cost_rate=D("100"), sales_rate=D("150"))
+    hours(project, worker, "50", category=development)  # cost 5,000
+    hours(project, worker, "10", category=installation)  # cost 1,000
+    BillingRuleFactory(contract=contract, rule_type="progress_automatic", projects=[project])
+    [first] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    hours(project, worker, "50", category=development)  # cost 10,000 in all: 2/3 x 20,000
+    [second] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    # 2/3 x 20,000 + 20 % x 10,000 = 15,333.33, less the 8,666.67 billed before.
+    assert (total(first), total(second)) == (D("8666.67"), D("6666.66"))
