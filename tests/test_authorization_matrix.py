@@ -40,6 +40,7 @@ from invoicing.invoices import posting
 from invoicing.invoices.models import PdfBatch
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import BillingRun
+from invoicing.receivables import payments
 from tests.factories import (
     BillingRuleFactory,
     BudgetFactory,
@@ -263,6 +264,7 @@ PAGES = [
     page("invoicing:import_detail", get=EVERYONE, kwargs=(("pk", "import_batch"),)),
     page("invoicing:import_confirm", post=FINANCE_STAFF, kwargs=(("pk", "import_batch"),)),
     page("invoicing:import_errors", get=EVERYONE, kwargs=(("pk", "import_batch"),)),
+    page("invoicing:import_check_again", post=FINANCE_STAFF, kwargs=(("pk", "import_batch"),)),
     # Proposals: finance builds them; approvers approve; everyone sees what is billable.
     page("invoicing:proposal_list", get=EVERYONE),
     page("invoicing:proposal_detail", get=EVERYONE, kwargs=PROPOSAL_DRAFT),
@@ -274,6 +276,7 @@ PAGES = [
     page("invoicing:rule_lines_prepare", post=FINANCE_STAFF, kwargs=OF_CONTRACT),
     page("invoicing:billing_run_start", post=FINANCE_STAFF),
     page("invoicing:billing_run", get=EVERYONE, kwargs=(("pk", "billing_run"),)),
+    page("invoicing:billing_run_resume", post=FINANCE_STAFF, kwargs=(("pk", "billing_run"),)),
     page("invoicing:proposal_post", post=FINANCE_STAFF, kwargs=(("pk", "submitted"),)),
     page("invoicing:proposal_retention_release", post=FINANCE_STAFF, kwargs=PROPOSAL_DRAFT),
     *(
@@ -302,8 +305,13 @@ PAGES = [
     ),
     page("invoicing:pdf_batch_start", post=FINANCE_STAFF),
     page("invoicing:pdf_batch", get=EVERYONE, kwargs=(("pk", "pdf_batch"),)),
+    page("invoicing:pdf_batch_resume", post=FINANCE_STAFF, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:pdf_batch_download", get=EVERYONE, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:receivables", get=EVERYONE),
+    page("invoicing:customer_statement", get=EVERYONE, kwargs=(("pk", "customer"),)),
+    page("invoicing:customer_statement_pdf", get=EVERYONE, kwargs=(("pk", "customer"),)),
+    page("invoicing:customer_refund", post=FINANCE_STAFF, kwargs=(("pk", "customer"),)),
+    page("invoicing:payment_reverse", post=FINANCE_STAFF, kwargs=(("pk", "payment"),)),
     page("invoicing:reminders_send", post=FINANCE_STAFF),
     page("invoicing:invoice_payment", post=FINANCE_STAFF, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoice_control", get=EVERYONE, kwargs=OF_CONTRACT),
@@ -465,6 +473,15 @@ def build_world() -> dict:
         "draft": draft.pk,
         "submitted": submitted.pk,
         "invoice": invoice.pk,
+        "customer": invoice.customer_id,
+        "payment": payments.payment_record(
+            customer=invoice.customer,
+            currency=invoice.currency,
+            amount=Decimal("10.00"),
+            paid_on=invoice.invoice_date,
+            allocations=[(invoice, Decimal("10.00"))],
+            actor=clerk,
+        ).pk,
         "pdf_batch": pdf_batch.pk,
         "billing_run": BillingRun.objects.create(created_by=clerk, up_to_date=DAY).pk,
     }
@@ -478,6 +495,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         # The matrix asks who may fetch a PDF, not how it looks: rendering is tested elsewhere.
         patch.setattr("invoicing.invoices.documents.invoice_pdf", lambda invoice: b"%PDF-1.4")
+        patch.setattr("invoicing.invoices.documents.html_pdf", lambda *args, **kw: b"%PDF-1.4")
         with django_db_blocker.unblock():
             atomic = transaction.atomic()
             atomic.__enter__()
