@@ -41,6 +41,9 @@ def django_db_setup(
             config = db_template.setup_from_template(
                 verbosity=verbosity, aliases=aliases, serialized_aliases=serialized_aliases
             )
+        if connection.vendor == "postgresql":
+            db_template.reference_rows_remember()
+            db_template.fast_teardown_install()
     yield
     if not reuse:
         with django_db_blocker.unblock():
@@ -66,34 +69,6 @@ def clerk_client(client, user_with_role):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
-
-
-POSTED_TABLES = ("invoicing_invoice", "invoicing_invoiceline", "invoicing_invoicetax")
-
-
-@pytest.fixture(autouse=True)
-def _posted_invoices_emptied_before_flush(request):
-    """On PostgreSQL a trigger refuses TRUNCATE while posted invoices exist, and a transactional
-    test ends with a flush (TRUNCATE): before it, empty the posted documents with the triggers
-    disabled, inside one transaction, so nothing else ever sees them disabled."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("transactional_db", "live_server")
-    )
-    if not transactional or connection.vendor != "postgresql":
-        yield
-        return
-    request.getfixturevalue("transactional_db")  # set up first, so torn down (flushed) after this
-    yield
-    from django.db import transaction
-
-    triggers = [f"{table}_not_truncated" for table in POSTED_TABLES]
-    with transaction.atomic(), connection.cursor() as cursor:
-        for table, trigger in zip(POSTED_TABLES, triggers, strict=True):
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-        cursor.execute(f"TRUNCATE {', '.join(POSTED_TABLES)} CASCADE")
-        for table, trigger in zip(POSTED_TABLES, triggers, strict=True):
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
 
 @pytest.fixture(autouse=True)
