@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
-    precondition,
     invariant,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -199,8 +199,13 @@ def funder_figures(contract: ProjectContract) -> dict[int, FunderFigures]:
             transaction__isnull=False,
             line_type__in=[ProposalLineType.TRANSACTION, ProposalLineType.CREDIT],
         ).values_list(
-            "invoice__funding_source_id", "transaction_id", "line_type", "credited_line_id",
-            "credited_line__amount", "invoice__proposal__rebill_credited", "amount",
+            "invoice__funding_source_id",
+            "transaction_id",
+            "line_type",
+            "credited_line_id",
+            "credited_line__amount",
+            "invoice__proposal__rebill_credited",
+            "amount",
         )  # fmt: skip
     ):
         entry = figures[source_id]
@@ -496,7 +501,9 @@ class BillingCycle(RuleBasedStateMachine):
 
     @rule(picks_=st.lists(picks, min_size=1, max_size=4))
     def pick_by_hand(self, picks_):
-        rows = list(generation.billable_rows(contract_ids=[self.contract.pk], up_to_date=self.today))
+        rows = list(
+            generation.billable_rows(contract_ids=[self.contract.pk], up_to_date=self.today)
+        )
         if not rows:
             return
         chosen = sorted({rows[pick % len(rows)][1] for pick in picks_})
@@ -799,9 +806,11 @@ class BillingCycle(RuleBasedStateMachine):
         if "cap_holds_back_whole_share" in KNOWN_DEFECTS:
             return
         for cap in BillingRuleCap.objects.filter(rule=self.tm_rule):
-            billed = generation.billed_per_category([self.contract.pk]).get(
-                self.contract.pk, {}
-            ).get(cap.category_id, ZERO)
+            billed = (
+                generation.billed_per_category([self.contract.pk])
+                .get(self.contract.pk, {})
+                .get(cap.category_id, ZERO)
+            )
             waiting = [
                 row
                 for row in generation.billable_rows(
@@ -864,9 +873,7 @@ class BillingCycle(RuleBasedStateMachine):
             if "partial_credit_not_rebilled" in KNOWN_DEFECTS:
                 tolerated += figures.partial_rebill
             left = figures.recorded - figures.written_off - tolerated
-            right = (
-                figures.uninvoiced + figures.in_proposal + figures.invoiced - figures.credited
-            )
+            right = figures.uninvoiced + figures.in_proposal + figures.invoiced - figures.credited
             assert left == right, (
                 f"funder {source_id}: recorded {figures.recorded} - written off "
                 f"{figures.written_off} - tolerated {tolerated} != uninvoiced "
@@ -946,10 +953,8 @@ class BillingCycle(RuleBasedStateMachine):
             entry = expected[source_id]
             if line_type == "retention":
                 entry[0] += -amount
-            elif line_type == ProposalLineType.RETENTION_RELEASE:
-                entry[1] += amount
-            elif line_type == "credit" and credited_type == ProposalLineType.RETENTION_RELEASE:
-                entry[1] += amount
+            elif ProposalLineType.RETENTION_RELEASE in (line_type, credited_type):
+                entry[1] += amount  # released, or a release credited (negative)
             elif line_type == "credit" and credited_type == "retention":
                 entry[2] += amount
         for source_id in set(expected) | set(
