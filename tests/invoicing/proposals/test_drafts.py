@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from invoicing.proposals import drafts, generation
+from invoicing.proposals import drafts, generation, workflow
 from invoicing.proposals.models import InvoiceProposal, ProposalLine
 from invoicing.transactions import services
 from invoicing.transactions.models import BillingStatus
@@ -66,3 +66,34 @@ def test_transaction_in_a_proposal_cannot_be_edited(people):
     record.quantity = D("1")
     with pytest.raises(ValidationError, match="cannot be changed"):
         services.transaction_update(record=record, actor=None)
+
+
+def test_a_price_can_change_after_an_earlier_proposal_of_the_line_was_cancelled(people):
+    """A cancelled proposal keeps its lines; when the transaction is later repriced and funded
+    again, those closed lines lose their allocation instead of the database refusing the change
+    (found by the cycle state machine: an IntegrityError on
+    ``proposalline_transaction_line_has_allocation``)."""
+    proposal, record = generated_e1(people)
+    workflow.proposal_cancel(proposal=proposal, actor=people["clerk"])
+    [again] = generation.proposals_generate(
+        contract=proposal.contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    new_line = drafts.proposal_line_price_change(
+        proposal=again, line=again.lines.get(), sales_price=D("120"), actor=people["clerk"]
+    )
+    assert new_line.amount == D("1200.00")
+    closed = proposal.lines.get()
+    assert (closed.allocation_id, closed.transaction_id, closed.amount) == (
+        None,
+        record.pk,
+        D("1000.00"),
+    )
+
+
+def test_an_uninvoiced_transaction_can_be_edited_after_its_proposal_was_cancelled(people):
+    proposal, record = generated_e1(people)
+    workflow.proposal_cancel(proposal=proposal, actor=people["clerk"])
+    record.refresh_from_db()
+    record.quantity = D("12")
+    services.transaction_update(record=record, actor=people["clerk"])
+    assert sum(a.amount for a in record.allocations.all()) == D("1200.00")
