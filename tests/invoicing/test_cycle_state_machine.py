@@ -32,7 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -1028,6 +1028,7 @@ def test_the_billing_cycle_keeps_every_figure_in_step():
             stateful_step_count=STEPS,
             deadline=None,
             database=None,
+            verbosity=Verbosity.verbose if os.environ.get("CYCLE_VERBOSE") else Verbosity.normal,
             phases=[Phase.generate] if os.environ.get("CYCLE_NO_SHRINK") else list(Phase),
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
