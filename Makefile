@@ -83,11 +83,14 @@ TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test test-system-libs
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
-# The allocation engine's properties with ten times the listed cases, and the API schema fuzz
-# with 40 requests per operation (minutes; not part of make test).
+# The allocation engine's properties with ten times the listed cases, the API schema fuzz
+# with 40 requests per operation, and 5,000 sequences of the billing-cycle state machine
+# (hours; not part of make test; CYCLE_SEQUENCES=N to change the last figure).
+CYCLE_SEQUENCES ?= 5000
 soak: $(VENV)/.installed-test
 	PROPERTY_EXAMPLES_SCALE=10 $(PY) -m pytest -p no:randomly -q tests/funding/test_allocation.py -k property $(PYTEST_ARGS)
 	SCHEMA_FUZZ_EXAMPLES=40 $(PY) -m pytest -p no:randomly -q tests/api/test_api_schema_fuzz.py $(PYTEST_ARGS)
+	CYCLE_SEQUENCES=$(CYCLE_SEQUENCES) $(PY) -m pytest -p no:randomly -q -s tests/invoicing/test_cycle_state_machine.py $(PYTEST_ARGS)
 
 # Benchmarks print a table each; they are never part of `make test`.
 bench: $(VENV)/.installed-test test-system-libs
