@@ -604,23 +604,24 @@ class BillingCycle(RuleBasedStateMachine):
 
     @precondition(lambda self: self.state.get("open"))
     @rule(pick=picks)
-    def advance(self, pick):
-        """Take an open proposal one step on: submit a draft, approve a submitted one, post an
-        approved one (sequences reach posting, paying and crediting more often)."""
+    def bill_through(self, pick):
+        """Take an open proposal all the way: submit a draft, approve it, post it (so that
+        sequences reach paying and crediting often)."""
         proposal = self._choose(
             self._proposals(
                 status__in=[ProposalStatus.DRAFT, ProposalStatus.SUBMITTED, ProposalStatus.APPROVED]
             ),
             pick,
         )
-        if proposal.status == ProposalStatus.DRAFT:
-            self.dirty = True
-            self._refused(lambda: workflow.proposal_submit(proposal=proposal, actor=self.clerk))
-        elif proposal.status == ProposalStatus.SUBMITTED:
-            self.dirty = True
+        self.dirty = True
+        submit = workflow.proposal_submit
+        if proposal.status == ProposalStatus.DRAFT and (
+            self._refused(lambda: submit(proposal=proposal, actor=self.clerk)) is None
+        ):
+            return
+        if proposal.status != ProposalStatus.APPROVED:
             workflow.proposal_approve(proposal=proposal, actor=self.approver)
-        else:
-            self._post(proposal)
+        self._post(proposal)
 
     @precondition(lambda self: self.state.get("approved"))
     @rule(pick=picks)
