@@ -702,8 +702,9 @@ class BillingCycle(RuleBasedStateMachine):
         rebill=st.booleans(),
         line_picks=st.lists(picks, min_size=1, max_size=3),
         fraction=fractions,
+        post_now=st.booleans(),
     )
-    def credit(self, pick, how, rebill, line_picks, fraction):
+    def credit(self, pick, how, rebill, line_picks, fraction, post_now):
         invoices = list(
             Invoice.objects.filter(
                 contract=self.contract, document_type=DocumentType.INVOICE
@@ -724,10 +725,14 @@ class BillingCycle(RuleBasedStateMachine):
             amount = max(CENT, round_money(left * fraction, invoice.currency))
             amounts = {line.pk: amount}
         self.dirty = True
-        credits.credit_proposal_create(
+        proposal = credits.credit_proposal_create(
             invoice=invoice, amounts=amounts, reason="Corrected", rebill=rebill, actor=self.clerk
         )
         STATS[f"credit {how}{' to bill again' if rebill else ''}"] += 1
+        if post_now:  # the credit note is posted in the same step (else later, or never)
+            workflow.proposal_submit(proposal=proposal, actor=self.clerk)
+            workflow.proposal_approve(proposal=proposal, actor=self.approver)
+            self._post(proposal)
 
     # -- checks at a step -----------------------------------------------------------------------
 
