@@ -101,9 +101,7 @@ def test_an_uninvoiced_transaction_can_be_edited_after_its_proposal_was_cancelle
     assert sum(a.amount for a in record.allocations.all()) == D("1200.00")
 
 
-def test_no_price_change_once_another_funder_is_invoiced_for_the_transaction(
-    billing_setup, people
-):
+def test_no_price_change_once_another_funder_is_invoiced_for_the_transaction(billing_setup, people):
     """The grant's share of a transaction is posted; the customer's share is still on a draft.
     Changing the price on that draft would fund the transaction again at the new price while
     the grant's invoice keeps the old one (found by the cycle state machine: the grant was
