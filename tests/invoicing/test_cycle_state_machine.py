@@ -99,8 +99,8 @@ STEPS = int(os.environ.get("CYCLE_STEPS", "20"))
 KNOWN_DEFECTS = frozenset(
     {
         # Posting one funder's share marks the whole transaction invoiced: another funder's
-        # share that was not on that proposal (its draft cancelled, its line removed, or held
-        # over a cap) can never be billed again. Tolerated as a "stranded" bucket of the
+        # share that was not on that proposal (its draft cancelled, its line removed, held
+        # over a cap, or credited to bill again) can never be billed again. Tolerated as a "stranded" bucket of the
         # per-funder identity (helper `shares`).
         "stranded_share",
         # A share that crosses a not-to-exceed cap is held back whole instead of being split at
@@ -190,7 +190,8 @@ def funder_figures(contract: ProjectContract) -> dict[int, FunderFigures]:
     on_open_line = {allocation_id for allocation_id, _source, _amount in open_lines}
     for _allocation, source_id, amount in open_lines:
         figures[source_id].in_proposal += amount
-    billed_at_all: set[tuple] = set()  # (funder, transaction) with a posted invoice line
+    net_billed: dict[tuple, Decimal] = defaultdict(Decimal)  # (funder, transaction): net
+    written: set[tuple] = set()  # (funder, transaction) credited without billing again
     credited_per_line: dict[int, Decimal] = defaultdict(Decimal)
     rebill_credits = []
     for source_id, transaction_id, line_type, credited_id, credited_amount, rebill, amount in (
@@ -211,14 +212,16 @@ def funder_figures(contract: ProjectContract) -> dict[int, FunderFigures]:
         entry = figures[source_id]
         if line_type == ProposalLineType.TRANSACTION:
             entry.invoiced += amount
-            billed_at_all.add((source_id, transaction_id))
+            net_billed[(source_id, transaction_id)] += amount
             continue
         entry.credited += -amount
+        net_billed[(source_id, transaction_id)] += amount
         credited_per_line[credited_id] += -amount
         if rebill:
             rebill_credits.append((source_id, credited_id, credited_amount, -amount))
         else:
             entry.written_off += -amount
+            written.add((source_id, transaction_id))
     for source_id, credited_id, credited_amount, amount in rebill_credits:
         if credited_per_line[credited_id] < credited_amount:
             figures[source_id].partial_rebill += amount
@@ -229,7 +232,9 @@ def funder_figures(contract: ProjectContract) -> dict[int, FunderFigures]:
             continue
         if status in (BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL):
             entry.uninvoiced += amount
-        elif (source_id, transaction_id) not in billed_at_all:
+        elif not net_billed[(source_id, transaction_id)] and (
+            (source_id, transaction_id) not in written
+        ):  # never billed, or credited to bill again, and yet not billable
             entry.stranded += amount
             entry.notes.append((transaction_id, amount))
     return figures
