@@ -84,13 +84,16 @@ test: $(VENV)/.installed-test test-system-libs
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 # The allocation engine's properties with ten times the listed cases, the API schema fuzz
-# with 40 requests per operation and 40 linked scenarios, and every official e-invoice unit
-# test (1,526 cases; make test runs all the Peppol ones and a quarter of the CEN ones)
-# (minutes; not part of make test).
+# with 40 requests per operation and 40 linked scenarios, every official e-invoice unit test
+# (1,526 cases; make test runs all the Peppol ones and a quarter of the CEN ones), and 5,000
+# sequences of the billing-cycle state machine (hours; not part of make test;
+# CYCLE_SEQUENCES=N to change the last figure).
+CYCLE_SEQUENCES ?= 5000
 soak: $(VENV)/.installed-test
 	PROPERTY_EXAMPLES_SCALE=10 $(PY) -m pytest -p no:randomly -q tests/funding/test_allocation.py -k property $(PYTEST_ARGS)
 	SCHEMA_FUZZ_EXAMPLES=40 SCHEMA_FUZZ_SCENARIOS=40 $(PY) -m pytest -p no:randomly -q tests/api/test_api_schema_fuzz.py $(PYTEST_ARGS)
 	EINVOICE_UNIT_TESTS=all $(PY) -m pytest -p no:randomly -q tests/einvoice/test_unit_tests.py tests/einvoice/test_rules.py $(PYTEST_ARGS)
+	CYCLE_SEQUENCES=$(CYCLE_SEQUENCES) $(PY) -m pytest -p no:randomly -q -s tests/invoicing/test_cycle_state_machine.py $(PYTEST_ARGS)
 
 # The Peppol BIS rules are published as Schematron only: compile them into the committed XSLT
 # (einvoice/rulesets/peppol-bis-*/PEPPOL-EN16931-UBL.xslt). A test fails when it is stale.

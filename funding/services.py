@@ -119,22 +119,36 @@ def funding_simulate(
     *, contract: ProjectContract, simulation: SimulationInput
 ) -> allocation.AllocationResult:
     """How ``simulation`` would be split today, given what the limits have used. Saves nothing."""
+    return funding_simulate_batch(contract=contract, simulations=[simulation])[0]
+
+
+def funding_simulate_batch(
+    *, contract: ProjectContract, simulations: Sequence[SimulationInput]
+) -> list[allocation.AllocationResult]:
+    """How ``simulations`` would be split if they were recorded in this order today: each one
+    uses the limits' headroom that the ones before it left, as recording them would. Saves
+    nothing."""
     limits = list(selectors.funding_limits(contract=contract))
     setup = selectors.funding_setup(contract=contract, limits=limits)
-    facts = allocation.TransactionFacts(
-        key="simulation",
-        amount=simulation.amount,
-        date=simulation.date,
-        currency=contract.currency,
-        kind=simulation.kind,
-        project_id=simulation.project.pk if simulation.project else None,
-        worker_id=simulation.worker.pk if simulation.worker else None,
-        item_id=simulation.item.pk if simulation.item else None,
-        category_id=simulation.category.pk if simulation.category else None,
-        category_group_id=simulation.category.group_id if simulation.category else None,
-        project_ancestor_ids=(
-            selectors.project_ancestor_ids(project=simulation.project) if simulation.project else ()
-        ),
-    )
-    usage = selectors.limit_usage(limits)
-    return allocation.allocate(facts, setup, usage)
+    facts = [
+        allocation.TransactionFacts(
+            key=f"simulation-{position}",
+            amount=simulation.amount,
+            date=simulation.date,
+            currency=contract.currency,
+            kind=simulation.kind,
+            project_id=simulation.project.pk if simulation.project else None,
+            worker_id=simulation.worker.pk if simulation.worker else None,
+            item_id=simulation.item.pk if simulation.item else None,
+            category_id=simulation.category.pk if simulation.category else None,
+            category_group_id=simulation.category.group_id if simulation.category else None,
+            project_ancestor_ids=(
+                selectors.project_ancestor_ids(project=simulation.project)
+                if simulation.project
+                else ()
+            ),
+        )
+        for position, simulation in enumerate(simulations)
+    ]
+    results, _usage = allocation.allocate_batch(facts, setup, selectors.limit_usage(limits))
+    return results

@@ -20,7 +20,7 @@ from contracts.models import (
     MilestoneStatus,
     TransactionKind,
 )
-from funding.services import SimulationInput, funding_simulate
+from funding.services import SimulationInput, funding_simulate_batch
 from invoicing.proposals import billing, generation
 from invoicing.proposals.models import ProposalLine, ProposalLineType, ProposalStatus
 from invoicing.proposals.rules import DueAmount, billing_rules_due
@@ -121,8 +121,7 @@ def billable_preview(*, contracts, up_to_date: datetime.date) -> list[BillablePr
             milestones=milestones.get(contract.pk, 0),
         )
         due = billing_rules_due(contract=contract, up_to_date=up_to_date, rules=rules)
-        for amount in due:
-            funded, held = _funded(contract, amount, up_to_date)
+        for funded, held in _funded(contract, due, up_to_date):
             preview.on_account += sum((share.amount for share in funded), ZERO)
             preview.on_hold += held
             chosen += funded
@@ -157,41 +156,52 @@ def _on_hold(contract_ids, up_to_date) -> dict[int, Decimal]:
     )
 
 
-def _funded(contract, due: DueAmount, up_to_date) -> tuple[list, Decimal]:
-    """How an amount a rule would record is funded, as ``transaction_record`` would fund it:
+def _funded(contract, due: list[DueAmount], up_to_date) -> list[tuple[list, Decimal]]:
+    """How the amounts the rules would record are funded, as ``billing_rules_apply`` funds them
+    (one after the other, each using the limits' headroom the ones before it left): per amount,
     the shares sources pay (billable, as generation would see them) and the part on hold or
-    unfunded."""
-    project = due.rule.projects.order_by("code").first()
+    unfunded. No query when nothing is due."""
+    if not due:
+        return []
     category = Category.objects.filter(kind=TransactionKind.ON_ACCOUNT).order_by("pk").first()
-    result = funding_simulate(
+    projects = [amount.rule.projects.order_by("code").first() for amount in due]
+    results = funding_simulate_batch(
         contract=contract,
-        simulation=SimulationInput(
-            amount=due.amount,
-            date=up_to_date,
-            kind=TransactionKind.ON_ACCOUNT,
-            project=project,
-            category=category,
-        ),
+        simulations=[
+            SimulationInput(
+                amount=amount.amount,
+                date=up_to_date,
+                kind=TransactionKind.ON_ACCOUNT,
+                project=project,
+                category=category,
+            )
+            for amount, project in zip(due, projects, strict=True)
+        ],
     )
-    funded = [
-        generation.BillableShare(
-            None,
-            part.amount,
-            part.source_id,
-            None,
-            TransactionKind.ON_ACCOUNT,
-            project.pk,
-            project.parent_id,
-            category.pk if category else None,
-            due.quantity,
-            due.unit_price,
-            due.amount,
-            due.description,
-        )  # fmt: skip
-        for part in result.allocations
-        if part.source_id and not part.is_on_hold and part.amount
-    ]
-    return funded, due.amount - sum((share.amount for share in funded), ZERO)
+    funded_amounts = []
+    for amount, project, result in zip(due, projects, results, strict=True):
+        funded = [
+            generation.BillableShare(
+                None,
+                part.amount,
+                part.source_id,
+                None,
+                TransactionKind.ON_ACCOUNT,
+                project.pk,
+                project.parent_id,
+                category.pk if category else None,
+                amount.quantity,
+                amount.unit_price,
+                amount.amount,
+                amount.description,
+            )  # fmt: skip
+            for part in result.allocations
+            if part.source_id and not part.is_on_hold and part.amount
+        ]
+        funded_amounts.append(
+            (funded, amount.amount - sum((share.amount for share in funded), ZERO))
+        )
+    return funded_amounts
 
 
 def _deductions(contract, totals) -> Decimal:

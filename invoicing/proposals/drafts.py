@@ -101,6 +101,10 @@ def proposal_line_price_change(
         .filter(transaction=record, is_open=True, line_type=ProposalLineType.TRANSACTION)
         .select_related("proposal")
     )
+    # Another funder's share already invoiced (or credited) is billed at the old price: funding
+    # the transaction again at a new one would leave that invoice behind.
+    if record.billing_status not in (BillingStatus.UNINVOICED, BillingStatus.IN_PROPOSAL):
+        raise ValidationError(LINE_ELSEWHERE)
     if any(other.proposal.status != ProposalStatus.DRAFT for other in open_lines):
         raise ValidationError(LINE_ELSEWHERE)
     drafts = {other.proposal.funding_source_id: other.proposal for other in open_lines}

@@ -244,8 +244,12 @@ class ProposalLine(models.Model):
             models.CheckConstraint(
                 condition=Q(line_type__in=ProposalLineType.values), name="proposalline_type_valid"
             ),
+            # An open transaction line bills one funder's share; a closed one (cancelled or
+            # posted) keeps its transaction but loses the share when the transaction is
+            # funded again later (repriced after a cancellation or a credit to bill again).
             models.CheckConstraint(
                 condition=~Q(line_type="transaction")
+                | Q(is_open=False, transaction__isnull=False)
                 | Q(allocation__isnull=False, transaction__isnull=False),
                 name="proposalline_transaction_line_has_allocation",
             ),

@@ -161,9 +161,41 @@ def test_a_prepayment_deduction_is_taken_off_billable_now(people):
     )
 
 
+def two_milestones_past_a_limit_contract(_people=None):
+    """Two completed milestones, 1,000.00 and 2,500.00, and a customer limit of 3,000.00: the
+    first takes 1,000.00 of the headroom, so only 2,000.00 of the second is funded (found by
+    the cycle state machine: billable now funded each milestone against the whole headroom and
+    showed 3,500.00 while generation billed 3,000.00)."""
+    contract, project, source = contract_with_customer()
+    FundingLimitFactory(source=source, amount=D("3000.00"))
+    BillingRuleFactory(contract=contract, rule_type="milestone", projects=[project])
+    for sequence, amount in enumerate((D("1000"), D("2500")), start=1):
+        MilestoneFactory(
+            contract=contract, sequence=sequence, amount=amount, status="completed",
+            completed_at=timezone.now(),
+        )  # fmt: skip
+    return contract
+
+
+def test_milestones_due_together_share_the_limit_headroom(people):
+    row = billable(two_milestones_past_a_limit_contract())
+    assert (row["on_account"], row["on_hold"], row["total"]) == (
+        D("3000.00"),
+        D("500.00"),
+        D("3000.00"),
+    )
+
+
 @pytest.mark.parametrize(
     "setup",
-    [p1_contract, on_hold_contract, fee_contract, cap_contract, milestone_and_hours_contract],
+    [
+        p1_contract,
+        on_hold_contract,
+        fee_contract,
+        cap_contract,
+        milestone_and_hours_contract,
+        two_milestones_past_a_limit_contract,
+    ],
 )
 def test_billable_now_equals_what_generation_creates(people, setup):
     contract = setup(people)
