@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from contracts.models import MilestoneStatus
 from contracts.money import round_money
 from contracts.services import with_history_user
+from contracts.templatetags.billing_format import money
 from funding.models import FundingLimit
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_funder_lock, retention_ledger
@@ -34,6 +35,7 @@ from invoicing.proposals.models import (
     ProposalLineType,
     ProposalStatus,
 )
+from invoicing.proposals.prepayments import is_prepayment_line, prepayment_unused
 from invoicing.proposals.state import (
     proposal_create_allowed,
     transactions_billing_status_refresh,
@@ -55,6 +57,10 @@ MORE_THAN_OPEN = gettext_lazy(
     "“%(line)s” has %(open)s left to credit; %(amount)s is more than that."
 )
 NOT_POSITIVE = gettext_lazy("The amount to credit on “%(line)s” must be more than zero.")
+PREPAYMENT_USED = gettext_lazy(
+    "Only %(unused)s of the prepayment is still unused: the rest was deducted from later "
+    "invoices. Credit at most %(unused)s of it, or credit those deductions first."
+)
 NOT_CREDITABLE = gettext_lazy(
     "Retention and deduction lines are corrected with the lines they belong to."
 )
@@ -125,6 +131,16 @@ def credit_proposal_create(
         chosen.append((line, amount))
     if not chosen:
         raise ValidationError(NOTHING_TO_CREDIT)
+    prepayment = sum(
+        (amount for line, amount in chosen if is_prepayment_line(line)), Decimal("0")
+    )
+    if prepayment:
+        # A prepayment already deducted from later invoices cannot be given back again.
+        unused = prepayment_unused(
+            contract=invoice.contract, funding_source_id=invoice.funding_source_id
+        )
+        if prepayment > unused:
+            raise ValidationError(PREPAYMENT_USED % {"unused": money(unused, currency)})
     proposal = InvoiceProposal(
         contract=invoice.contract,
         funding_source=invoice.funding_source,

@@ -13,6 +13,7 @@ from contracts.models import (
     ProjectContract,
     TransactionKind,
 )
+from contracts.money import round_money
 from invoicing.proposals import billing
 from invoicing.proposals.models import (
     InvoiceProposal,
@@ -47,26 +48,13 @@ def prepayment_deduction_refresh(
     contract = proposal.contract
     own = [line for line in lines if line.line_type == ProposalLineType.DEDUCTION]
     wanted = None
-    if not any(_is_prepayment_line(line) for line in lines):
+    if not any(is_prepayment_line(line) for line in lines):
         invoice_total = sum(
             (line.amount for line in lines if line.line_type not in NOT_DEDUCTED_FROM),
             Decimal("0"),
         )
-        source_lines = ProposalLine.objects.filter(
-            proposal__contract=contract, proposal__funding_source_id=proposal.funding_source_id
-        )
-        prepaid = source_lines.filter(
-            proposal__status=ProposalStatus.POSTED,
-            transaction__kind=TransactionKind.ON_ACCOUNT,
-            transaction__billing_rule__isnull=True,
-            transaction__milestone__isnull=True,
-        ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-        deducted = -(
-            source_lines.filter(line_type=ProposalLineType.DEDUCTION)
-            .filter(Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED))
-            .exclude(proposal=proposal)
-            .aggregate(total=Sum("amount"))["total"]
-            or Decimal("0")
+        prepaid, deducted = prepayment_prepaid_and_deducted(
+            contract=contract, funding_source_id=proposal.funding_source_id, besides=proposal
         )
         wanted = billing.on_account_deduction(
             invoice_total=invoice_total,
@@ -93,7 +81,40 @@ def prepayment_deduction_refresh(
         keep.save(update_fields=["amount"])
 
 
-def _is_prepayment_line(line: ProposalLine) -> bool:
+def prepayment_prepaid_and_deducted(
+    *, contract: ProjectContract, funding_source_id: int, besides: InvoiceProposal | None = None
+) -> tuple[Decimal, Decimal]:
+    """What the funder prepaid on posted documents (net of credit notes) and what open or
+    posted proposals (other than ``besides``) have deducted from it so far."""
+    source_lines = ProposalLine.objects.filter(
+        proposal__contract=contract, proposal__funding_source_id=funding_source_id
+    )
+    prepaid = source_lines.filter(
+        proposal__status=ProposalStatus.POSTED,
+        transaction__kind=TransactionKind.ON_ACCOUNT,
+        transaction__billing_rule__isnull=True,
+        transaction__milestone__isnull=True,
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    deductions = source_lines.filter(line_type=ProposalLineType.DEDUCTION).filter(
+        Q(is_open=True) | Q(proposal__status=ProposalStatus.POSTED)
+    )
+    if besides is not None:
+        deductions = deductions.exclude(proposal=besides)
+    deducted = -(deductions.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
+    return round_money(prepaid, contract.currency), round_money(deducted, contract.currency)
+
+
+def prepayment_unused(*, contract: ProjectContract, funding_source_id: int) -> Decimal:
+    """What is left of the funder's prepayment: prepaid less what proposals deducted."""
+    prepaid, deducted = prepayment_prepaid_and_deducted(
+        contract=contract, funding_source_id=funding_source_id
+    )
+    return max(prepaid - deducted, Decimal("0"))
+
+
+def is_prepayment_line(line) -> bool:
+    """A proposal or invoice line of an on-account transaction of its own (not a rule's or a
+    milestone's): a prepayment."""
     record = line.transaction
     return (
         record is not None

@@ -198,3 +198,40 @@ def test_credit_from_the_invoice_page(client, invoice, people):
     html = client.get(proposal.get_absolute_url()).content.decode()
     assert "Credit proposal" in html
     assert "INV-1" in html
+
+
+def test_a_prepayment_already_deducted_cannot_be_credited_again(people):
+    """Prepayment 5,000.00 invoiced; a later invoice deducts 3,000.00 of it. Crediting the whole
+    prepayment would give the customer those 3,000.00 a second time (found by the billing-cycle
+    state machine): only the 2,000.00 still unused can be credited."""
+    from tests.factories import BillingRuleFactory, WorkerFactory
+    from tests.invoicing.builders import DAY, contract_with_customer, hours
+    from tests.invoicing.proposals.test_generation import prepayment
+
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    prepayment(project, "5000")
+    [prepaid] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    prepayment_invoice = approve_and_post(prepaid, people)
+    hours(project, WorkerFactory(sales_rate=Decimal("100")), "30")
+    [later] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    assert later.lines.get(line_type="deduction").amount == Decimal("-3000.00")
+    approve_and_post(later, people)
+    [line] = prepayment_invoice.lines.all()
+
+    with pytest.raises(ValidationError) as refused:
+        credits.credit_proposal_create(
+            invoice=prepayment_invoice, amounts={line.pk: None}, reason="Wrong amount",
+            rebill=False, actor=people["clerk"],
+        )  # fmt: skip
+    assert "Only 2,000.00 of the prepayment is still unused" in refused.value.messages[0]
+
+    credit = credits.credit_proposal_create(
+        invoice=prepayment_invoice, amounts={line.pk: Decimal("2000.00")}, reason="Wrong amount",
+        rebill=False, actor=people["clerk"],
+    )  # fmt: skip
+    assert [credited.amount for credited in credit.lines.all()] == [Decimal("-2000.00")]
