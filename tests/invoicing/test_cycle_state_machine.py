@@ -24,6 +24,7 @@ import datetime
 import os
 import re
 from collections import Counter, defaultdict
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -516,13 +517,11 @@ class BillingCycle(RuleBasedStateMachine):
             return
         chosen = sorted({offered[pick % len(offered)] for pick in picks_})
         self.dirty = True
-        try:
+        with suppress(ValidationError):  # e.g. all over a not-to-exceed cap: refused in words
             generation.proposal_create_manual(
                 contract=self.contract, allocation_ids=chosen, up_to_date=self.today,
                 actor=self.clerk,
             )  # fmt: skip
-        except ValidationError:  # e.g. all of it over a not-to-exceed cap: refused in words
-            pass
 
     def _draft_lines(self, **filters):
         return list(
