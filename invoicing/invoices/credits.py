@@ -131,9 +131,7 @@ def credit_proposal_create(
         chosen.append((line, amount))
     if not chosen:
         raise ValidationError(NOTHING_TO_CREDIT)
-    prepayment = sum(
-        (amount for line, amount in chosen if is_prepayment_line(line)), Decimal("0")
-    )
+    prepayment = sum((amount for line, amount in chosen if is_prepayment_line(line)), Decimal("0"))
     if prepayment:
         # A prepayment already deducted from later invoices cannot be given back again.
         unused = prepayment_unused(
