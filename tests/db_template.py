@@ -89,6 +89,17 @@ def setup_from_template(*, verbosity: int, aliases, serialized_aliases):
 
 
 def teardown(config, *, verbosity: int) -> None:
+    """Drop the test database, ending first any session a test left behind (a thread of a
+    concurrency test, or the backend of a worker process the test killed)."""
+    if connection.vendor == "postgresql":
+        test_name = connection.settings_dict["NAME"]
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [test_name],
+            )
     teardown_databases(config, verbosity=verbosity, keepdb=False)
 
 
