@@ -35,6 +35,13 @@ class ProjectTransactionAdmin(ImportMixin, ExportMixin, SimpleHistoryAdmin):
 
     resource_classes = [TimesheetImportResource]
     import_formats = [TimesheetCSV]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        """The reader's own words (line and what to do) instead of the exception's class name."""
+        if isinstance(e, ValueError) and str(e):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
     list_display = [
         "date",
         "project",

@@ -108,19 +108,20 @@ class PlainTimesheetResource(resources.ModelResource):
 
 
 class TimesheetCSV(CSV):
-    """CSV as timesheet systems export it: ``;`` or ``,``, UTF-8 with or without BOM."""
+    """CSV as timesheet systems export it: ``;`` or ``,``, UTF-8 with or without BOM, read by
+    the same strict reader as the finance UI's import (``timesheet_reader.timesheet_read``)."""
 
     def create_dataset(self, in_stream, **kwargs):
         import tablib
 
         content = in_stream.encode("utf-8") if isinstance(in_stream, str) else in_stream
-        try:
-            text = timesheet_reader.timesheet_decode(content)
+        try:  # read strictly, as the finance UI does: a stray quote never swallows rows
+            sheet = timesheet_reader.timesheet_read(content)
         except timesheet_reader.TimesheetFileError as error:
             raise ValueError(str(error)) from error
-        first_line = text.split("\n", 1)[0]
-        delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-        return tablib.import_set(text, format="csv", delimiter=delimiter)
+        width = len(sheet.header)
+        rows = [(row + [""] * width)[:width] for row in sheet.rows]  # as the check reads them
+        return tablib.Dataset(*rows, headers=[sheet.labels[column] for column in sheet.header])
 
 
 class TimesheetImportResource(resources.ModelResource):

@@ -58,6 +58,19 @@ def test_admin_import_shows_row_errors_and_writes_nothing(admin_client, billing_
     assert not ProjectTransaction.objects.exists()
 
 
+def test_admin_import_refuses_a_stray_quote_instead_of_swallowing_rows(admin_client, billing_setup):
+    """The admin read files with tablib's lenient csv: a quote opened on row 2 and never closed
+    took the 200 rows after it into one cell, checked as 1 row (issue 13). It reads them with
+    the finance UI's strict reader now, and says which line."""
+    rows = ['TS-1;2026-03-02;P-1;W1;DEV;1;"oops;SEK'] + [
+        f"TS-{n};2026-03-02;P-1;W1;DEV;1;row {n};SEK" for n in range(2, 202)
+    ]
+    response, html = admin_import(admin_client, "\n".join([HEADER, *rows]).encode())
+    assert "Line 2 opens a quoted text" in html
+    assert "process_import" not in html
+    assert not ProjectTransaction.objects.exists()
+
+
 @pytest.mark.parametrize("role", ["finance_clerk", "approver", "project_manager", "read_only"])
 def test_only_admins_enter_the_admin_even_when_made_staff(client, user_with_role, role):
     """A project manager made staff could change a rule's prices in the admin (issue 13)."""
