@@ -42,6 +42,7 @@ class ProjectTransactionAdmin(ImportMixin, ExportMixin, SimpleHistoryAdmin):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
     list_display = [
         "date",
         "project",
