@@ -71,22 +71,13 @@ def milestone_completed_propose(
                     for proposal in created
                 ]
     except (ValidationError, AllocationError, BillingError) as refused:
-        reason = " ".join(refused.messages) if hasattr(refused, "messages") else str(refused)
-        notifications_send(
-            recipients=recipients,
-            kind=notification_kinds.AUTOMATION_FAILED,
-            params={**base, "reason": reason},
-            url=reverse("contracts:contract_billing", kwargs={"pk": contract.pk}),
-        )
-        return []
-    for proposal in created:
-        notifications_send(
-            recipients=recipients,
-            kind=notification_kinds.PROPOSAL_CREATED,
-            params={**base, **workflow.proposal_notification_params(proposal)},
-            url=proposal.get_absolute_url(),
-        )
-    return created
+        return _refusal_report(
+            refused, kind=notification_kinds.AUTOMATION_FAILED, contract=contract,
+            recipients=recipients, params=base,
+        )  # fmt: skip
+    return _proposals_report(
+        created, kind=notification_kinds.PROPOSAL_CREATED, recipients=recipients, params=base
+    )
 
 
 def rule_thresholds_propose(
@@ -118,19 +109,37 @@ def rule_thresholds_propose(
     except NothingToBill:
         return []
     except (ValidationError, AllocationError, BillingError) as refused:
-        reason = " ".join(refused.messages) if hasattr(refused, "messages") else str(refused)
-        notifications_send(
-            recipients=recipients,
-            kind=notification_kinds.THRESHOLD_AUTOMATION_FAILED,
-            params={**base, "reason": reason},
-            url=reverse("contracts:contract_billing", kwargs={"pk": contract.pk}),
-        )
-        return []
+        return _refusal_report(
+            refused, kind=notification_kinds.THRESHOLD_AUTOMATION_FAILED, contract=contract,
+            recipients=recipients, params=base,
+        )  # fmt: skip
+    return _proposals_report(
+        created,
+        kind=notification_kinds.THRESHOLD_PROPOSAL_CREATED,
+        recipients=recipients,
+        params=base,
+    )
+
+
+def _refusal_report(refused, *, kind: str, contract, recipients, params: dict) -> list:
+    """Tell finance (and who set the automation off) why it made nothing."""
+    reason = " ".join(refused.messages) if hasattr(refused, "messages") else str(refused)
+    notifications_send(
+        recipients=recipients,
+        kind=kind,
+        params={**params, "reason": reason},
+        url=reverse("contracts:contract_billing", kwargs={"pk": contract.pk}),
+    )
+    return []
+
+
+def _proposals_report(created, *, kind: str, recipients, params: dict) -> list:
+    """Tell finance (and who set the automation off) of each proposal it made."""
     for proposal in created:
         notifications_send(
             recipients=recipients,
-            kind=notification_kinds.THRESHOLD_PROPOSAL_CREATED,
-            params={**base, **workflow.proposal_notification_params(proposal)},
+            kind=kind,
+            params={**params, **workflow.proposal_notification_params(proposal)},
             url=proposal.get_absolute_url(),
         )
     return created
