@@ -829,10 +829,11 @@ class BillingCycle(RuleBasedStateMachine):
                 .get(cap.category_id, ZERO)
             )
             rows = generation.billable_rows(contract_ids=[self.contract.pk], up_to_date=self.today)
-            waiting = [  # shares with something left to bill
+            waiting = [  # shares with something left to bill now (not a rest waiting for
+                # the first part of its share, still on an open proposal, to be posted)
                 share
                 for _contract, share in generation.billable_shares(rows, billable.NO_NAMES)
-                if share.category_id == cap.category_id
+                if share.category_id == cap.category_id and not share.is_waiting
             ]
             assert billed <= cap.amount
             assert not waiting or billed == cap.amount, (billed, cap.amount, waiting)
