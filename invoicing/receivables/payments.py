@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -273,8 +274,47 @@ def payment_reverse(
         PaymentAllocation(payment=reversal, invoice_id=row.invoice_id, amount=-row.amount)
         for row in allocations
     )
-    invoice_payment_state_sync(invoice_ids=[row.invoice_id for row in allocations])
+    reopened = sorted({row.invoice_id for row in allocations})
+    _credit_notes_settle_again(reopened, on=reversed_on, actor=actor)
+    invoice_payment_state_sync(invoice_ids=reopened)
     return reversal
+
+
+def _credit_notes_settle_again(invoice_ids, *, on: datetime.date, actor) -> None:
+    """A credit note posted while its invoice was paid became customer credit; when that
+    payment is reversed the invoice is open again, so what is left of the credit (and still
+    unused as customer credit) settles it, as it would have at posting."""
+    invoices = _lock_invoices(invoice_ids)
+    credit_notes = Invoice.objects.filter(
+        credited_invoice_id__in=invoice_ids, document_type=DocumentType.CREDIT_NOTE
+    ).order_by("pk")
+    for credit_note in credit_notes:
+        invoice = invoices[credit_note.credited_invoice_id]
+        if (invoice.customer_id, invoice.currency) != (
+            credit_note.customer_id,
+            credit_note.currency,
+        ):
+            continue
+        used = CreditApplication.objects.filter(credit_note=credit_note).aggregate(
+            total=Sum("amount")
+        )["total"] or Decimal("0")
+        left = min(
+            -credit_note.gross_total - used,
+            _open(invoice),
+            selectors.customer_credit_available(invoice.customer, invoice.currency),
+        )
+        if left <= 0:
+            continue
+        CreditApplication.objects.create(
+            customer_id=invoice.customer_id,
+            currency=invoice.currency,
+            invoice=invoice,
+            credit_note=credit_note,
+            applied_on=on,
+            amount=left,
+            recorded_by=actor,
+        )
+        invoices = _lock_invoices(invoice_ids)  # the open amount just changed
 
 
 def credit_note_settle_receivable(

@@ -340,3 +340,20 @@ def test_the_ledger_cannot_be_edited_or_deleted_in_the_database(invoice, people)
         ):
             cursor.execute(statement, (payment.pk,))
     assert PaymentAllocation.objects.get(payment=payment).amount == D("1000.00")
+
+
+def test_a_reversed_payment_lets_the_credit_note_settle_its_invoice_again(invoice, people):
+    """Paid in full, then a credit note of -4,512.50: the invoice had nothing open, so the
+    credit became customer credit. The payment is then reversed (it bounced): the invoice is
+    open again and its own credit note settles it, so it shows 22,987.50 open, not 27,500.00
+    with 4,512.50 of credit lying beside it (found by the billing-cycle state machine)."""
+    payment = pay(invoice, people, "27500")
+    credit_note(invoice, people)
+    assert selectors.customer_credit_available(invoice.customer, "SEK") == D("4512.50")
+
+    payments.payment_reverse(payment=payment, reason="Bounced", actor=people["clerk"])
+
+    assert selectors.invoice_open_amount(invoice) == D("22987.50")
+    assert selectors.customer_credit_available(invoice.customer, "SEK") == D("0.00")
+    assert selectors.customer_balance(invoice.customer, "SEK") == D("22987.50")
+    assert state(invoice)[1] == "partly_paid"
