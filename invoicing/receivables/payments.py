@@ -305,15 +305,7 @@ def _credit_notes_settle_again(invoice_ids, *, on: datetime.date, actor) -> None
         )
         if left <= 0:
             continue
-        CreditApplication.objects.create(
-            customer_id=invoice.customer_id,
-            currency=invoice.currency,
-            invoice=invoice,
-            credit_note=credit_note,
-            applied_on=on,
-            amount=left,
-            recorded_by=actor,
-        )
+        _credit_note_apply(credit_note, invoice=invoice, amount=left, on=on, actor=actor)
         invoices = _lock_invoices(invoice_ids)  # the open amount just changed
 
 
@@ -336,17 +328,24 @@ def credit_note_settle_receivable(
         amount = min(-credit_note.gross_total, _open(invoice))
         if amount <= 0:
             return None
-        application = CreditApplication.objects.create(
-            customer_id=credit_note.customer_id,
-            currency=credit_note.currency,
-            invoice=invoice,
-            credit_note=credit_note,
-            applied_on=credit_note.invoice_date,
-            amount=amount,
-            recorded_by=actor,
+        application = _credit_note_apply(
+            credit_note, invoice=invoice, amount=amount, on=credit_note.invoice_date, actor=actor
         )
         invoice_payment_state_sync(invoice_ids=[invoice.pk])
         return application
+
+
+def _credit_note_apply(credit_note, *, invoice, amount, on, actor) -> CreditApplication:
+    """The record of a credit note settling (part of) the invoice it corrects."""
+    return CreditApplication.objects.create(
+        customer_id=credit_note.customer_id,
+        currency=credit_note.currency,
+        invoice=invoice,
+        credit_note=credit_note,
+        applied_on=on,
+        amount=amount,
+        recorded_by=actor,
+    )
 
 
 @transaction.atomic

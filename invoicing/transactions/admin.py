@@ -16,6 +16,7 @@ from invoicing.transactions.resources import (
     TimesheetCSV,
     TimesheetImportResource,
 )
+from invoicing.transactions.timesheet_reader import TimesheetFileError
 
 
 class TransactionAllocationInline(admin.TabularInline):
@@ -38,7 +39,7 @@ class ProjectTransactionAdmin(ImportMixin, ExportMixin, SimpleHistoryAdmin):
 
     def add_data_read_fail_error_to_form(self, form, e):
         """The reader's own words (line and what to do) instead of the exception's class name."""
-        if isinstance(e, ValueError) and str(e):
+        if isinstance(e, TimesheetFileError):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)

@@ -115,10 +115,9 @@ class TimesheetCSV(CSV):
         import tablib
 
         content = in_stream.encode("utf-8") if isinstance(in_stream, str) else in_stream
-        try:  # read strictly, as the finance UI does: a stray quote never swallows rows
-            sheet = timesheet_reader.timesheet_read(content)
-        except timesheet_reader.TimesheetFileError as error:
-            raise ValueError(str(error)) from error
+        # Read strictly, as the finance UI does: a stray quote never swallows rows. A file it
+        # cannot read raises TimesheetFileError (a ValueError) saying which line and why.
+        sheet = timesheet_reader.timesheet_read(content)
         width = len(sheet.header)
         rows = [(row + [""] * width)[:width] for row in sheet.rows]  # as the check reads them
         return tablib.Dataset(*rows, headers=[sheet.labels[column] for column in sheet.header])
