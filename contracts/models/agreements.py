@@ -142,12 +142,6 @@ class ProjectContract(CodedModel):
         self.buyer_reference = self.buyer_reference.strip()
         self.order_reference = self.order_reference.strip()
 
-    @property
-    def effective_buyer_reference(self) -> str:
-        """The buyer reference (BT-10) its invoices carry: the contract's own, else the
-        customer's default (blank when neither has one)."""
-        return self.buyer_reference or self.customer.buyer_reference
-
 
 class ProjectType(models.TextChoices):
     TIME_AND_MATERIAL = "time_material", _("Time and material")
