@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum import bic, ean, iban, luhn
 from stdnum.dk import cvr
 from stdnum.eu import vat
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
+from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
@@ -79,7 +79,7 @@ VAT_NUMBER_COUNTRY = _(
 )
 BANKGIRO_LENGTH = _("A bankgiro number has 7 or 8 digits, for example 5050-1055.")
 BANKGIRO_INVALID = _("This is not a valid bankgiro number: the check digit is wrong.")
-PLUSGIRO_LENGTH = _("A plusgiro number has 2 to 8 digits, for example 4 12 34-5.")
+PLUSGIRO_LENGTH = _("A plusgiro number has 2 to 8 digits, for example 4 12 34-6.")
 PLUSGIRO_INVALID = _("This is not a valid plusgiro number: the check digit is wrong.")
 IBAN_INVALID = _("This is not a valid IBAN: the check digits are wrong.")
 IBAN_FORMAT = _(
@@ -197,13 +197,14 @@ def plusgiro_display(digits: str) -> str:
 
 
 def iban_clean(number: str) -> str:
-    """An IBAN with its country's length and correct check digits, compacted."""
-    try:
-        return iban.validate(compact(number))
-    except InvalidChecksum:
-        raise ValidationError(IBAN_INVALID, code="checksum") from None
-    except NumberError:
-        raise ValidationError(IBAN_FORMAT, code="format") from None
+    """An IBAN with its country's length and correct check digits, compacted. The check digits
+    are blamed only when the rest is right (python-stdnum checks them first)."""
+    value = compact(number)
+    if iban.is_valid(value):
+        return iban.validate(value)
+    if len(value) > 4 and iban.is_valid(value[:2] + iban.calc_check_digits(value) + value[4:]):
+        raise ValidationError(IBAN_INVALID, code="checksum")
+    raise ValidationError(IBAN_FORMAT, code="format")
 
 
 def iban_display(number: str) -> str:
@@ -229,7 +230,7 @@ def fik_creditor_clean(number: str) -> str:
 def _stdnum_checked(module, value: str, reason) -> str:
     try:
         return module.validate(value)
-    except (InvalidChecksum, InvalidLength, InvalidComponent, NumberError):
+    except NumberError:
         raise ValidationError(
             PEPPOL_IDENTIFIER_INVALID, code="peppol", params={"reason": reason}
         ) from None

@@ -118,7 +118,7 @@ class Migration(migrations.Migration):
             name="plusgiro",
             field=models.CharField(
                 blank=True,
-                help_text="Sweden: 2 to 8 digits, e.g. 4 12 34-5.",
+                help_text="Sweden: 2 to 8 digits, e.g. 4 12 34-6.",
                 max_length=20,
                 verbose_name="plusgiro",
             ),
@@ -438,7 +438,7 @@ class Migration(migrations.Migration):
             name="plusgiro",
             field=models.CharField(
                 blank=True,
-                help_text="Sweden: 2 to 8 digits, e.g. 4 12 34-5.",
+                help_text="Sweden: 2 to 8 digits, e.g. 4 12 34-6.",
                 max_length=20,
                 verbose_name="plusgiro",
             ),

@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                     models.Q(("vat_category", "S"), _negated=True), ("rate__gt", 0), _connector="OR"
                 ),
                 name="taxgroup_standard_rate_positive",
-                violation_error_message="A standard-rate (S) tax group needs a VAT rate above 0 %.",
+                violation_error_message="A standard-rate (S) tax group needs a VAT rate above zero.",
             ),
         ),
         migrations.AddConstraint(
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(("vat_category", "S"), ("rate", 0), _connector="OR"),
                 name="taxgroup_other_categories_zero_rate",
-                violation_error_message="Only a standard-rate (S) tax group charges VAT: for this category the VAT rate must be 0 %.",
+                violation_error_message="Only a standard-rate (S) tax group charges VAT: for this category the VAT rate must be zero.",
             ),
         ),
         migrations.AddConstraint(

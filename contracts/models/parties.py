@@ -175,9 +175,9 @@ EXEMPTION_REASON_CODES = [
     code for code in VAT_EXEMPTION_REASON_CODES if code not in CATEGORY_OF_SPECIFIC_REASON
 ]
 
-TAX_GROUP_STANDARD_RATE_POSITIVE = _("A standard-rate (S) tax group needs a VAT rate above 0 %.")
+TAX_GROUP_STANDARD_RATE_POSITIVE = _("A standard-rate (S) tax group needs a VAT rate above zero.")
 TAX_GROUP_ZERO_RATE = _(
-    "Only a standard-rate (S) tax group charges VAT: for this category the VAT rate must be 0 %."
+    "Only a standard-rate (S) tax group charges VAT: for this category the VAT rate must be zero."
 )
 TAX_GROUP_NEEDS_REASON = _(
     "Exempt, reverse-charge, intra-community, export and not-subject tax groups must say why no "
@@ -414,7 +414,7 @@ class LegalEntity(CodedModel, AddressMixin):
         _("plusgiro"),
         max_length=20,
         blank=True,
-        help_text=_("Sweden: 2 to 8 digits, e.g. 4 12 34-5."),
+        help_text=_("Sweden: 2 to 8 digits, e.g. 4 12 34-6."),
     )
     fik_creditor_number = models.CharField(
         _("FIK creditor number"),
