@@ -353,3 +353,17 @@ def test_the_admin_saves_a_tax_group_with_its_category(admin_client):
     assert response.status_code == 302
     saved = TaxGroup.objects.get(code="EURC")
     assert saved.is_reverse_charge and saved.vat_category == VatCategory.REVERSE_CHARGE
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("sv", "Detta är inte ett giltigt bankgironummer: kontrollsiffran är fel."),
+        ("da", "Dette er ikke et gyldigt bankgironummer: kontrolcifferet er forkert."),
+    ],
+)
+def test_the_clerk_reads_the_refusal_in_their_language(language, message):
+    from django.utils import translation
+
+    with translation.override(language):
+        assert field_errors(LegalEntityFactory.build(bankgiro="5050-1056"))["bankgiro"] == [message]
