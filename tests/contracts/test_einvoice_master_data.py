@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django.utils import translation
 
 from contracts.models import Customer, LegalEntity, ProjectContract, TaxGroup, VatCategory
 from contracts.selectors import buyer_reference_effective
@@ -363,7 +364,5 @@ def test_the_admin_saves_a_tax_group_with_its_category(admin_client):
     ],
 )
 def test_the_clerk_reads_the_refusal_in_their_language(language, message):
-    from django.utils import translation
-
     with translation.override(language):
         assert field_errors(LegalEntityFactory.build(bankgiro="5050-1056"))["bankgiro"] == [message]
