@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 
+from contracts.demo import demo_setup_create
 from contracts.models import Customer, LegalEntity, ProjectContract, TaxGroup, VatCategory
 from contracts.selectors import buyer_reference_effective
 from tests.contracts.test_views import contract_form_data
@@ -366,3 +367,11 @@ def test_the_admin_saves_a_tax_group_with_its_category(admin_client):
 def test_the_clerk_reads_the_refusal_in_their_language(language, message):
     with translation.override(language):
         assert field_errors(LegalEntityFactory.build(bankgiro="5050-1056"))["bankgiro"] == [message]
+
+
+def test_the_demos_entities_customers_and_tax_groups_pass_every_check():
+    demo_setup_create()
+    for record in [*LegalEntity.objects.all(), *Customer.objects.all(), *TaxGroup.objects.all()]:
+        record.full_clean()
+    assert set(LegalEntity.objects.values_list("country", flat=True)) == {"SE", "DK"}
+    assert Customer.objects.exclude(peppol_identifier="").count() == 3
