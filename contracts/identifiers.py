@@ -15,6 +15,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import bic, ean, iban, luhn
+from stdnum.be import vat as be_enterprise_number
 from stdnum.dk import cvr
 from stdnum.eu import vat
 from stdnum.exceptions import InvalidChecksum
@@ -93,6 +94,9 @@ PEPPOL_IDENTIFIER_INVALID = _(
 )
 PEPPOL_BOTH_OR_NEITHER = _("Enter both the Peppol scheme and the Peppol identifier, or neither.")
 GLN_INVALID = _("a GLN has 13 digits and a correct check digit.")
+BE_ENTERPRISE_NUMBER_INVALID = _(
+    "a Belgian enterprise number has 10 digits and a correct check number."
+)
 NO_ORGANIZATION_NUMBER_INVALID = _(
     "a Norwegian organisation number has 9 digits and a correct check digit."
 )
@@ -238,8 +242,8 @@ def _stdnum_checked(module, value: str, reason) -> str:
 
 def peppol_identifier_clean(identifier: str, scheme: str) -> str:
     """A Peppol participant identifier checked the way the Peppol rules check its scheme
-    (PEPPOL-COMMON-R040 GLN, R041 Norway, R042 Denmark, R049 Sweden; VAT schemes as VAT
-    numbers); schemes the rules do not check are only compacted."""
+    (PEPPOL-COMMON-R040 GLN, R041 Norway, R042 Denmark, R043 Belgium, R049 Sweden; VAT schemes
+    as VAT numbers); schemes the rules do not check (0216) are only compacted."""
     value = compact(identifier)
     if scheme == "0007":
         try:
@@ -263,6 +267,8 @@ def peppol_identifier_clean(identifier: str, scheme: str) -> str:
         return _stdnum_checked(ean, value, GLN_INVALID)
     if scheme == "0192":
         return _stdnum_checked(no_orgnr, value, NO_ORGANIZATION_NUMBER_INVALID)
+    if scheme == "0208":
+        return _stdnum_checked(be_enterprise_number, value, BE_ENTERPRISE_NUMBER_INVALID)
     if scheme in VAT_SCHEMES:
         try:
             return vat_number_clean(value, VAT_SCHEMES[scheme])

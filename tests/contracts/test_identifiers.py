@@ -132,6 +132,7 @@ def test_a_fik_creditor_number_has_8_digits():
         ("0184", "DK41234563", "41234563"),
         ("0088", "7300010000001", "7300010000001"),
         ("0192", "987 654 325", "987654325"),
+        ("0208", "0403.019.261", "0403019261"),
         ("9930", "DE 136 695 976", "DE136695976"),
         ("0216", "003712345671", "003712345671"),  # not checked by the rules: compacted only
     ],
@@ -148,6 +149,7 @@ def test_peppol_identifiers_are_checked_per_scheme(scheme, typed, stored):
         ("0088", "7300010000002", "a GLN has 13 digits and a correct check digit"),
         ("0088", "730001000000", "a GLN has 13 digits"),
         ("0192", "987654321", "a Norwegian organisation number has 9 digits"),
+        ("0208", "0403019262", "a Belgian enterprise number has 10 digits"),
         ("9930", "DE136695977", "the check digit is wrong"),
     ],
 )
