@@ -1048,6 +1048,7 @@ class BillingCycle(RuleBasedStateMachine):
         assert all(text == f"{prefix}{number}" for number, text in numbers)
 
 
+@pytest.mark.no_cover  # runs untraced, as every property test does (tests/conftest.py)
 def test_the_billing_cycle_keeps_every_figure_in_step():
     """Up to ``CYCLE_SEQUENCES`` sequences of up to ``CYCLE_STEPS`` steps; every invariant
     after every step."""
