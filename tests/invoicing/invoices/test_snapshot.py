@@ -21,6 +21,7 @@ from tests.factories import PaymentTermsFactory
 from tests.invoicing.invoices.test_credits import approve_and_post
 from tests.invoicing.invoices.test_documents import pdf_text
 from tests.invoicing.invoices.test_posting import approved_e1
+from tests.markers import migration_round_trip
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -148,9 +149,7 @@ def test_the_migrations_backfill_builds_what_posting_builds(people):
         assert backfill.snapshot_of(apps, Invoice.objects.get(pk=posted.pk)) == posted.snapshot
 
 
-# Migrations are not measured (pyproject omits them), so the round trip runs untraced: tracing
-# Django's migration machinery only made it slower (tests/conftest.py).
-@pytest.mark.no_cover
+@migration_round_trip
 @pytest.mark.django_db(transaction=True)
 def test_migrating_fills_the_snapshot_of_invoices_posted_before(people):
     invoice = post_e1(people)
