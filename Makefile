@@ -79,9 +79,11 @@ run: demo
 # The whole suite, in parallel (one database per worker) and in random order (the seed is
 # printed; replay an order with PYTEST_ARGS=--randomly-seed=N), with branch
 # coverage. Uses DATABASE_URL when it is set (PostgreSQL), SQLite otherwise.
+# PYTHONDONTWRITEBYTECODE is emptied for the run: with it set, every worker compiled the project
+# and re-wrote the assertions of every test module and plugin again (4 s a worker, each run).
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test test-system-libs
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 # The allocation engine's properties with ten times the listed cases, the API schema fuzz
 # with 40 requests per operation and 40 linked scenarios, every official e-invoice unit test

@@ -1,4 +1,4 @@
-"""One migrated PostgreSQL database per migration set, cloned for every test worker.
+"""One migrated database per migration set, cloned for every test worker.
 
 Migrating an empty database takes about 15 s of one core; `CREATE DATABASE ... TEMPLATE` takes
 under a second. The first worker that needs a database migrates it as Django always does, then
@@ -9,13 +9,22 @@ runs ``migrate`` as usual (which finds nothing to apply and sends the post-migra
 A change to any migration gives a new hash, so a stale copy is never used; older copies are
 dropped when a new one is kept. ``make clean-test-db`` drops them all.
 
-SQLite, ``--nomigrations`` and ``--reuse-db`` runs take pytest-django's usual path.
+SQLite (the in-memory test database of every worker) works the same way with a file: the
+first worker migrates and saves its database to ``billing-test-<hash>.sqlite3`` in the temporary
+directory; every worker, in this run and later ones, loads that file into its in-memory database
+with SQLite's backup API before ``migrate`` runs (about 0.1 s instead of 15 s).
+
+``--nomigrations`` and ``--reuse-db`` runs take pytest-django's usual path.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import sqlite3
 import sys
+import tempfile
 from contextlib import suppress
 from pathlib import Path
 
@@ -88,6 +97,45 @@ def setup_from_template(*, verbosity: int, aliases, serialized_aliases):
     return config
 
 
+def _sqlite_template_path() -> Path:
+    return Path(tempfile.gettempdir()) / f"billing-test-{migration_set_hash()}.sqlite3"
+
+
+#: The connection that keeps a worker's in-memory database alive while Django opens and closes
+#: its own: a shared-cache in-memory database lives as long as one connection to it is open.
+_sqlite_keeper: list[sqlite3.Connection] = []
+
+
+def sqlite_setup_from_template(*, verbosity: int, aliases, serialized_aliases):
+    """``setup_databases`` for the default in-memory SQLite database, through the kept file."""
+    template = _sqlite_template_path()
+    with open(f"{template}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker migrates; the others wait for its file
+        loaded = template.exists()
+        if loaded:
+            keeper = sqlite3.connect(connection.creation._get_test_db_name(), uri=True)
+            with sqlite3.connect(template) as source:
+                source.backup(keeper)
+            _sqlite_keeper.append(keeper)
+        config = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+        )
+        if not loaded:
+            for stale in template.parent.glob("billing-test-*.sqlite3"):
+                with suppress(OSError):
+                    stale.unlink()
+            connection.ensure_connection()
+            partial = template.with_suffix(f".{os.getpid()}.part")
+            with sqlite3.connect(partial) as copy:
+                connection.connection.backup(copy)
+            copy.close()
+            partial.rename(template)  # whole or not at all: a reader never sees half a file
+    return config
+
+
 def teardown(config, *, verbosity: int) -> None:
     """Drop the test database, ending first any session a test left behind (a thread of a
     concurrency test, or the backend of a worker process the test killed)."""
@@ -101,6 +149,8 @@ def teardown(config, *, verbosity: int) -> None:
                 [test_name],
             )
     teardown_databases(config, verbosity=verbosity, keepdb=False)
+    while _sqlite_keeper:
+        _sqlite_keeper.pop().close()
 
 
 # ------------------------------------------------------------------------------------------

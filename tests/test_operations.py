@@ -51,6 +51,7 @@ print("hashed", re.search(r"/static/vendor/bootstrap/bootstrap\\.min\\.[0-9a-f]{
 """
 
 
+@pytest.mark.slow
 def test_the_production_deploy_collects_static_files_and_serves_pages(tmp_path):
     """collectstatic with the manifest storage of the production settings, then the log-in page
     (which names hashed static files) answers 200, not 500."""

@@ -48,6 +48,7 @@ def row_counts():
     }
 
 
+@pytest.mark.slow
 class TestTheFullDemo:
     """Loaded once, on an empty database."""
 

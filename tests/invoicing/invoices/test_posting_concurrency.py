@@ -75,6 +75,7 @@ def in_threads(workers: int, work):
     return errors
 
 
+@pytest.mark.slow
 def test_eight_threads_posting_200_proposals_number_them_1_to_200():
     """Load, not a forced order: 8 threads keep posting at once, so without the row lock that
     django-sequences takes on the number series two of them read the same last number, and

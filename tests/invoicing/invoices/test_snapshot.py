@@ -21,6 +21,7 @@ from tests.factories import PaymentTermsFactory
 from tests.invoicing.invoices.test_credits import approve_and_post
 from tests.invoicing.invoices.test_documents import pdf_text
 from tests.invoicing.invoices.test_posting import approved_e1
+from tests.markers import migration_round_trip
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -151,6 +152,7 @@ def test_the_migrations_backfill_builds_what_posting_builds(people):
         assert upgrade.snapshot_upgraded(version_1, again) == posted.snapshot
 
 
+@migration_round_trip
 @pytest.mark.django_db(transaction=True)
 def test_migrating_fills_the_snapshot_of_invoices_posted_before(people):
     invoice = post_e1(people)
