@@ -13,8 +13,9 @@ customer, legal entity or contract again, so editing them after posting changes 
 Version 2 (issue 14, item 1) adds what an e-invoice needs and a later UBL builder reads from
 here only: the seller's F-tax, registered office, plusgiro and FIK creditor number, the
 buyer's Peppol endpoint and default buyer reference, and the contract's effective buyer
-reference (BT-10) and order reference (BT-13). Invoices posted before it got the new keys from
-the records as they were when ``invoicing/migrations/0017`` ran (``snapshot_upgraded`` there).
+reference (BT-10) and order reference (BT-13). A snapshot is never rewritten: invoices posted
+before version 2 keep their version 1 snapshot, and whatever reads one treats the keys version 2
+added as not known (blank), never as the records' values today.
 """
 
 from __future__ import annotations

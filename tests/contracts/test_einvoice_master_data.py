@@ -22,6 +22,7 @@ from tests.factories import (
     ProjectContractFactory,
     TaxGroupFactory,
 )
+from tests.markers import migration_round_trip
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -143,6 +144,7 @@ def test_the_constraints_messages_are_what_a_clerk_reads():
     assert "A standard-rate (S) tax group needs a VAT rate above zero." in refused.value.messages
 
 
+@migration_round_trip
 @pytest.mark.django_db(transaction=True)
 def test_migrating_gives_every_tax_group_its_category_from_its_flags():
     before = ("contracts", "0011_einvoice_master_data")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0017_snapshot_einvoice_details'),
+        ('invoicing', '0016_closed_transaction_lines_may_lose_their_share'),
     ]
 
     operations = [
