@@ -255,6 +255,10 @@ def invoice_totals(
     bases: dict[tuple[str, Decimal], Decimal] = {}
     treatments: dict[tuple[str, Decimal], VatTreatment] = {}
     for amount, treatment in taxed:
+        if not treatment.category and treatment.rate > 0:
+            # A line posted before categories were recorded (credited now): a charged rate
+            # is always standard rated, so it joins the same base as its new lines.
+            treatment = treatment._replace(category="S")
         key = (treatment.category, treatment.rate)
         bases[key] = bases.get(key, ZERO) + amount
         first = treatments.get(key)

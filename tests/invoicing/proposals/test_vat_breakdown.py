@@ -83,3 +83,13 @@ def test_the_breakdown_does_not_depend_on_the_order_of_the_lines(entries, random
     assert totals(lines) == totals(shuffled)
     keys = [(tax.category, tax.rate) for tax in totals(lines).taxes]
     assert len(keys) == len(set(keys))
+
+
+def test_a_line_posted_before_categories_joins_the_standard_rated_row_of_its_rate():
+    """Crediting an invoice posted before lines recorded their category: its 25 % lines (no
+    category) and the credit note's retention (S, 25 %) are one base and one rounding."""
+    result = totals(
+        [line("100.02", "25", "SE25", ""), line("100.02", "25", "SE25", "S")],
+    )
+    [tax] = result.taxes
+    assert (tax.category, tax.base, tax.tax) == ("S", D("200.04"), D("50.01"))
