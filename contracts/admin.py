@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts import services
@@ -36,24 +37,73 @@ class PaymentTermsAdmin(SimpleHistoryAdmin):
 
 @admin.register(TaxGroup)
 class TaxGroupAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "rate", "is_reverse_charge", "is_exempt"]
-    list_filter = ["is_reverse_charge", "is_exempt"]
+    list_display = ["code", "name", "vat_category", "rate", "exemption_reason_code"]
+    list_filter = ["vat_category"]
     search_fields = ["code", "name"]
+    fields = ["code", "name", "vat_category", "rate", "exemption_reason_code", "note"]
 
 
 @admin.register(LegalEntity)
 class LegalEntityAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "country", "base_currency", "vat_number"]
     list_filter = [("country", IN_USE), ("base_currency", IN_USE)]
-    search_fields = ["code", "name", "vat_number"]
+    search_fields = ["code", "name", "vat_number", "organization_number"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "base_currency", "invoice_number_prefix"]}),
+        (_("Address"), {"fields": ["street", "postal_code", "city", "country"]}),
+        (
+            _("Registration"),
+            {"fields": ["organization_number", "vat_number", "f_skatt", "registered_office"]},
+        ),
+        (_("Contact"), {"fields": ["email", "phone"]}),
+        (
+            _("Payment"),
+            {
+                "fields": [
+                    "bank_name",
+                    "iban",
+                    "bic",
+                    "bankgiro",
+                    "plusgiro",
+                    "fik_creditor_number",
+                ]
+            },
+        ),
+        (_("Books"), {"fields": ["locked_until"]}),
+    ]
 
 
 @admin.register(Customer)
 class CustomerAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "country", "language", "vat_number", "payment_terms"]
-    list_filter = [("country", IN_USE), "language", "payment_terms"]
-    search_fields = ["code", "name", "vat_number", "email"]
+    list_display = [
+        "code",
+        "name",
+        "country",
+        "language",
+        "vat_number",
+        "peppol_scheme",
+        "peppol_identifier",
+        "payment_terms",
+    ]
+    list_filter = [("country", IN_USE), "language", "payment_terms", "peppol_scheme"]
+    search_fields = ["code", "name", "vat_number", "email", "peppol_identifier"]
     list_select_related = ["payment_terms"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "language", "payment_terms"]}),
+        (_("Address"), {"fields": ["street", "postal_code", "city", "country"]}),
+        (
+            _("E-invoicing"),
+            {
+                "fields": [
+                    "vat_number",
+                    "email",
+                    "peppol_scheme",
+                    "peppol_identifier",
+                    "buyer_reference",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(CategoryGroup)

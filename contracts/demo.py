@@ -1,4 +1,5 @@
-"""Demo set-up data: one legal entity, customers, and one contract per worked example of
+"""Demo set-up data: a Swedish legal entity (and a Danish one, with no contract yet),
+customers, and one contract per worked example of
 DOMAIN.md (F1, U1, P1, P2, M1, M2, E1, T1). Idempotent: records are looked up by code and
 only created when missing, so a second run changes nothing (and keeps users' edits).
 
@@ -29,11 +30,13 @@ from contracts.models import (
     LineProperty,
     Milestone,
     PaymentTerms,
+    PeppolScheme,
     Project,
     ProjectContract,
     ProjectType,
     TaxGroup,
     TransactionKind,
+    VatCategory,
     Worker,
 )
 from contracts.roles import ROLE_GROUP_NAMES
@@ -95,18 +98,37 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
     start, end = demo_contract_period(today)
     net30 = _get_or_create(PaymentTerms, "NET30", name="30 days net", net_days=30)
     _get_or_create(PaymentTerms, "NET14", name="14 days net", net_days=14)
-    se25 = _get_or_create(TaxGroup, "SE25", name="Sweden 25 %", rate=D("25"))
-    _get_or_create(TaxGroup, "SE12", name="Sweden 12 %", rate=D("12"))
-    _get_or_create(TaxGroup, "DK25", name="Denmark 25 %", rate=D("25"))
+    standard = VatCategory.STANDARD
+    se25 = _get_or_create(TaxGroup, "SE25", name="Sweden 25 %", rate=D("25"), vat_category=standard)
+    _get_or_create(TaxGroup, "SE12", name="Sweden 12 %", rate=D("12"), vat_category=standard)
+    _get_or_create(TaxGroup, "DK25", name="Denmark 25 %", rate=D("25"), vat_category=standard)
     reverse = _get_or_create(
         TaxGroup,
         "EURC",
         name="EU reverse charge",
         rate=D("0"),
-        is_reverse_charge=True,
+        vat_category=VatCategory.REVERSE_CHARGE,
+        exemption_reason_code="VATEX-EU-AE",
         note="Reverse charge, article 196 Council Directive 2006/112/EC",
     )
-    _get_or_create(TaxGroup, "EXEMPT", name="Exempt from VAT", rate=D("0"), is_exempt=True)
+    _get_or_create(
+        TaxGroup,
+        "EXEMPT",
+        name="Exempt from VAT",
+        rate=D("0"),
+        vat_category=VatCategory.EXEMPT,
+        exemption_reason_code="VATEX-EU-132",
+        note="Exempt from VAT, article 132 Council Directive 2006/112/EC",
+    )
+    _get_or_create(
+        TaxGroup,
+        "EXPORT",
+        name="Export outside the EU",
+        rate=D("0"),
+        vat_category=VatCategory.EXPORT,
+        exemption_reason_code="VATEX-EU-G",
+        note="Export outside the EU",
+    )
 
     entity = _get_or_create(
         LegalEntity,
@@ -117,14 +139,37 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
         city="Stockholm",
         country="SE",
         vat_number="SE556677889901",
-        organization_number="556677-8899",
+        organization_number="5566778899",
+        f_skatt=True,
+        registered_office="Stockholm",
         base_currency="SEK",
         invoice_number_prefix="SE-",
         email="billing@nordicprojects.example",
         bank_name="Nordbanken",
         iban="SE4550000000058398257466",
         bic="NBBKSESS",
-        bankgiro="5050-1055",
+        bankgiro="50501055",
+    )
+    # The Danish sister company: no demo contract invoices from it yet, but its numbers are
+    # what a Danish seller's e-invoice and FIK payment slip need.
+    _get_or_create(
+        LegalEntity,
+        "NPS-DK",
+        name="Nordic Project Services ApS",
+        street="Vesterbrogade 149",
+        postal_code="1620",
+        city="København V",
+        country="DK",
+        vat_number="DK32712452",
+        organization_number="32712452",
+        registered_office="København",
+        base_currency="DKK",
+        invoice_number_prefix="DK-",
+        email="faktura@nordicprojects.example",
+        bank_name="Danske Bank",
+        iban="DK5000400440116243",
+        bic="DABADKKK",
+        fik_creditor_number="81234567",
     )
 
     city = _get_or_create(
@@ -135,7 +180,10 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
         postal_code="413 28",
         city="Göteborg",
         country="SE",
-        vat_number="SE556000111201",
+        vat_number="SE556000111601",
+        peppol_scheme=PeppolScheme.SE_ORGANIZATION_NUMBER,
+        peppol_identifier="5560001116",
+        buyer_reference="SBK-4711",
         language="sv",
         email="faktura@stadsbyggnad.example",
         payment_terms=net30,
@@ -148,7 +196,9 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
         postal_code="1620",
         city="København V",
         country="DK",
-        vat_number="DK12345678",
+        vat_number="DK41234563",
+        peppol_scheme=PeppolScheme.DK_CVR,
+        peppol_identifier="41234563",
         language="da",
         email="faktura@energi.example",
         payment_terms=net30,
@@ -161,7 +211,9 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
         postal_code="0158",
         city="Oslo",
         country="NO",
-        vat_number="NO987654321MVA",
+        vat_number="NO987654325MVA",
+        peppol_scheme=PeppolScheme.NO_ORGANIZATION_NUMBER,
+        peppol_identifier="987654325",
         language="en",
         email="grants@nrc.example",
         payment_terms=net30,
@@ -174,7 +226,7 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
         postal_code="00100",
         city="Helsinki",
         country="FI",
-        vat_number="FI12345678",
+        vat_number="FI12345671",
         language="en",
         email="ap@balticlogistics.example",
         payment_terms=net30,

@@ -84,6 +84,8 @@ class ContractForm(ContractValidationMixin, BootstrapFormMixin, forms.ModelForm)
             "start_date",
             "end_date",
             "customer_reference",
+            "buyer_reference",
+            "order_reference",
             "description",
             "propose_on_milestone_completion",
             "submit_automatic_proposals",

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from contracts.models import BillingRule, Budget, Milestone, Project, ProjectContract
+from contracts.models import BillingRule, Budget, Customer, Milestone, Project, ProjectContract
 from contracts.money import percent_of
 
 HISTORY_LIMIT = 50
@@ -35,6 +35,16 @@ def contract_detail(*, pk: int) -> ProjectContract:
         .prefetch_related(Prefetch("projects", queryset=projects.order_by("code")))
         .get(pk=pk)
     )
+
+
+def buyer_reference_effective(
+    *, contract: ProjectContract, customer: Customer | None = None
+) -> str:
+    """The buyer reference (BT-10) an invoice of this contract carries: the contract's own,
+    else the default of the customer invoiced (``customer``, the contract's customer when not
+    given; a funder invoiced instead has its own); blank when neither has one. The one place
+    that decides it: posting freezes what it returns."""
+    return contract.buyer_reference or (customer or contract.customer).buyer_reference
 
 
 def project_detail(*, pk: int) -> Project:

@@ -85,6 +85,7 @@ class ContractDetailView(PermissionRequired, DetailView):
             budget_totals=selectors.budget_totals(budgets),
             documents=list(contract.documents.select_related("uploaded_by")),
             document_form=ContractDocumentForm(),
+            buyer_reference=selectors.buyer_reference_effective(contract=contract),
             history=selectors.history_entries(
                 contract.history.all(),
                 Project.history.filter(contract_id=contract.pk),

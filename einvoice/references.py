@@ -88,11 +88,17 @@ def fik_payment_id_is_valid(payment_id: str) -> bool:
     )
 
 
+def fik_creditor_is_valid(creditor: str) -> bool:
+    """A FIK creditor number (kreditornummer): 8 digits. It has no check digit of its own;
+    the bank that issued it knows it."""
+    return creditor.isascii() and creditor.isdigit() and len(creditor) == FIK_CREDITOR_DIGITS
+
+
 def fik_code_line(payment_id: str, creditor: str) -> str:
     """The payment slip's code line ``+71<payment id+creditor<`` a Danish bank reads."""
     if not fik_payment_id_is_valid(payment_id):
         raise InvalidReference(f"{payment_id!r} is not a valid FIK 71 payment id")
-    if not (creditor.isascii() and creditor.isdigit() and len(creditor) == FIK_CREDITOR_DIGITS):
+    if not fik_creditor_is_valid(creditor):
         raise InvalidReference(f"A FIK creditor number has 8 digits, not {creditor!r}")
     return f"+{FIK_CARD_TYPE}<{payment_id}+{creditor}<"
 

@@ -45,6 +45,22 @@ class TaxGroupFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"TAX{n}")
     name = "Sweden 25 %"
     rate = Decimal("25.00")
+    vat_category = contracts.VatCategory.STANDARD
+
+    class Params:
+        reverse_charge = factory.Trait(
+            name="EU reverse charge",
+            rate=Decimal("0"),
+            vat_category=contracts.VatCategory.REVERSE_CHARGE,
+            exemption_reason_code="VATEX-EU-AE",
+            note="Reverse charge, article 196 Council Directive 2006/112/EC",
+        )
+        exempt = factory.Trait(
+            name="Exempt from VAT",
+            rate=Decimal("0"),
+            vat_category=contracts.VatCategory.EXEMPT,
+            note="Exempt from VAT",
+        )
 
 
 class LegalEntityFactory(factory.django.DjangoModelFactory):
@@ -57,6 +73,29 @@ class LegalEntityFactory(factory.django.DjangoModelFactory):
     base_currency = "SEK"
     vat_number = "SE556677889901"
 
+    class Params:
+        # Every number an e-invoice of a Swedish seller carries, with right check digits.
+        swedish_details = factory.Trait(
+            organization_number="5566778899",
+            f_skatt=True,
+            registered_office="Stockholm",
+            iban="SE4550000000058398257466",
+            bic="ESSESESS",
+            bankgiro="50501055",
+        )
+        # A Danish seller, paid by FIK.
+        danish = factory.Trait(
+            name=factory.Sequence(lambda n: f"Nordic Projects {n} ApS"),
+            country="DK",
+            base_currency="DKK",
+            vat_number="DK32712452",
+            organization_number="32712452",
+            registered_office="København",
+            iban="DK5000400440116243",
+            bic="DABADKKK",
+            fik_creditor_number="81234567",
+        )
+
 
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -67,6 +106,15 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     country = "SE"
     language = "sv"
     payment_terms = factory.SubFactory(PaymentTermsFactory)
+
+    class Params:
+        # Reached over Peppol by its organisation number, with a buyer reference.
+        peppol = factory.Trait(
+            vat_number="SE556000111601",
+            peppol_scheme=contracts.PeppolScheme.SE_ORGANIZATION_NUMBER,
+            peppol_identifier="5560001116",
+            buyer_reference="SBK-4711",
+        )
 
 
 class CategoryGroupFactory(factory.django.DjangoModelFactory):

@@ -31,6 +31,7 @@ LAYERS = (
 
 # Arithmetic and file reading without the ORM: dataclasses and Decimal in, dataclasses out.
 PURE_MODULES = (
+    "contracts.identifiers",
     "contracts.money",
     "einvoice.references",
     "einvoice.rules",

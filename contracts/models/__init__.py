@@ -48,10 +48,14 @@ from contracts.models.documents import (
     DocumentKind,
 )
 from contracts.models.parties import (
+    VAT_EXEMPTION_REASON_CHOICES,
     Customer,
     LegalEntity,
     PaymentTerms,
+    PeppolScheme,
     TaxGroup,
+    VatCategory,
+    exemption_reason_category,
 )
 
 __all__ = [
@@ -81,6 +85,7 @@ __all__ = [
     "NON_NEGATIVE",
     "PERCENT",
     "PaymentTerms",
+    "PeppolScheme",
     "Project",
     "ProjectContract",
     "ProjectStatus",
@@ -88,10 +93,13 @@ __all__ = [
     "RATE",
     "TaxGroup",
     "TransactionKind",
+    "VAT_EXEMPTION_REASON_CHOICES",
+    "VatCategory",
     "Worker",
     "code_constraints",
     "country_constraint",
     "currency_constraint",
+    "exemption_reason_category",
     "non_negative_constraint",
     "percentage_constraint",
 ]

@@ -79,6 +79,21 @@ class ProjectContract(CodedModel):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     customer_reference = models.CharField(_("customer reference"), max_length=100, blank=True)
+    buyer_reference = models.CharField(
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The reference the customer asks for on this contract's e-invoices (BT-10). Leave "
+            "blank to use the customer's."
+        ),
+    )
+    order_reference = models.CharField(
+        _("order reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The customer's purchase order number (BT-13)."),
+    )
     description = models.TextField(_("description"), blank=True)
     propose_on_milestone_completion = models.BooleanField(
         _("create the proposal when a milestone is completed"), default=False
@@ -121,6 +136,11 @@ class ProjectContract(CodedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("contracts:contract_detail", kwargs={"pk": self.pk})
+
+    def clean(self) -> None:
+        super().clean()
+        self.buyer_reference = self.buyer_reference.strip()
+        self.order_reference = self.order_reference.strip()
 
 
 class ProjectType(models.TextChoices):

@@ -179,6 +179,15 @@ class InvoiceLine(models.Model):
     amount = models.DecimalField(_("amount"), **MONEY)
     tax_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=2)
     tax_label = models.CharField(_("tax group"), max_length=200)
+    # The EN 16931 VAT treatment of the line (BT-151) and, for categories charging no VAT, why
+    # (a credit line copies its invoice line's). Blank on lines posted before issue 14.
+    vat_category = models.CharField(_("VAT category"), max_length=2, blank=True, default="")
+    exemption_reason_code = models.CharField(
+        _("exemption reason code"), max_length=20, blank=True, default=""
+    )
+    exemption_reason = models.CharField(
+        _("exemption reason"), max_length=200, blank=True, default=""
+    )
     transaction = models.ForeignKey(
         ProjectTransaction, verbose_name=_("transaction"), on_delete=models.PROTECT,
         related_name="invoice_lines", null=True, blank=True,
@@ -198,15 +207,24 @@ class InvoiceLine(models.Model):
 
 
 class InvoiceTax(models.Model):
-    """VAT of one rate on an invoice, computed on the invoice's lines of that rate, half-up."""
+    """VAT of one VAT category and rate on an invoice (EN 16931 BG-23), computed on the
+    invoice's lines of that category and rate, half-up, with the exemption reason the category
+    needs. Invoices posted before issue 14 have one row per rate and a blank category."""
 
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="taxes"
     )
     label = models.CharField(_("tax group"), max_length=200)
+    vat_category = models.CharField(_("VAT category"), max_length=2, blank=True, default="")
     rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=2)
     base = models.DecimalField(_("base"), **MONEY)
     amount = models.DecimalField(_("VAT"), **MONEY)
+    exemption_reason_code = models.CharField(
+        _("exemption reason code"), max_length=20, blank=True, default=""
+    )
+    exemption_reason = models.CharField(
+        _("exemption reason"), max_length=200, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("invoice VAT")

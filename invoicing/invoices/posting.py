@@ -134,7 +134,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     )
     invoice_lines = []
     for line in lines:
-        rate, label = selectors.line_tax(line, contract)
+        treatment = selectors.line_tax(line, contract)
         invoice_lines.append(
             InvoiceLine(
                 invoice=invoice,
@@ -144,14 +144,17 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 amount=line.amount,
-                tax_rate=rate,
-                tax_label=label,
+                tax_rate=treatment.rate,
+                tax_label=treatment.label,
+                vat_category=treatment.category,
+                exemption_reason_code=treatment.exemption_reason_code,
+                exemption_reason=treatment.exemption_reason,
                 transaction_id=line.transaction_id,
                 credited_line_id=line.credited_line_id,
             )
         )
     if totals.retention is not None:
-        default = contract.default_tax_group
+        default = selectors.tax_group_treatment(contract.default_tax_group)
         invoice_lines.append(
             InvoiceLine(
                 invoice=invoice,
@@ -160,14 +163,24 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
                 description=totals.retention.description,
                 amount=totals.retention.amount,
                 tax_rate=default.rate,
-                tax_label=str(default),
+                tax_label=default.label,
+                vat_category=default.category,
+                exemption_reason_code=default.exemption_reason_code,
+                exemption_reason=default.exemption_reason,
             )
         )
     InvoiceLine.objects.bulk_create(invoice_lines)
     InvoiceTax.objects.bulk_create(
         [
             InvoiceTax(
-                invoice=invoice, label=tax.label, rate=tax.rate, base=tax.base, amount=tax.tax
+                invoice=invoice,
+                label=tax.label,
+                vat_category=tax.category,
+                rate=tax.rate,
+                base=tax.base,
+                amount=tax.tax,
+                exemption_reason_code=tax.exemption_reason_code,
+                exemption_reason=tax.exemption_reason,
             )
             for tax in totals.taxes
         ]

@@ -9,6 +9,13 @@ percentages as strings, countries as their code and the name printed in the docu
 
 ``snapshot_context`` turns it back into what the template reads; the document never reads the
 customer, legal entity or contract again, so editing them after posting changes nothing printed.
+
+Version 2 (issue 14, item 1) adds what an e-invoice needs and a later UBL builder reads from
+here only: the seller's F-tax, registered office, plusgiro and FIK creditor number, the
+buyer's Peppol endpoint and default buyer reference, and the contract's effective buyer
+reference (BT-10) and order reference (BT-13). A snapshot is never rewritten: invoices posted
+before version 2 keep their version 1 snapshot, and whatever reads one treats the keys version 2
+added as not known (blank), never as the records' values today.
 """
 
 from __future__ import annotations
@@ -22,14 +29,20 @@ from django.db.models import Q, Sum
 from django.utils import translation
 from django_countries import countries
 
+from contracts import identifiers
 from contracts.models import TransactionKind
 from contracts.money import round_money
+from contracts.selectors import buyer_reference_effective
 from invoicing.invoices.models import Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_ledger
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 #: The legal entity's fields printed beyond its name and address: numbers and bank details.
 SELLER_DETAILS = ("organization_number", "email", "phone", "bank_name", "iban", "bic", "bankgiro")
+#: Added by version 2: what the e-invoice and the legal texts need of the seller.
+SELLER_EINVOICE_DETAILS = ("f_skatt", "registered_office", "plusgiro", "fik_creditor_number")
+#: The customer's fields beyond its name and address (version 2 adds the last three).
+BUYER_DETAILS = ("language", "email", "peppol_scheme", "peppol_identifier", "buyer_reference")
 
 
 @dataclass(frozen=True)
@@ -113,14 +126,20 @@ def invoice_snapshot(invoice: Invoice) -> dict:
     credited = invoice.credited_invoice
     return {
         "version": SNAPSHOT_VERSION,
-        "seller": _party(invoice.legal_entity, invoice.language, *SELLER_DETAILS),
-        "buyer": _party(invoice.customer, invoice.language, "language", "email"),
+        "seller": _party(
+            invoice.legal_entity, invoice.language, *SELLER_DETAILS, *SELLER_EINVOICE_DETAILS
+        ),
+        "buyer": _party(invoice.customer, invoice.language, *BUYER_DETAILS),
         "contract": {
             "code": contract.code,
             "name": contract.name,
             "currency": contract.currency,
             "retention_percent": str(contract.retention_percent),
             "customer_reference": contract.customer_reference,
+            "buyer_reference": buyer_reference_effective(
+                contract=contract, customer=invoice.customer
+            ),
+            "order_reference": contract.order_reference,
             "payment_terms": {
                 "code": contract.payment_terms.code,
                 "name": contract.payment_terms.name,
@@ -145,8 +164,16 @@ def snapshot_context(snapshot: dict) -> dict:
     """What the document's template reads, from the frozen snapshot only."""
     contract = snapshot["contract"]
     credited = snapshot["credited_invoice"]
+    seller = snapshot["seller"]
     return {
-        "entity": SimpleNamespace(**snapshot["seller"]),
+        "entity": SimpleNamespace(
+            **seller,
+            organization_number_display=identifiers.organization_number_display(
+                seller["organization_number"], seller["country"]
+            ),
+            bankgiro_display=identifiers.bankgiro_display(seller["bankgiro"]),
+            iban_display=identifiers.iban_display(seller["iban"]),
+        ),
         "customer": SimpleNamespace(**snapshot["buyer"]),
         "contract": SimpleNamespace(
             **{**contract, "retention_percent": _decimal(contract["retention_percent"])},

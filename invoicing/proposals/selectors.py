@@ -10,10 +10,10 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from contracts.models import TransactionKind
+from contracts.models import TransactionKind, VatCategory
 from invoicing.proposals import billable
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
-from invoicing.proposals.totals import InvoiceTotals, TaxableLine, invoice_totals
+from invoicing.proposals.totals import InvoiceTotals, TaxableLine, VatTreatment, invoice_totals
 from invoicing.transactions.explanations import allocation_explain
 
 
@@ -79,16 +79,52 @@ def proposal_summary(*, proposal) -> dict:
     }
 
 
-def line_tax(line, contract) -> tuple[Decimal, str]:
-    """VAT rate and label of a proposal line: a credit takes its invoice line's; otherwise the
+def tax_group_treatment(tax_group) -> VatTreatment:
+    """How a tax group taxes a line: rate, label, VAT category and exemption reason (the text
+    on invoice is the reason only for the categories that charge no VAT; BR-S-10 and BR-Z-10
+    refuse a reason on S and Z)."""
+    category = tax_group.vat_category
+    gives_reason = category not in (VatCategory.STANDARD, VatCategory.ZERO)
+    return VatTreatment(
+        tax_group.rate,
+        str(tax_group),
+        category,
+        tax_group.exemption_reason_code if gives_reason else "",
+        tax_group.note if gives_reason else "",
+    )
+
+
+def line_tax(line, contract) -> VatTreatment:
+    """VAT treatment of a proposal line: a credit takes its invoice line's; otherwise the
     project's tax group, else the contract's."""
     if line.credited_line_id:
-        return line.credited_line.tax_rate, line.credited_line.tax_label
+        credited = line.credited_line
+        return VatTreatment(
+            credited.tax_rate,
+            credited.tax_label,
+            credited.vat_category,
+            credited.exemption_reason_code,
+            credited.exemption_reason,
+        )
     project = line.transaction.project if line.transaction_id else None
     tax_group = (
         project.tax_group if project and project.tax_group_id else None
     ) or contract.default_tax_group
-    return tax_group.rate, str(tax_group)
+    return tax_group_treatment(tax_group)
+
+
+def taxable_line(line, contract) -> TaxableLine:
+    """A proposal line as the totals read it: its amount, type and VAT treatment."""
+    treatment = line_tax(line, contract)
+    return TaxableLine(
+        line.amount,
+        treatment.rate,
+        treatment.label,
+        line_type=line.line_type,
+        vat_category=treatment.category,
+        exemption_reason_code=treatment.exemption_reason_code,
+        exemption_reason=treatment.exemption_reason,
+    )
 
 
 def proposal_totals(*, proposal, lines) -> InvoiceTotals:
@@ -98,14 +134,10 @@ def proposal_totals(*, proposal, lines) -> InvoiceTotals:
         bool(contract.retention_percent)
         and contract.billing_rules.filter(applies_retention=True).exists()
     )
-    default = contract.default_tax_group
     return invoice_totals(
-        lines=[
-            TaxableLine(line.amount, *line_tax(line, contract), line_type=line.line_type)
-            for line in lines
-        ],
+        lines=[taxable_line(line, contract) for line in lines],
         retention_percent=contract.retention_percent if withholds else Decimal("0"),
-        retention_tax=(default.rate, str(default)),
+        retention_tax=tax_group_treatment(contract.default_tax_group),
         currency=contract.currency,
     )
 

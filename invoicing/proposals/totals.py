@@ -1,12 +1,13 @@
 """The totals of an invoice (DOMAIN.md sections 4 and 7): retention withheld on the lines and
-released later, VAT per tax rate on the invoice, net and gross. The proposal preview and posting
-share them. Pure: no Django."""
+released later, VAT per VAT category and rate on the invoice, net and gross. The proposal
+preview and posting share them. Pure: no Django."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from contracts.money import (
     ZERO,
@@ -165,12 +166,26 @@ def retention_given_back(
 # ------------------------------------------------------------------------------------------
 
 
+class VatTreatment(NamedTuple):
+    """How a line is taxed: its rate, the tax group's label, and its EN 16931 VAT category with
+    the exemption reason (code and text) that categories charging no VAT must give."""
+
+    rate: Decimal
+    label: str
+    category: str = ""
+    exemption_reason_code: str = ""
+    exemption_reason: str = ""
+
+
 @dataclass(frozen=True)
 class TaxableLine:
     amount: Decimal
     tax_rate: Decimal
     tax_label: str
     line_type: str = "transaction"
+    vat_category: str = ""
+    exemption_reason_code: str = ""
+    exemption_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,9 @@ class TaxTotal:
     rate: Decimal
     base: Decimal
     tax: Decimal
+    category: str = ""
+    exemption_reason_code: str = ""
+    exemption_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,13 +212,18 @@ def invoice_totals(
     *,
     lines: Sequence[TaxableLine],
     retention_percent: Decimal,
-    retention_tax: tuple[Decimal, str],
+    retention_tax: VatTreatment | tuple,
     currency: str,
 ) -> InvoiceTotals:
     """Totals of an invoice from its rounded lines: the net; the retention withheld (a negative
-    line of the retention percent of the retention base, see ``retention_base``, in the tax
-    group ``retention_tax``); VAT computed per tax rate on the invoice (not per line), rounded
-    half-up; and the gross."""
+    line of the retention percent of the retention base, see ``retention_base``, taxed as
+    ``retention_tax``); VAT computed per VAT category and rate on the invoice (not per line),
+    rounded half-up; and the gross.
+
+    The VAT breakdown is grouped by (category, rate), as EN 16931 groups it (BG-23, one per
+    category and rate), never by tax group: two tax groups of the same category and rate are
+    one base and one rounding. Each group carries the label and exemption reason of its first
+    line in (label, reason) order, so the result does not depend on the order of the lines."""
     net = lines_total(
         [BillingLine(description="", kind="fee", amount=line.amount) for line in lines]
     )
@@ -213,16 +236,46 @@ def invoice_totals(
         if retention_percent
         else None
     )
-    bases: dict[tuple[Decimal, str], Decimal] = {}
-    for line in lines:
-        key = (Decimal(line.tax_rate), line.tax_label)
-        bases[key] = bases.get(key, ZERO) + line.amount
+    taxed = [
+        (
+            line.amount,
+            VatTreatment(
+                Decimal(line.tax_rate),
+                line.tax_label,
+                line.vat_category,
+                line.exemption_reason_code,
+                line.exemption_reason,
+            ),
+        )
+        for line in lines
+    ]
     if retention is not None:
-        key = (Decimal(retention_tax[0]), retention_tax[1])
-        bases[key] = bases.get(key, ZERO) + retention.amount
+        treatment = VatTreatment(*retention_tax)
+        taxed.append((retention.amount, treatment._replace(rate=Decimal(treatment.rate))))
+    bases: dict[tuple[str, Decimal], Decimal] = {}
+    treatments: dict[tuple[str, Decimal], VatTreatment] = {}
+    for amount, treatment in taxed:
+        if not treatment.category and treatment.rate > 0:
+            # A line posted before categories were recorded (credited now): a charged rate
+            # is always standard rated, so it joins the same base as its new lines.
+            treatment = treatment._replace(category="S")
+        key = (treatment.category, treatment.rate)
+        bases[key] = bases.get(key, ZERO) + amount
+        first = treatments.get(key)
+        if first is None or treatment[1:] < first[1:]:
+            treatments[key] = treatment
     taxes = tuple(
-        TaxTotal(label, rate, round_money(base, currency), percent_of(base, rate, currency))
-        for (rate, label), base in sorted(bases.items(), key=lambda item: (-item[0][0], item[0][1]))
+        TaxTotal(
+            treatments[key].label,
+            rate,
+            round_money(base, currency),
+            percent_of(base, rate, currency),
+            category=category,
+            exemption_reason_code=treatments[key].exemption_reason_code,
+            exemption_reason=treatments[key].exemption_reason,
+        )
+        for key, base in sorted(bases.items(), key=lambda item: (-item[0][1], item[0][0]))
+        for category, rate in [key]
     )
     vat = sum((tax.tax for tax in taxes), ZERO)
     after_retention = net + (retention.amount if retention else ZERO)

@@ -803,7 +803,10 @@ def taxed(amount: str, line_type: str = "transaction") -> TaxableLine:
 
 def totals_at(percent: str, lines: list[TaxableLine]):
     return invoice_totals(
-        lines=lines, retention_percent=D(percent), retention_tax=(D(25), "SE 25 %"), currency="SEK"
+        lines=lines,
+        retention_percent=D(percent),
+        retention_tax=(D(25), "SE 25 %", "S"),
+        currency="SEK",
     )
 
 
@@ -1226,7 +1229,7 @@ def invoice_lines(draw, currency: str) -> list[TaxableLine]:
 def test_property_retention_is_never_withheld_on_release_lines(drawn, percent):
     currency, lines, other = drawn
     totals = invoice_totals(
-        lines=lines, retention_percent=percent, retention_tax=(D(25), "VAT"), currency=currency
+        lines=lines, retention_percent=percent, retention_tax=(D(25), "VAT", "S"), currency=currency
     )
     work = sum((line.amount for line in lines if line.line_type in ("transaction", "fee")), D(0))
     deducted = sum((line.amount for line in lines if line.line_type == "deduction"), D(0))
@@ -1242,7 +1245,7 @@ def test_property_retention_is_never_withheld_on_release_lines(drawn, percent):
     swapped = invoice_totals(
         lines=[*without, *releases],
         retention_percent=percent,
-        retention_tax=(D(25), "VAT"),
+        retention_tax=(D(25), "VAT", "S"),
         currency=currency,
     )
     assert swapped.retention == totals.retention
