@@ -25,6 +25,7 @@ from contracts.models import (
     ProjectContract,
     TransactionKind,
     Worker,
+    constraint_message,
 )
 
 
@@ -351,7 +352,9 @@ class FundingRuleLine(models.Model):
             models.CheckConstraint(
                 condition=Q(percentage__gt=0, percentage__lte=100),
                 name="fundingruleline_percentage_0_to_100",
-                violation_error_message=_("A percentage must be above 0 and at most 100 %."),
+                violation_error_message=constraint_message(
+                    _("A percentage must be above 0 and at most 100 %.")
+                ),
             ),
         ]
 

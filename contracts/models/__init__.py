@@ -22,6 +22,7 @@ from contracts.models.base import (
     CodedModel,
     Language,
     code_constraints,
+    constraint_message,
     country_constraint,
     currency_constraint,
     non_negative_constraint,
@@ -101,5 +102,6 @@ __all__ = [
     "currency_constraint",
     "exemption_reason_category",
     "non_negative_constraint",
+    "constraint_message",
     "percentage_constraint",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -55,11 +56,23 @@ def non_negative_constraint(field: str, model_name: str, label: str) -> models.C
     )
 
 
+def _percent_signs_doubled(message) -> str:
+    return str(message).replace("%", "%%")
+
+
+#: A constraint's refusal as Django needs it. Django fills the message in with ``%`` formatting
+#: (``%(name)s``), so a bare percent sign ("at most 100 %.") made reporting the refusal fail
+#: with "incomplete format" instead of showing it; the sign is doubled, in every language.
+constraint_message = lazy(_percent_signs_doubled, str)
+
+
 def percentage_constraint(field: str, model_name: str, label: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__gte": 0, f"{field}__lte": 100}),
         name=f"{model_name}_{field}_0_to_100",
-        violation_error_message=format_lazy(_("{label} must be between 0 and 100 %."), label=label),
+        violation_error_message=constraint_message(
+            format_lazy(_("{label} must be between 0 and 100 %."), label=label)
+        ),
     )
 
 

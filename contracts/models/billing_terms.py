@@ -16,6 +16,7 @@ from contracts.models.base import (
     MONEY,
     NON_NEGATIVE,
     PERCENT,
+    constraint_message,
     non_negative_constraint,
     percentage_constraint,
 )
@@ -93,7 +94,9 @@ class BillingRule(models.Model):
             models.CheckConstraint(
                 condition=Q(fee_percent__isnull=True) | Q(fee_percent__gte=0, fee_percent__lte=100),
                 name="billingrule_fee_percent_0_to_100",
-                violation_error_message=_("The fee must be between 0 and 100 %."),
+                violation_error_message=constraint_message(
+                    _("The fee must be between 0 and 100 %.")
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(units_delivered__gte=0)
@@ -230,7 +233,9 @@ class Milestone(models.Model):
             models.CheckConstraint(
                 condition=Q(percent__isnull=True) | Q(percent__gt=0, percent__lte=100),
                 name="milestone_percent_0_to_100",
-                violation_error_message=_("The percentage must be above 0 and at most 100 %."),
+                violation_error_message=constraint_message(
+                    _("The percentage must be above 0 and at most 100 %.")
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | Q(amount__gte=0),

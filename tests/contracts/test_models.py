@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 
 from contracts.models import Project, ProjectContract, ProjectType, TaxGroup
+from funding.models import FundingRuleLine
 from tests.factories import (
     BudgetFactory,
     CustomerFactory,
@@ -194,3 +195,19 @@ def test_changes_are_recorded_in_history_with_the_user(user_with_role):
     assert latest.name == "After"
     assert latest.history_user == clerk
     assert latest.history_type == "~"
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: TaxGroupFactory.build(rate=Decimal("150")), "The VAT rate must be between"),
+        (lambda: FundingRuleLine(percentage=Decimal("0")), "A percentage must be above 0"),
+    ],
+)
+def test_a_refused_percentage_is_reported_in_words_with_its_percent_sign(make, words):
+    """Django fills constraint messages in with %-formatting: a bare "100 %." used to fail
+    with "incomplete format" instead of reporting the refusal."""
+    with pytest.raises(ValidationError) as refused:
+        make().validate_constraints()
+    [message] = [text for text in refused.value.messages if text.startswith(words)]
+    assert message.endswith("100 %.")
