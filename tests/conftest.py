@@ -91,9 +91,8 @@ def django_db_setup(
             config = setup(
                 verbosity=verbosity, aliases=aliases, serialized_aliases=serialized_aliases
             )
-        if connection.vendor == "postgresql":
-            db_template.reference_rows_remember()
-            db_template.fast_teardown_install()
+        db_template.reference_rows_remember()
+        db_template.fast_teardown_install()
     yield
     if not reuse:
         with django_db_blocker.unblock():

@@ -158,56 +158,62 @@ def teardown(config, *, verbosity: int) -> None:
 # ------------------------------------------------------------------------------------------
 # Django ends each transactional test with `flush`: TRUNCATE of every table (on PostgreSQL
 # about a second for our 80 tables: each truncated table gets new files) and then the
-# post-migrate signal, which writes the content types, permissions and role groups again.
-# Here instead, with triggers off for the transaction (`session_replication_role = replica`:
-# neither the foreign keys' nor the posted-documents' guards fire), every table but the
-# migration history is emptied with DELETE, and the rows that migrating wrote to the
-# reference tables are put back as they were when the session's database was set up.
+# post-migrate signal, which writes the content types, permissions and role groups again, but
+# not the rows data migrations wrote (the billing-plan templates): a database test that a worker
+# ran after a transactional one found them gone. Here instead, with the foreign keys deferred
+# (and on PostgreSQL the triggers off: `session_replication_role = replica`, so the
+# posted-documents' guards do not fire), every table but the migration history is emptied with
+# DELETE, and every row that migrating wrote is put back as it was when the session's database
+# was set up. Any order of tests then finds the same database.
 
-REFERENCE_TABLES = (
-    "django_content_type",
-    "auth_permission",
-    "auth_group",
-    "auth_group_permissions",
-)
 KEPT_TABLES = ("django_migrations",)
 _reference_rows: dict[str, tuple[list[str], list[tuple]]] = {}
 
 
+def _tables(cursor) -> list[str]:
+    return [
+        name
+        for name in connection.introspection.table_names(cursor)
+        if name not in KEPT_TABLES and not name.startswith("sqlite_")
+    ]
+
+
 def reference_rows_remember() -> None:
-    """Called once the session's database is ready."""
+    """Called once the session's database is ready: the rows migrating wrote, per table."""
     with connection.cursor() as cursor:
-        for table in REFERENCE_TABLES:
+        for table in _tables(cursor):
             cursor.execute(f'SELECT * FROM "{table}"')
-            columns = [column.name for column in cursor.description]
-            _reference_rows[table] = (columns, cursor.fetchall())
+            rows = cursor.fetchall()
+            if rows:
+                _reference_rows[table] = ([column[0] for column in cursor.description], rows)
 
 
 def database_empty() -> None:
-    """Every row a test wrote is gone; the reference rows are as they were set up."""
+    """Every row a test wrote is gone; the rows migrating wrote are as they were set up."""
     from django.db import transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-        tables = [name for (name,) in cursor.fetchall() if name not in KEPT_TABLES]
-        cursor.execute("; ".join(f'DELETE FROM "{table}"' for table in tables))
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        else:
+            cursor.execute("PRAGMA defer_foreign_keys = ON")
+        for table in _tables(cursor):
+            cursor.execute(f'DELETE FROM "{table}"')
         for table, (columns, rows) in _reference_rows.items():
-            if rows:
-                names = ", ".join(f'"{column}"' for column in columns)
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+            names = ", ".join(f'"{column}"' for column in columns)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
 
 def fast_teardown_install() -> None:
-    """Transactional tests on PostgreSQL end with `database_empty` instead of `flush`."""
+    """Transactional tests end with `database_empty` instead of `flush`."""
     from django.test import TransactionTestCase
 
     original = TransactionTestCase._fixture_teardown
 
     def fixture_teardown(self):
         plain = (
-            connection.vendor != "postgresql"
+            connection.vendor not in ("postgresql", "sqlite")
             or not _reference_rows
             or self.available_apps is not None
             or self.serialized_rollback
