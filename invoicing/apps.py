@@ -63,9 +63,11 @@ class InvoicingConfig(AppConfig):
         )
         from invoicing.notification_kinds import NOTIFICATION_KINDS
         from invoicing.proposals.models import InvoiceProposal
+        from invoicing.proposals.shares import work_in_progress_by_funder
         from invoicing.receivables.payments import credit_note_settle_receivable
         from invoicing.receivables.selectors import invoices_with_open_amount
         from invoicing.receivables.views import invoice_page_receivable
+        from invoicing.transactions.hooks import work_in_progress_provider_register
 
         # contracts cannot import invoicing: it calls back through these registrations.
         project_usage_check_register(_project_has_transactions)
@@ -78,6 +80,9 @@ class InvoicingConfig(AppConfig):
         credit_note_posted_listener_register(credit_note_settle_receivable)
         invoice_annotator_register(invoices_with_open_amount)
         invoice_page_context_register(invoice_page_receivable)
+        # transactions cannot import proposals: the list's work in progress per funder (what
+        # of each share is still to bill) comes through this registration.
+        work_in_progress_provider_register(work_in_progress_by_funder)
         comment_target_register(
             CommentTarget(
                 key="proposal",

@@ -137,6 +137,42 @@ def share_figures_by_funder(*, contract: ProjectContract) -> dict[int, ShareFigu
     )
 
 
+WORK_IN_PROGRESS_KEYS = ("source_id", "source__name", "is_on_hold", "transaction__currency")
+
+
+def work_in_progress_by_funder(transactions: QuerySet) -> list[dict]:
+    """What of the transactions' shares is still to bill, per funder, on hold apart, and
+    currency (``ShareFigures.billable``: not on a proposal, not invoiced, not credited for
+    good), the rest of a partly invoiced transaction included; then what no funder funds (over
+    every limit). The transaction list shows it; three grouped queries."""
+    ids = transactions.order_by().values("pk")
+    figures = _grouped_figures(
+        TransactionAllocation.objects.filter(transaction__in=ids),
+        ProposalLine.objects.filter(allocation__transaction__in=ids),
+        WORK_IN_PROGRESS_KEYS,
+    )
+    funded = [
+        {**dict(zip(WORK_IN_PROGRESS_KEYS, key, strict=True)), "amount": share.billable}
+        for key, share in figures.items()
+        if share.billable
+    ]
+    funded.sort(key=lambda row: (row["source__name"], row["is_on_hold"], row["source_id"]))
+    unfunded = (
+        TransactionAllocation.objects.filter(
+            transaction__in=ids, transaction__is_chargeable=True, source__isnull=True
+        )
+        .order_by()
+        .values("transaction__currency")
+        .annotate(amount=Sum("amount"))
+        .order_by("transaction__currency")
+    )
+    return funded + [
+        {"source_id": None, "source__name": "", "is_on_hold": False, **row}
+        for row in unfunded
+        if row["amount"]
+    ]
+
+
 def share_figures_by_category(*, projects) -> dict[tuple[str, int], ShareFigures]:
     """The same figures for the funded shares of the projects' transactions, per (transaction
     kind, category): invoice control's rows. Two queries."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet, Sum
 
 from invoicing.transactions.models import (
-    BillingStatus,
     ImportBatch,
     ProjectTransaction,
     TransactionAllocation,
@@ -31,19 +30,6 @@ def transaction_totals(transactions: QuerySet[ProjectTransaction]) -> list[dict]
             sales=Sum("sales_amount"),
         )
         .order_by("currency")
-    )
-
-
-def work_in_progress_by_funder(transactions: QuerySet[ProjectTransaction]) -> list[dict]:
-    """Uninvoiced chargeable amounts of the transactions per funding source (one query)."""
-    return list(
-        TransactionAllocation.objects.filter(
-            transaction__in=transactions.order_by().values("pk"),
-            transaction__billing_status=BillingStatus.UNINVOICED,
-        )
-        .values("source_id", "source__name", "is_on_hold", "transaction__currency")
-        .annotate(amount=Sum("amount"), lines=Count("pk"))
-        .order_by("source__name")
     )
 
 

@@ -19,7 +19,7 @@ from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
 from contracts.views import PermissionRequired, ServiceFormMixin
-from invoicing.transactions import selectors, services, uploads
+from invoicing.transactions import hooks, selectors, services, uploads
 from invoicing.transactions.explanations import allocation_explain
 from invoicing.transactions.filters import TransactionFilter
 from invoicing.transactions.forms import TimesheetUploadForm, TransactionForm
@@ -53,7 +53,7 @@ class TransactionListView(PermissionRequired, TemplateView):
         if transaction_filter.form.is_valid() and transaction_filter.form.cleaned_data.get(
             "contract"
         ):
-            context["work_in_progress"] = selectors.work_in_progress_by_funder(transactions)
+            context["work_in_progress"] = hooks.work_in_progress_by_funder(transactions)
         return context
 
 

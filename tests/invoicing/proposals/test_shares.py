@@ -381,3 +381,26 @@ def test_a_price_cannot_change_once_another_funders_share_is_invoiced(sixty_fort
     record.refresh_from_db()
     assert (record.sales_price, record.billing_status) == (D("100.0000"), "partly_invoiced")
     assert proposals["Grant"].lines.get(line_type="transaction").amount == D("400.00")
+
+
+@pytest.mark.django_db
+def test_the_transaction_list_shows_the_rest_of_a_partly_invoiced_transaction_as_work_in_progress(
+    client, sixty_forty, people
+):
+    """One funder's share posted, the other's draft cancelled: the transaction is partly
+    invoiced and the grant's 400.00 is still to bill (the card used to leave out every
+    transaction not wholly uninvoiced)."""
+    contract, record, customer, grant = sixty_forty
+    drafts = generate(contract, people)
+    post(drafts["Customer"], people)
+    workflow.proposal_cancel(proposal=drafts["Grant"], actor=people["clerk"])
+
+    client.force_login(people["clerk"])
+    response = client.get(reverse("invoicing:transaction_list"), {"contract": contract.pk})
+
+    assert response.status_code == 200
+    assert [
+        (row["source__name"], row["is_on_hold"], row["amount"])
+        for row in response.context["work_in_progress"]
+    ] == [("Grant", False, D("400.00"))]
+    assert "Work in progress per funder (still to bill)" in response.content.decode()
