@@ -443,9 +443,16 @@ def proposal_create_manual(
         amount = within.get(share.pk, figures.billable)
         if amount and share.pk not in over:
             left[share.pk] = amount
-    picked = [share for share in picked if share.pk in left]
     if not picked:
         raise ValidationError(_("Pick at least one line to bill."))
+    picked = [share for share in picked if share.pk in left]
+    if not picked:  # e.g. another proposal took the room under the cap since the page was shown
+        raise ValidationError(
+            _(
+                "None of the lines you picked can be billed now: they are over a not-to-exceed "
+                "cap or already billed. Reload the page to see what is billable."
+            )
+        )
     by_source = defaultdict(list)
     for share in picked:
         by_source[share.source].append(share)

@@ -404,3 +404,28 @@ def test_the_transaction_list_shows_the_rest_of_a_partly_invoiced_transaction_as
         for row in response.context["work_in_progress"]
     ] == [("Grant", False, D("400.00"))]
     assert "Work in progress per funder (still to bill)" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_hand_picked_share_all_over_the_cap_is_refused_in_words(people):
+    """Picked on a page shown before the cap's room was billed: refused, saying why (it used to
+    say "Pick at least one line to bill." to a clerk who had picked one)."""
+    contract, project, category, _cap, _source = capped_contract("1000.00")
+    first = expense(project, category, "1000.00", 1)
+    [proposal] = generate(contract, people).values()
+    post(proposal, people)
+    second = expense(project, category, "500.00", 2)
+
+    with pytest.raises(ValidationError) as refused:
+        generation.proposal_create_manual(
+            contract=contract,
+            allocation_ids=[second.allocations.get().pk],
+            up_to_date=DAY,
+            actor=people["clerk"],
+        )
+
+    assert refused.value.messages == [
+        "None of the lines you picked can be billed now: they are over a not-to-exceed cap or "
+        "already billed. Reload the page to see what is billable."
+    ]
+    assert (status(first), status(second)) == ("invoiced", "uninvoiced")
