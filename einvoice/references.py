@@ -116,3 +116,30 @@ def fik_ubl_payment_id(payment_id: str) -> str:
     if not fik_payment_id_is_valid(payment_id):
         raise InvalidReference(f"{payment_id!r} is not a valid FIK 71 payment id")
     return f"{FIK_CARD_TYPE}#{payment_id}"
+
+
+def payment_reference_for(
+    *,
+    number: int,
+    country: str,
+    bankgiro: str = "",
+    plusgiro: str = "",
+    fik_creditor_number: str = "",
+) -> dict | None:
+    """The reference a bank matches an invoice's payment by, for a seller in ``country`` with
+    these accounts, from the invoice's sequence ``number``: a Swedish seller paid to a bankgiro
+    or plusgiro gets an OCR reference (with the length digit); a Danish seller with a FIK
+    creditor number gets a FIK 71 payment id and its code line; anyone else none.
+
+    ``{"scheme": "ocr", "reference": ...}`` or ``{"scheme": "fik", "reference": <payment id>,
+    "code_line": ...}``."""
+    if country == "SE" and (bankgiro or plusgiro):
+        return {"scheme": "ocr", "reference": ocr_reference_build(number)}
+    if country == "DK" and fik_creditor_number:
+        payment_id = fik_payment_id_build(number)
+        return {
+            "scheme": "fik",
+            "reference": payment_id,
+            "code_line": fik_code_line(payment_id, fik_creditor_number),
+        }
+    return None

@@ -13,7 +13,8 @@ customer, legal entity or contract again, so editing them after posting changes 
 Version 2 (issue 14, item 1) adds what an e-invoice needs and a later UBL builder reads from
 here only: the seller's F-tax, registered office, plusgiro and FIK creditor number, the
 buyer's Peppol endpoint and default buyer reference, and the contract's effective buyer
-reference (BT-10) and order reference (BT-13). A snapshot is never rewritten: invoices posted
+reference (BT-10) and order reference (BT-13), and the payment reference the customer pays
+with (a Swedish OCR reference or a Danish FIK payment id). A snapshot is never rewritten: invoices posted
 before version 2 keep their version 1 snapshot, and whatever reads one treats the keys version 2
 added as not known (blank), never as the records' values today.
 """
@@ -33,7 +34,8 @@ from contracts import identifiers
 from contracts.models import TransactionKind
 from contracts.money import round_money
 from contracts.selectors import buyer_reference_effective
-from invoicing.invoices.models import Invoice, InvoiceLine
+from einvoice.references import payment_reference_for
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_ledger
 
 SNAPSHOT_VERSION = 2
@@ -150,10 +152,26 @@ def invoice_snapshot(invoice: Invoice) -> dict:
         "credited_invoice": None
         if credited is None
         else {"number": credited.number, "invoice_date": credited.invoice_date.isoformat()},
+        "payment_reference": _payment_reference(invoice),
         "progress": {
             name: _money(amount) for name, amount in asdict(progress_statement(invoice)).items()
         },
     }
+
+
+def _payment_reference(invoice: Invoice) -> dict | None:
+    """The OCR reference or FIK payment id the customer pays with (none on a credit note:
+    nothing is to be paid), from the invoice's sequence number, unique per legal entity."""
+    if invoice.document_type != DocumentType.INVOICE:
+        return None
+    entity = invoice.legal_entity
+    return payment_reference_for(
+        number=invoice.sequence_number,
+        country=entity.country,
+        bankgiro=entity.bankgiro,
+        plusgiro=entity.plusgiro,
+        fik_creditor_number=entity.fik_creditor_number,
+    )
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -172,8 +190,11 @@ def snapshot_context(snapshot: dict) -> dict:
                 seller["organization_number"], seller["country"]
             ),
             bankgiro_display=identifiers.bankgiro_display(seller["bankgiro"]),
+            plusgiro_display=identifiers.plusgiro_display(seller.get("plusgiro", "")),
             iban_display=identifiers.iban_display(seller["iban"]),
         ),
+        # A version 1 snapshot has none: nothing is printed rather than a reference made now.
+        "payment_reference": snapshot.get("payment_reference"),
         "customer": SimpleNamespace(**snapshot["buyer"]),
         "contract": SimpleNamespace(
             **{**contract, "retention_percent": _decimal(contract["retention_percent"])},

@@ -16,6 +16,7 @@ from einvoice.references import (
     fik_ubl_payment_id,
     ocr_reference_build,
     ocr_reference_is_valid,
+    payment_reference_for,
 )
 
 FAST = settings(max_examples=60, deadline=None, database=None)
@@ -110,3 +111,26 @@ def test_a_mistyped_fik_digit_is_caught(number, data):
 def test_a_wrong_fik_number_is_refused(call):
     with pytest.raises(InvalidReference):
         call()
+
+
+def test_a_swedish_seller_paid_to_a_giro_gets_an_ocr_reference_from_the_invoice_number():
+    # 20, the length digit 4 (four digits in all) and the Luhn digit 8 (checked by hand)
+    assert payment_reference_for(number=20, country="SE", bankgiro="50501055") == {
+        "scheme": "ocr",
+        "reference": "2048",
+    }
+    assert payment_reference_for(number=1, country="SE", plusgiro="4123456")["reference"] == "133"
+
+
+def test_a_danish_seller_with_a_fik_creditor_gets_a_fik_code_line():
+    assert payment_reference_for(number=17, country="DK", fik_creditor_number="81234567") == {
+        "scheme": "fik",
+        "reference": "000000000000174",
+        "code_line": "+71<000000000000174+81234567<",
+    }
+
+
+def test_a_seller_without_the_accounts_gets_no_payment_reference():
+    assert payment_reference_for(number=5, country="SE") is None
+    assert payment_reference_for(number=5, country="DK", bankgiro="50501055") is None
+    assert payment_reference_for(number=5, country="NO", bankgiro="50501055") is None

@@ -157,7 +157,8 @@ def version_1_of(snapshot: dict) -> dict:
         "buyer": ("peppol_scheme", "peppol_identifier", "buyer_reference"),
         "contract": ("buyer_reference", "order_reference"),
     }
-    older = {**snapshot, "version": 1}
+    older = {key: value for key, value in snapshot.items() if key != "payment_reference"}
+    older["version"] = 1
     for part, keys in added.items():
         older[part] = {key: value for key, value in snapshot[part].items() if key not in keys}
     return older
@@ -215,3 +216,24 @@ def test_the_posting_writes_the_snapshot_only_once(people):
             Invoice.objects.filter(pk=invoice.pk).update(snapshot={"forged": True})
         with pytest.raises(DatabaseError, match="final"), transaction.atomic():
             Invoice.objects.filter(pk=invoice.pk).update(customer_reference="changed")
+
+
+def test_the_ocr_reference_is_frozen_at_posting_and_printed_instead_of_the_number(people):
+    """A Swedish seller paid to a bankgiro: the customer pays with an OCR reference made of the
+    invoice's sequence number, its length digit and its Luhn digit; a credit note has none."""
+    invoice = post_e1(people)
+    assert invoice.sequence_number == 1
+    assert invoice.snapshot["payment_reference"] == {"scheme": "ocr", "reference": "133"}
+    text = pdf_text(documents.invoice_pdf(invoice))
+    assert "OCR-nummer 133" in text  # the customer's language is Swedish
+    assert "Bankgiro 5050-1055" in text
+
+    lines = {line.pk: None for line, _left in credits.open_to_credit(invoice)}
+    note = approve_and_post(
+        credits.credit_proposal_create(
+            invoice=invoice, amounts=lines, reason="Wrong", rebill=False, actor=people["clerk"]
+        ),
+        people,
+    )
+    assert note.snapshot["payment_reference"] is None
+    assert "OCR" not in pdf_text(documents.invoice_pdf(note))
