@@ -100,6 +100,17 @@ def invoice_post(
     return document
 
 
+def _line_tax_fields(treatment) -> dict:
+    """An invoice line's VAT columns from its ``totals.VatTreatment``."""
+    return {
+        "tax_rate": treatment.rate,
+        "tax_label": treatment.label,
+        "vat_category": treatment.category,
+        "exemption_reason_code": treatment.exemption_reason_code,
+        "exemption_reason": treatment.exemption_reason,
+    }
+
+
 def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     contract = proposal.contract
     customer = proposal.funding_source.customer or contract.customer
@@ -144,11 +155,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 amount=line.amount,
-                tax_rate=treatment.rate,
-                tax_label=treatment.label,
-                vat_category=treatment.category,
-                exemption_reason_code=treatment.exemption_reason_code,
-                exemption_reason=treatment.exemption_reason,
+                **_line_tax_fields(treatment),
                 transaction_id=line.transaction_id,
                 credited_line_id=line.credited_line_id,
             )
@@ -162,11 +169,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
                 kind="",
                 description=totals.retention.description,
                 amount=totals.retention.amount,
-                tax_rate=default.rate,
-                tax_label=default.label,
-                vat_category=default.category,
-                exemption_reason_code=default.exemption_reason_code,
-                exemption_reason=default.exemption_reason,
+                **_line_tax_fields(default),
             )
         )
     InvoiceLine.objects.bulk_create(invoice_lines)
