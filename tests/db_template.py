@@ -25,6 +25,7 @@ import os
 import sqlite3
 import sys
 import tempfile
+import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from django.test.utils import setup_databases, teardown_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PREFIX = "billing_tpl_"
+STALE_AFTER_SECONDS = 24 * 3600  # another checkout's SQLite copy is dropped after a day
 
 
 def migration_set_hash() -> str:
@@ -106,17 +108,27 @@ def _sqlite_template_path() -> Path:
 _sqlite_keeper: list[sqlite3.Connection] = []
 
 
+def _sqlite_template_load(template: Path) -> bool:
+    """Load the kept file into this worker's in-memory database (kept open by a connection of
+    ours); False if there is no such file. Opened read-only: a missing file is never created."""
+    try:
+        source = sqlite3.connect(f"file:{template}?mode=ro", uri=True)
+    except sqlite3.OperationalError:
+        return False
+    keeper = sqlite3.connect(connection.creation._get_test_db_name(), uri=True)
+    with source:
+        source.backup(keeper)
+    source.close()
+    _sqlite_keeper.append(keeper)
+    return True
+
+
 def sqlite_setup_from_template(*, verbosity: int, aliases, serialized_aliases):
     """``setup_databases`` for the default in-memory SQLite database, through the kept file."""
     template = _sqlite_template_path()
     with open(f"{template}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one worker migrates; the others wait for its file
-        loaded = template.exists()
-        if loaded:
-            keeper = sqlite3.connect(connection.creation._get_test_db_name(), uri=True)
-            with sqlite3.connect(template) as source:
-                source.backup(keeper)
-            _sqlite_keeper.append(keeper)
+        loaded = _sqlite_template_load(template)
         config = setup_databases(
             verbosity=verbosity,
             interactive=False,
@@ -125,8 +137,10 @@ def sqlite_setup_from_template(*, verbosity: int, aliases, serialized_aliases):
         )
         if not loaded:
             for stale in template.parent.glob("billing-test-*.sqlite3"):
+                # Another checkout's copy, unless a run of it may still be loading it.
                 with suppress(OSError):
-                    stale.unlink()
+                    if time.time() - stale.stat().st_mtime > STALE_AFTER_SECONDS:
+                        stale.unlink()
             connection.ensure_connection()
             partial = template.with_suffix(f".{os.getpid()}.part")
             with sqlite3.connect(partial) as copy:
