@@ -67,9 +67,11 @@ CLERK_HINTS = {
     "PEPPOL-EN16931-R003": gettext_lazy(
         "Enter the customer's buyer reference, or the contract's order reference."
     ),
-    "PEPPOL-EN16931-R010": gettext_lazy("Enter the customer's Peppol endpoint (scheme and id)."),
+    "PEPPOL-EN16931-R010": gettext_lazy(
+        "Enter the customer's Peppol endpoint (scheme and id) or its VAT number."
+    ),
     "PEPPOL-EN16931-R020": gettext_lazy(
-        "Enter the legal entity's Peppol endpoint (scheme and id)."
+        "Enter the legal entity's organisation number or VAT number."
     ),
     "SE-R-005": gettext_lazy("Tick “Godkänd för F-skatt” on the legal entity."),
     "SE-R-013": gettext_lazy("Check the organisation number: its check digit is wrong."),

@@ -105,6 +105,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Customer {n} AB")
     country = "SE"
     language = "sv"
+    # A Swedish company: its e-invoices go to its organisation number (Peppol 0007), read
+    # from the VAT number when it has no Peppol endpoint of its own.
+    vat_number = "SE556000111601"
     payment_terms = factory.SubFactory(PaymentTermsFactory)
 
     class Params:

@@ -289,3 +289,76 @@ class PdfBatch(BackgroundJob):
     def progress_percent(self) -> int:
         total = len(self.invoice_ids)
         return 100 if not total else self.processed * 100 // total
+
+
+class EInvoiceSyntax(models.TextChoices):
+    PEPPOL_BIS_UBL = "peppol-bis-3-ubl", _("Peppol BIS Billing 3.0 (UBL)")
+
+
+class EInvoice(models.Model):
+    """The e-invoice of a posted invoice or credit note: the exact XML bytes that passed the
+    UBL schema, the EN 16931 rules and the Peppol BIS 3.0 rules inside the posting transaction,
+    and their SHA-256. Written once by posting, final like the invoice (on PostgreSQL the
+    trigger of the invoice's lines refuses every later INSERT, UPDATE and DELETE)."""
+
+    invoice = models.OneToOneField(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="einvoice"
+    )
+    syntax = models.CharField(_("syntax"), max_length=20, choices=EInvoiceSyntax.choices)
+    xml = models.TextField(_("XML"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("e-invoice")
+        verbose_name_plural = _("e-invoices")
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="einvoice_sha256_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice.number} ({self.get_syntax_display()})"
+
+    @property
+    def xml_bytes(self) -> bytes:
+        return self.xml.encode("utf-8")
+
+    @property
+    def filename(self) -> str:
+        return f"{self.invoice.number}.xml"
+
+
+class EInvoiceAcknowledgement(models.Model):
+    """An access point (or whoever sends e-invoices on) has picked up an e-invoice from the
+    outbox. Only ever inserted: the outbox lists the e-invoices without one."""
+
+    einvoice = models.OneToOneField(
+        EInvoice,
+        verbose_name=_("e-invoice"),
+        on_delete=models.PROTECT,
+        related_name="acknowledgement",
+    )
+    acknowledged_at = models.DateTimeField(_("picked up"), auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("picked up by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    message_reference = models.CharField(
+        _("message reference"),
+        max_length=200,
+        blank=True,
+        help_text=_("The access point's id of the message that carried the e-invoice."),
+    )
+
+    class Meta:
+        verbose_name = _("e-invoice pick-up")
+        verbose_name_plural = _("e-invoice pick-ups")
+        ordering = ["-acknowledged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.einvoice}: {self.acknowledged_at:%Y-%m-%d %H:%M}"

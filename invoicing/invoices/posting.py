@@ -25,6 +25,7 @@ from contracts.services import with_history_user
 from funding.models import SourceType
 from invoicing.invoices import hooks
 from invoicing.invoices.credits import credit_note_settle
+from invoicing.invoices.einvoices import einvoice_create
 from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, InvoiceLine, InvoiceTax
 from invoicing.invoices.snapshots import invoice_snapshot
 from invoicing.proposals import selectors
@@ -193,4 +194,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     # its snapshot, and only once (migration 0009).
     invoice.snapshot = invoice_snapshot(invoice)
     Invoice.objects.filter(pk=invoice.pk).update(snapshot=invoice.snapshot)
+    # The e-invoice, from that frozen record: a document that breaks a rule of EN 16931 or
+    # Peppol BIS 3.0 raises here, and the whole posting, its number included, rolls back.
+    einvoice_create(invoice=invoice)
     return invoice
