@@ -170,38 +170,30 @@ def _buyer(buyer: dict) -> Party:
 
 
 def _payment_means(invoice: Invoice, seller: dict, reference: dict | None) -> tuple:
-    """How the buyer pays, per the seller's country: a Swedish seller to its bankgiro or
-    plusgiro with the OCR reference (code 30 and SE:BANKGIRO / SE:PLUSGIRO), a Danish seller by
-    FIK (code 93, ``71#`` and the creditor number); then the IBAN (code 58 for a Danish seller,
-    which may not use 30 at home, DK-R-005; else 30). A credit note asks for no payment."""
+    """How the buyer pays, per the seller's country. One document has one payment means code
+    and one payment id (UBL-SR-44, UBL-SR-47), so: a Swedish seller is paid by credit transfer
+    (code 30) to its bankgiro, plusgiro and IBAN, all with the OCR reference (SE:BANKGIRO,
+    SE:PLUSGIRO, SE-R-007..011); a Danish seller with a FIK creditor number by FIK only (code
+    93, ``71#`` and the creditor number, DK-R-010/011), else to its IBAN by code 58 (30 is not
+    allowed at home, DK-R-005); anyone else to its IBAN (code 30). A credit note asks for no
+    payment."""
     if invoice.document_type != DocumentType.INVOICE:
         return ()
-    ocr = reference["reference"] if reference and reference["scheme"] == "ocr" else ""
-    means = []
-    if seller.get("bankgiro"):
-        means.append(
-            PaymentMeans(
-                MEANS_CREDIT_TRANSFER, ocr or invoice.number, seller["bankgiro"], "", BRANCH_BANKGIRO
-            )
-        )
-    if seller.get("plusgiro"):
-        means.append(
-            PaymentMeans(
-                MEANS_CREDIT_TRANSFER, ocr or invoice.number, seller["plusgiro"], "", BRANCH_PLUSGIRO
-            )
-        )
     if reference and reference["scheme"] == "fik" and seller.get("fik_creditor_number"):
-        means.append(
-            PaymentMeans(
-                MEANS_REFERENCE_GIRO,
-                fik_ubl_payment_id(reference["reference"]),
-                seller["fik_creditor_number"],
-            )
-        )
-    if seller.get("iban"):
-        code = MEANS_SEPA_CREDIT_TRANSFER if seller["country"] == "DK" else MEANS_CREDIT_TRANSFER
-        means.append(PaymentMeans(code, ocr or invoice.number, seller["iban"], "", seller.get("bic", "")))
-    return tuple(means)
+        payment_id = fik_ubl_payment_id(reference["reference"])
+        return (PaymentMeans(MEANS_REFERENCE_GIRO, payment_id, seller["fik_creditor_number"]),)
+    payment_id = reference["reference"] if reference else invoice.number
+    code = MEANS_SEPA_CREDIT_TRANSFER if seller["country"] == "DK" else MEANS_CREDIT_TRANSFER
+    accounts = [
+        (seller.get("bankgiro", ""), BRANCH_BANKGIRO),
+        (seller.get("plusgiro", ""), BRANCH_PLUSGIRO),
+        (seller.get("iban", ""), seller.get("bic", "")),
+    ]
+    return tuple(
+        PaymentMeans(code, payment_id, account, "", branch)
+        for account, branch in accounts
+        if account
+    )
 
 
 def _line(position: int, line, sign: int) -> Line:
@@ -297,7 +289,9 @@ def einvoice_document(invoice: Invoice) -> Document:
                 invoice, snapshot["seller"], snapshot.get("payment_reference")
             ),
             payment_terms=terms.get("name", "") if sign > 0 else "",
-            tax_currency=TaxCurrency(tax_currency["currency"], sign * Decimal(tax_currency["vat_total"]))
+            tax_currency=TaxCurrency(
+                tax_currency["currency"], sign * Decimal(tax_currency["vat_total"])
+            )
             if tax_currency
             else None,
         )

@@ -26,7 +26,9 @@ def contract_with_customer(project_type=ProjectType.TIME_AND_MATERIAL, **fields)
     """A contract whose customer funds 100 %, with one project and an on-account category."""
     contract = ProjectContractFactory(**fields)
     project = ProjectFactory(contract=contract, project_type=project_type)
-    source = FundingSourceFactory(contract=contract, name="Customer", is_rounding_source=True)
+    source = FundingSourceFactory(
+        contract=contract, customer=contract.customer, name="Customer", is_rounding_source=True
+    )
     FundingRuleLineFactory(rule__contract=contract, rule__priority=1, source=source, percentage=100)
     if not Category.objects.filter(code="ONACC").exists():
         CategoryFactory(code="ONACC", kind="on_account")
