@@ -37,6 +37,7 @@ class InvoicingConfig(AppConfig):
             "change_proposalline",
             "delete_proposalline",
             "add_pdfbatch",
+            "add_einvoiceacknowledgement",
         ],
         "approver": ["approve_invoiceproposal"],
         # Auditors see everything, which includes downloading the transactions they see.

@@ -304,6 +304,10 @@ PAGES = [
         kwargs=(("pk", "invoice"),),
     ),
     page("invoicing:pdf_batch_start", post=FINANCE_STAFF),
+    # E-invoices: everyone reads them; finance (or its access point's user) marks a pick-up.
+    page("invoicing:einvoice_xml", get=EVERYONE, kwargs=(("pk", "invoice"),)),
+    page("invoicing:einvoice_outbox", get=EVERYONE),
+    page("invoicing:einvoice_acknowledge", post=FINANCE_STAFF, kwargs=(("pk", "einvoice"),)),
     page("invoicing:pdf_batch", get=EVERYONE, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:pdf_batch_resume", post=FINANCE_STAFF, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:pdf_batch_download", get=EVERYONE, kwargs=(("pk", "pdf_batch"),)),
@@ -372,6 +376,10 @@ OPERATIONS = [
     operation("GET", "/api/v1/invoices/{id}/", EVERYONE),
     operation("GET", "/api/v1/invoices/{id}/pdf/", EVERYONE),
     operation("POST", "/api/v1/invoices/{id}/credit/", FINANCE_STAFF, {"lines": [], "reason": "x"}),
+    operation("GET", "/api/v1/invoices/{id}/einvoice/", EVERYONE),
+    operation("GET", "/api/v1/einvoices/", EVERYONE),
+    operation("GET", "/api/v1/einvoices/{id}/", EVERYONE),
+    operation("POST", "/api/v1/einvoices/{id}/acknowledge/", FINANCE_STAFF, {}),
 ]
 
 # Which record an API path's {id} is, per operation.
@@ -393,6 +401,9 @@ API_OBJECTS = {
     "/api/v1/invoices/{id}/": "invoice",
     "/api/v1/invoices/{id}/pdf/": "invoice",
     "/api/v1/invoices/{id}/credit/": "invoice",
+    "/api/v1/invoices/{id}/einvoice/": "invoice",
+    "/api/v1/einvoices/{id}/": "einvoice",
+    "/api/v1/einvoices/{id}/acknowledge/": "einvoice",
 }
 
 
@@ -473,6 +484,7 @@ def build_world() -> dict:
         "draft": draft.pk,
         "submitted": submitted.pk,
         "invoice": invoice.pk,
+        "einvoice": invoice.einvoice.pk,
         "customer": invoice.customer_id,
         "payment": payments.payment_record(
             customer=invoice.customer,

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from contracts.models import Milestone, Project, ProjectContract
 from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
-from invoicing.invoices.models import Invoice, InvoiceLine, InvoiceTax
+from invoicing.invoices.models import EInvoice, Invoice, InvoiceLine, InvoiceTax
 from invoicing.proposals.models import InvoiceProposal, ProposalLine
 from invoicing.transactions.models import ProjectTransaction, TransactionAllocation
 
@@ -315,6 +315,13 @@ class InvoiceSerializer(serializers.ModelSerializer):
         choices=["open", "partly_paid", "paid", "settled"], read_only=True
     )
     is_overdue = serializers.BooleanField(read_only=True)
+    einvoice_sha256 = serializers.CharField(
+        source="einvoice.sha256",
+        read_only=True,
+        allow_null=True,
+        help_text="SHA-256 of the e-invoice XML stored at posting (GET .../einvoice/); "
+        "null for documents posted before e-invoices were made.",
+    )
 
     class Meta:
         model = Invoice
@@ -343,6 +350,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "credit_reason",
             "lines",
             "taxes",
+            "einvoice_sha256",
         ]
         read_only_fields = fields
 
@@ -358,3 +366,39 @@ class CreditSerializer(serializers.Serializer):
     lines = CreditLineSerializer(many=True, allow_empty=False)
     reason = serializers.CharField(max_length=2000)
     rebill = serializers.BooleanField(default=False)
+
+
+class EInvoiceSerializer(serializers.ModelSerializer):
+    """An e-invoice in the outbox (or picked up): what an access point needs to fetch it."""
+
+    number = serializers.CharField(source="invoice.number", read_only=True)
+    document_type = serializers.CharField(source="invoice.document_type", read_only=True)
+    customer = serializers.IntegerField(source="invoice.customer_id", read_only=True)
+    picked_up_at = serializers.DateTimeField(
+        source="acknowledgement.acknowledged_at", read_only=True, allow_null=True
+    )
+    message_reference = serializers.CharField(
+        source="acknowledgement.message_reference", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = EInvoice
+        fields = [
+            "id",
+            "invoice",
+            "number",
+            "document_type",
+            "customer",
+            "syntax",
+            "sha256",
+            "created_at",
+            "picked_up_at",
+            "message_reference",
+        ]
+        read_only_fields = fields
+
+
+class EInvoiceAcknowledgeSerializer(serializers.Serializer):
+    message_reference = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )

@@ -19,6 +19,7 @@ router.register("transactions", views.TransactionViewSet)
 router.register("milestones", views.MilestoneViewSet)
 router.register("proposals", views.ProposalViewSet)
 router.register("invoices", views.InvoiceViewSet)
+router.register("einvoices", views.EInvoiceViewSet)
 
 # The API authenticates in the view (token or session), so the site's log-in redirect must not
 # intercept it; every API view still requires an authenticated user with the permission.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -14,8 +14,9 @@ from contracts import services as contract_services
 from contracts.models import Milestone, Project, ProjectContract
 from funding.models import FundingLimit, FundingRule, FundingSource
 from invoicing.api import serializers
-from invoicing.invoices import credits, documents, posting
-from invoicing.invoices.models import Invoice
+from invoicing.invoices import credits, documents, outbox, posting
+from invoicing.invoices.models import EInvoice, Invoice
+from invoicing.invoices.views import einvoice_response
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import InvoiceProposal
 from invoicing.receivables.selectors import invoice_with_payment_state, invoices_with_open_amount
@@ -247,8 +248,11 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
 class InvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
     """Posted invoices and credit notes (final: no update or delete)."""
 
-    queryset = Invoice.objects.prefetch_related("lines", "taxes").order_by(
-        "legal_entity", "-sequence_number"
+    queryset = (
+        Invoice.objects.select_related("einvoice")
+        .defer("einvoice__xml")
+        .prefetch_related("lines", "taxes")
+        .order_by("legal_entity", "-sequence_number")
     )
     serializer_class = serializers.InvoiceSerializer
     own_permission_actions = ("credit",)
@@ -264,6 +268,17 @@ class InvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
         response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response
+
+    @extend_schema(
+        responses={(200, "application/xml"): OpenApiResponse(description="The e-invoice XML")}
+    )
+    @action(detail=True, methods=["get"])
+    def einvoice(self, request, pk=None):
+        invoice = self.get_object()
+        stored = EInvoice.objects.filter(invoice=invoice).first()
+        if stored is None:
+            raise NotFound("This document was posted before e-invoices were made: it has none.")
+        return einvoice_response(stored)
 
     @extend_schema(request=serializers.CreditSerializer, responses=serializers.ProposalSerializer)
     @action(detail=True, methods=["post"])
@@ -281,4 +296,44 @@ class InvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(
             serializers.ProposalSerializer(proposal).data, status=status.HTTP_201_CREATED
+        )
+
+
+class EInvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
+    """The e-invoice outbox: e-invoices no access point has picked up yet (``?picked_up=true``
+    lists those picked up). Fetch the XML from ``/invoices/{invoice}/einvoice/``, then
+    acknowledge the pick-up."""
+
+    queryset = EInvoice.objects.none()
+    serializer_class = serializers.EInvoiceSerializer
+    own_permission_actions = ("acknowledge",)
+
+    def get_queryset(self):
+        if self.action == "list":
+            picked_up = self.request.query_params.get("picked_up") in ("true", "1")
+            return outbox.einvoices_listed(waiting=not picked_up)
+        return EInvoice.objects.select_related("invoice", "acknowledgement").defer("xml")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("picked_up", bool, description="List those picked up")]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=serializers.EInvoiceAcknowledgeSerializer, responses=serializers.EInvoiceSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        payload = serializers.EInvoiceAcknowledgeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        einvoice = self.get_object()
+        outbox.einvoice_acknowledge(
+            einvoice=einvoice,
+            actor=request.user,
+            message_reference=payload.validated_data["message_reference"],
+        )
+        einvoice = self.get_queryset().get(pk=einvoice.pk)
+        return Response(
+            serializers.EInvoiceSerializer(einvoice).data, status=status.HTTP_201_CREATED
         )

@@ -12,6 +12,15 @@ urlpatterns = [
     path("invoices/", views.InvoiceListView.as_view(), name="invoice_list"),
     path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/einvoice.xml", views.EInvoiceDownloadView.as_view(), name="einvoice_xml"
+    ),
+    path("invoices/outbox/", views.EInvoiceOutboxView.as_view(), name="einvoice_outbox"),
+    path(
+        "invoices/outbox/<int:pk>/picked-up/",
+        views.EInvoiceAcknowledgeView.as_view(),
+        name="einvoice_acknowledge",
+    ),
     path("invoices/<int:pk>/credit/", views.CreditNoteView.as_view(), name="invoice_credit"),
     path("invoices/pdfs/", views.PdfBatchStartView.as_view(), name="pdf_batch_start"),
     path("invoices/pdfs/<int:pk>/", views.PdfBatchView.as_view(), name="pdf_batch"),

@@ -22,9 +22,9 @@ from django.views.generic import DetailView, TemplateView
 from contracts.filters import StyledFilterSet
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing.invoices import credits, documents, hooks, posting, retention
+from invoicing.invoices import credits, documents, hooks, outbox, posting, retention
 from invoicing.invoices.forms import amount_parse
-from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus, PdfBatch
+from invoicing.invoices.models import DocumentType, EInvoice, Invoice, InvoiceStatus, PdfBatch
 from invoicing.invoices.tasks import pdf_batch_task
 from invoicing.proposals.models import InvoiceProposal
 
@@ -90,7 +90,8 @@ class InvoiceDetailView(PermissionRequired, DetailView):
             "proposal",
             "posted_by",
             "credited_invoice",
-        )
+            "einvoice__acknowledgement",
+        ).defer("einvoice__xml")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -226,3 +227,58 @@ class PdfBatchDownloadView(PermissionRequired, View):
         return FileResponse(
             batch.archive.open("rb"), as_attachment=True, filename=f"invoices-{batch.pk}.zip"
         )
+
+
+class EInvoiceDownloadView(PermissionRequired, View):
+    """The stored e-invoice XML of a posted invoice, byte for byte, with its SHA-256."""
+
+    permission_required = "invoicing.view_invoice"
+
+    def get(self, request, pk):
+        einvoice = get_object_or_404(EInvoice.objects.select_related("invoice"), invoice_id=pk)
+        return einvoice_response(einvoice)
+
+
+def einvoice_response(einvoice: EInvoice) -> HttpResponse:
+    response = HttpResponse(einvoice.xml_bytes, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{einvoice.filename}"'
+    response["X-Content-SHA256"] = einvoice.sha256
+    return response
+
+
+class EInvoiceOutboxView(PermissionRequired, TemplateView):
+    """E-invoices waiting to be picked up by an access point, and the latest picked up."""
+
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/invoices/einvoice_outbox.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        waiting = Paginator(outbox.einvoices_listed(waiting=True), 50)
+        context["page"] = waiting.get_page(self.request.GET.get("page"))
+        context["picked_up"] = list(outbox.einvoices_listed(waiting=False)[:20])
+        return context
+
+
+class EInvoiceAcknowledgeView(PermissionRequired, View):
+    """Mark an e-invoice as picked up (it leaves the outbox)."""
+
+    permission_required = "invoicing.add_einvoiceacknowledgement"
+
+    def post(self, request, pk):
+        einvoice = get_object_or_404(EInvoice.objects.select_related("invoice"), pk=pk)
+        try:
+            outbox.einvoice_acknowledge(
+                einvoice=einvoice,
+                actor=request.user,
+                message_reference=request.POST.get("message_reference", ""),
+            )
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(
+                request,
+                _("The e-invoice of %(number)s is marked as picked up.")
+                % {"number": einvoice.invoice.number},
+            )
+        return redirect("invoicing:einvoice_outbox")
