@@ -13,16 +13,18 @@ import os
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from contracts.models import TransactionKind
-from invoicing.invoices.models import DocumentType, Invoice, PdfBatch
+from invoicing.invoices.models import DocumentType, Invoice, InvoiceTax, PdfBatch
 from invoicing.invoices.snapshots import (  # noqa: F401 - progress_statement is read from here too
     ProgressStatement,
     progress_statement,
@@ -84,6 +86,46 @@ def document_title(invoice: Invoice) -> str:
     return pgettext("document title", "Corrective invoice")
 
 
+#: What each VAT category that charges no VAT means (EN 16931 BT-118), printed with its VAT
+#: row: the taxable amount per exemption and the statement the law asks for (ML 17 kap. 24 §,
+#: momsbekendtgørelsen §§ 58-59, VAT directive art. 226 (11), (11a)). See docs/legal-content.md.
+NO_VAT_CATEGORY_TEXTS = {
+    "Z": _("Zero-rated supply"),
+    "E": _("Exempt from VAT"),
+    "AE": _("Reverse charge"),
+    "K": _("Intra-community supply"),
+    "G": _("Export outside the EU"),
+    "O": _("Not subject to VAT"),
+}
+#: Categories whose statement names the buyer's VAT number (art. 226 (4)): the buyer accounts
+#: for the VAT (reverse charge) or acquires the goods in another member state.
+BUYER_VAT_NUMBER_CATEGORIES = ("AE", "K")
+
+
+def vat_notes(taxes: list[InvoiceTax], *, buyer_vat_number: str) -> list[SimpleNamespace]:
+    """Why no VAT is charged, once per VAT row of a category that charges none: the category,
+    its explanation, the exemption reason frozen on the row (text and VATEX code) and, for
+    reverse charge and intra-community supply, the buyer's VAT number as frozen at posting.
+    Standard-rate rows, and rows posted before issue 14 (no category), give none."""
+    notes = []
+    for tax in taxes:
+        if tax.vat_category not in NO_VAT_CATEGORY_TEXTS:
+            continue
+        notes.append(
+            SimpleNamespace(
+                category=tax.vat_category,
+                title=NO_VAT_CATEGORY_TEXTS[tax.vat_category],
+                is_reverse_charge=tax.vat_category == "AE",
+                reason=tax.exemption_reason.strip().rstrip("."),
+                code=tax.exemption_reason_code,
+                buyer_vat_number=buyer_vat_number
+                if tax.vat_category in BUYER_VAT_NUMBER_CATEGORIES
+                else "",
+            )
+        )
+    return notes
+
+
 def invoice_context(invoice: Invoice) -> dict:
     """What the document prints: the invoice's columns, its lines and VAT, and the parties,
     contract terms and progress statement frozen on it at posting (``snapshots.py``); never the
@@ -106,13 +148,18 @@ def invoice_context(invoice: Invoice) -> dict:
         }
         for kind, group in sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
     ]
+    taxes = list(invoice.taxes.all())
+    for tax in taxes:
+        tax.category_text = NO_VAT_CATEGORY_TEXTS.get(tax.vat_category, "")
+    frozen = snapshot_context(invoice.snapshot)
     return {
         "invoice": invoice,
         "title": document_title(invoice),
-        **snapshot_context(invoice.snapshot),
+        **frozen,
         "groups": grouped,
         "special_lines": special,
-        "taxes": list(invoice.taxes.all()),
+        "taxes": taxes,
+        "vat_notes": vat_notes(taxes, buyer_vat_number=frozen["customer"].vat_number),
         "stylesheet": (Path(settings.BASE_DIR) / "static" / "css" / "documents.css")
         .resolve()
         .as_uri(),

@@ -17,6 +17,10 @@ reference (BT-10) and order reference (BT-13), and the payment reference the cus
 with (a Swedish OCR reference or a Danish FIK payment id). A snapshot is never rewritten: invoices posted
 before version 2 keep their version 1 snapshot, and whatever reads one treats the keys version 2
 added as not known (blank), never as the records' values today.
+
+Issue 14, item 6 added ``supply_period`` to version 2 (no invoice posted in production lacks
+it): the first and last date of the work billed, ``{"start": "YYYY-MM-DD", "end": ...}`` or
+None. Readers take it with ``.get()``, so a snapshot without it prints no period.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.db.models import Q, Sum
+from django.db.models import Max, Min, Q, Sum
 from django.utils import translation
 from django_countries import countries
 
@@ -153,6 +157,7 @@ def invoice_snapshot(invoice: Invoice) -> dict:
         if credited is None
         else {"number": credited.number, "invoice_date": credited.invoice_date.isoformat()},
         "payment_reference": _payment_reference(invoice),
+        "supply_period": _supply_period(invoice),
         "progress": {
             name: _money(amount) for name, amount in asdict(progress_statement(invoice)).items()
         },
@@ -174,8 +179,30 @@ def _payment_reference(invoice: Invoice) -> dict | None:
     )
 
 
+def _supply_period(invoice: Invoice) -> dict | None:
+    """When the work billed was delivered: the first and last date of the transactions behind
+    the posted lines (ISO dates), or None when no line has a transaction (a fee, a release).
+    The document prints it (ML 17 kap. 24 §, momsbekendtgørelsen § 58, stk. 1, nr. 6) and the
+    e-invoice's invoice period (BG-14) is read from it: keep its name and format."""
+    dates = invoice.lines.filter(transaction__isnull=False).aggregate(
+        start=Min("transaction__date"), end=Max("transaction__date")
+    )
+    if dates["start"] is None:
+        return None
+    return {"start": dates["start"].isoformat(), "end": dates["end"].isoformat()}
+
+
 def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def _period(period: dict | None) -> SimpleNamespace | None:
+    if not period:
+        return None
+    return SimpleNamespace(
+        start=datetime.date.fromisoformat(period["start"]),
+        end=datetime.date.fromisoformat(period["end"]),
+    )
 
 
 def snapshot_context(snapshot: dict) -> dict:
@@ -210,6 +237,8 @@ def snapshot_context(snapshot: dict) -> dict:
             number=credited["number"],
             invoice_date=datetime.date.fromisoformat(credited["invoice_date"]),
         ),
+        # Added to version 2 by issue 14, item 6: older snapshots have none (nothing printed).
+        "supply_period": _period(snapshot.get("supply_period")),
         "progress": ProgressStatement(
             **{name: Decimal(value) for name, value in snapshot["progress"].items()}
         ),

@@ -157,7 +157,11 @@ def version_1_of(snapshot: dict) -> dict:
         "buyer": ("peppol_scheme", "peppol_identifier", "buyer_reference"),
         "contract": ("buyer_reference", "order_reference"),
     }
-    older = {key: value for key, value in snapshot.items() if key != "payment_reference"}
+    older = {
+        key: value
+        for key, value in snapshot.items()
+        if key not in ("payment_reference", "supply_period")
+    }
     older["version"] = 1
     for part, keys in added.items():
         older[part] = {key: value for key, value in snapshot[part].items() if key not in keys}
