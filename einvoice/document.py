@@ -141,6 +141,10 @@ class Document:
     payment_means: tuple[PaymentMeans, ...] = ()
     payment_terms: str = ""  # BT-20
     tax_currency: TaxCurrency | None = None
+    # Where goods or services went (BG-13): an intra-community supply must say the country
+    # (BR-IC-12) and, without an invoicing period, the date (BR-IC-11).
+    delivery_country: str = ""
+    delivery_date: datetime.date | None = None
 
     @property
     def type_code(self) -> str:

@@ -201,6 +201,15 @@ class _Writer:
             self.cbc(reference, "ID", document.contract_reference)
         self.party(self.cac(root, "AccountingSupplierParty"), document.seller)
         self.party(self.cac(root, "AccountingCustomerParty"), document.buyer)
+        if document.delivery_country or document.delivery_date:
+            delivery = self.cac(root, "Delivery")
+            if document.delivery_date:
+                self.cbc(delivery, "ActualDeliveryDate", document.delivery_date.isoformat())
+            if document.delivery_country:
+                address = self.cac(self.cac(delivery, "DeliveryLocation"), "Address")
+                self.cbc(
+                    self.cac(address, "Country"), "IdentificationCode", document.delivery_country
+                )
         for means in document.payment_means:
             self.payment_means(root, means)
         if document.payment_terms:

@@ -225,11 +225,19 @@ def _date(value: str | None) -> datetime.date | None:
 
 def einvoice_document(invoice: Invoice) -> Document:
     """The EN 16931 document of a posted invoice or credit note, from its frozen record."""
+    return document_of_record(
+        invoice, list(invoice.lines.order_by("pk")), list(invoice.taxes.all())
+    )
+
+
+def document_of_record(invoice, invoice_lines: list, taxes: list) -> Document:
+    """The mapping itself, over the invoice's columns and snapshot, its lines and its VAT
+    rows, in that order (no query: the property tests feed it records built in memory)."""
     snapshot = invoice.snapshot
     sign = -1 if invoice.document_type == DocumentType.CREDIT_NOTE else 1
     lines, allowances = [], []
     with translation.override(invoice.language):
-        for record in invoice.lines.order_by("pk"):
+        for record in invoice_lines:
             if record.line_type == "retention":
                 amount = sign * record.amount
                 allowances.append(
@@ -244,7 +252,7 @@ def einvoice_document(invoice: Invoice) -> Document:
             else:
                 lines.append(_line(len(lines) + 1, record, sign))
         breakdown = []
-        for tax in invoice.taxes.all():
+        for tax in taxes:
             category = category_effective(tax.vat_category, tax.rate)
             gives_reason = category not in CATEGORIES_WITHOUT_REASON
             breakdown.append(
@@ -262,6 +270,8 @@ def einvoice_document(invoice: Invoice) -> Document:
         period = snapshot.get("supply_period") or {}
         tax_currency = snapshot.get("tax_currency")
         terms = contract.get("payment_terms") or {}
+        # An intra-community supply names where it went, and when if no period says it.
+        is_intra_community = any(row.category == "K" for row in breakdown)
         document = Document(
             kind="credit_note" if sign < 0 else "invoice",
             number=invoice.number,
@@ -289,6 +299,8 @@ def einvoice_document(invoice: Invoice) -> Document:
                 invoice, snapshot["seller"], snapshot.get("payment_reference")
             ),
             payment_terms=terms.get("name", "") if sign > 0 else "",
+            delivery_country=snapshot["buyer"]["country"] if is_intra_community else "",
+            delivery_date=invoice.invoice_date if is_intra_community and not period else None,
             tax_currency=TaxCurrency(
                 tax_currency["currency"], sign * Decimal(tax_currency["vat_total"])
             )

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from lxml import etree
 
 from contracts.models import Customer, LegalEntity
@@ -294,6 +295,7 @@ def test_endpoint_for_reads_the_organisation_number_from_a_vat_number():
 
 
 @committed
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the guard is a PostgreSQL trigger")
 def test_a_stored_einvoice_is_final_in_the_database(people):
     invoice = post(approved_e1(people, **seller("SE")), people)
     assert "cannot be updated" in refused(
@@ -310,3 +312,42 @@ def test_a_stored_einvoice_is_final_in_the_database(people):
     assert "cannot be truncated" in refused(
         "TRUNCATE invoicing_einvoice, invoicing_einvoiceacknowledgement"
     )
+
+
+@pytest.mark.parametrize(
+    ("tax_group", "category"),
+    [
+        ({"exempt": True, "exemption_reason_code": "VATEX-EU-132-1B"}, "E"),
+        (
+            {
+                "name": "Intra-community supply", "rate": D("0"), "vat_category": "K",
+                "exemption_reason_code": "VATEX-EU-IC", "note": "Intra-community supply",
+            },
+            "K",
+        ),
+    ],
+)  # fmt: skip
+def test_categories_without_vat_give_their_reason(people, tax_group, category):
+    invoice = post(
+        approved_e1(
+            people,
+            legal_entity=LegalEntityFactory(swedish_details=True),
+            customer=CustomerFactory(country="DE", language="en", vat_number="DE136695976"),
+            default_tax_group=TaxGroupFactory(**tax_group),
+        ),
+        people,
+    )
+    assert_valid(invoice)
+    root = xml_of(invoice)
+    subtotal = root.find("cac:TaxTotal/cac:TaxSubtotal", NS)
+    assert text(subtotal, "cac:TaxCategory/cbc:ID") == category
+    assert text(subtotal, "cbc:TaxAmount") == "0.00"
+    assert text(subtotal, "cac:TaxCategory/cbc:TaxExemptionReasonCode")
+    if category == "K":  # an intra-community supply says where it went (BR-IC-12)
+        assert (
+            text(
+                root,
+                "cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:IdentificationCode",
+            )
+            == "DE"
+        )
