@@ -148,14 +148,19 @@ def _seller(seller: dict) -> Party:
     )
 
 
-def _buyer(buyer: dict) -> Party:
-    country = buyer["country"]
-    scheme, endpoint = endpoint_for(
-        country=country,
+def buyer_endpoint(buyer: dict) -> tuple[str, str]:
+    """Where the buyer of a frozen snapshot receives its e-invoice (what the XML says)."""
+    return endpoint_for(
+        country=buyer["country"],
         vat_number=buyer.get("vat_number", ""),
         peppol_scheme=buyer.get("peppol_scheme", ""),
         peppol_identifier=buyer.get("peppol_identifier", ""),
     )
+
+
+def _buyer(buyer: dict) -> Party:
+    country = buyer["country"]
+    scheme, endpoint = buyer_endpoint(buyer)
     legal_id = endpoint if scheme == ORGANIZATION_SCHEMES.get(country) else ""
     return Party(
         name=buyer["name"],

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from contracts.models import (
@@ -28,7 +29,7 @@ from invoicing.transactions.models import (
 
 
 class DocumentType(models.TextChoices):
-    INVOICE = "invoice", _("Invoice")
+    INVOICE = "invoice", pgettext_lazy("document type", "Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
 
 

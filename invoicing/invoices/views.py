@@ -23,6 +23,7 @@ from contracts.filters import StyledFilterSet
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
 from invoicing.invoices import credits, documents, hooks, outbox, posting, retention
+from invoicing.invoices.einvoices import buyer_endpoint
 from invoicing.invoices.forms import amount_parse
 from invoicing.invoices.models import DocumentType, EInvoice, Invoice, InvoiceStatus, PdfBatch
 from invoicing.invoices.tasks import pdf_batch_task
@@ -255,7 +256,9 @@ class EInvoiceOutboxView(PermissionRequired, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         waiting = Paginator(outbox.einvoices_listed(waiting=True), 50)
-        context["page"] = waiting.get_page(self.request.GET.get("page"))
+        context["page"] = page = waiting.get_page(self.request.GET.get("page"))
+        for einvoice in page.object_list:
+            einvoice.endpoint = ":".join(buyer_endpoint(einvoice.invoice.snapshot["buyer"]))
         context["picked_up"] = list(outbox.einvoices_listed(waiting=False)[:20])
         return context
 
