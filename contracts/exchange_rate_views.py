@@ -96,8 +96,8 @@ class ExchangeRateImportView(PermissionRequired, TemplateView):
                 messages.success(
                     request,
                     _(
-                        "%(created)s rates were imported; %(unchanged)s were already there and "
-                        "%(skipped)s rows had no rate."
+                        "New rates imported: %(created)s; already there: %(unchanged)s; rows "
+                        "without a rate: %(skipped)s."
                     )
                     % {
                         "created": result.created,

@@ -39,9 +39,7 @@ class RateImportRefused(ValidationError):
         self.problems = problems
         messages = [str(problem) for problem in problems[:MAX_PROBLEMS_LISTED]]
         if len(problems) > MAX_PROBLEMS_LISTED:
-            messages.append(
-                _("… and %(count)s more problems.") % {"count": len(problems) - MAX_PROBLEMS_LISTED}
-            )
+            messages.append(_("… and more: %(count)s problems in all.") % {"count": len(problems)})
         super().__init__(messages)
 
 

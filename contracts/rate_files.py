@@ -58,7 +58,7 @@ COLUMN_ALIASES = {
 COLUMN_LABELS = {
     "date": gettext_lazy("date"),
     "currency": gettext_lazy("currency"),
-    "value": gettext_lazy("rate"),
+    "value": gettext_lazy("exchange rate"),
 }
 MISSING_VALUES = ("", "n/a", "na", "..", "-", "–")
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d")

@@ -196,7 +196,7 @@ def test_every_bad_row_is_named_with_its_row_and_column():
 def test_a_file_without_the_columns_is_refused_saying_what_is_expected():
     read = rate_file_read(b"Day;Amount\n2026-12-02;11\n", layout=NATIONALBANKEN, today=TODAY)
     assert [str(problem) for problem in read.problems] == [
-        "Row 1: The header row lacks the column(s) for the currency, rate. Expected for "
+        "Row 1: The header row lacks the column(s) for the currency, exchange rate. Expected for "
         "Danmarks Nationalbank, for example: Dato;Valuta;Kurs."
     ]
     assert read.rows == []
@@ -353,5 +353,5 @@ def test_a_bad_file_on_the_import_page_names_its_rows_and_writes_nothing(clerk_c
     assert not ExchangeRate.objects.exists()
     good = SimpleUploadedFile("rates.csv", NATIONALBANKEN_FILE)
     response = clerk_client.post(url, {"layout": NATIONALBANKEN, "file": good}, follow=True)
-    assert "3 rates were imported" in response.content.decode()
+    assert "New rates imported: 3;" in response.content.decode()
     assert ExchangeRate.objects.count() == 3
