@@ -75,7 +75,7 @@ class ExchangeRateCreateView(PermissionRequired, TemplateView):
 
 class ExchangeRateImportView(PermissionRequired, TemplateView):
     permission_required = "contracts.add_exchangerate"
-    template_name = "contracts/exchange_rate_import.html"
+    template_name = "contracts/exchange_rate_upload.html"
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=ExchangeRateImportForm()))

@@ -21,7 +21,7 @@ urlpatterns = [
     path(
         "exchange-rates/import/",
         exchange_rate_views.ExchangeRateImportView.as_view(),
-        name="exchange_rate_import",
+        name="exchange_rate_upload",
     ),
     path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),

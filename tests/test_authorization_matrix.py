@@ -121,7 +121,7 @@ PAGES = [
     # Exchange rates: finance enters and imports them; everyone sees them.
     page("contracts:exchange_rate_list", get=EVERYONE),
     page("contracts:exchange_rate_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
-    page("contracts:exchange_rate_import", get=FINANCE_STAFF, post=FINANCE_STAFF),
+    page("contracts:exchange_rate_upload", get=FINANCE_STAFF, post=FINANCE_STAFF),
     page("contracts:contract_detail", get=EVERYONE, kwargs=CONTRACT),
     page("contracts:contract_update", get=FINANCE_STAFF, post=FINANCE_STAFF, kwargs=CONTRACT),
     page("contracts:contract_billing", get=EVERYONE, kwargs=CONTRACT),

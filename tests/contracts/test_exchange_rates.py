@@ -342,7 +342,7 @@ def test_a_clerk_enters_a_rate_on_the_form(clerk_client):
 
 def test_a_bad_file_on_the_import_page_names_its_rows_and_writes_nothing(clerk_client, monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
-    url = reverse("contracts:exchange_rate_import")
+    url = reverse("contracts:exchange_rate_upload")
     assert clerk_client.get(url).status_code == 200
     bad = SimpleUploadedFile("rates.csv", b"Dato;Valuta;Kurs\n02-12-2026;EUR;abc\n")
     response = clerk_client.post(url, {"layout": NATIONALBANKEN, "file": bad})
