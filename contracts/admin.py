@@ -14,6 +14,7 @@ from contracts.models import (
     CategoryGroup,
     ContractDocument,
     Customer,
+    ExchangeRate,
     Item,
     LegalEntity,
     LineProperty,
@@ -33,6 +34,24 @@ IN_USE = admin.AllValuesFieldListFilter
 class PaymentTermsAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "net_days"]
     search_fields = ["code", "name"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(SimpleHistoryAdmin):
+    """Rates are entered and imported on their own page; here the Admin corrects or deletes
+    one (postings froze the rate they used, so that changes no document)."""
+
+    list_display = ["rate_date", "currency", "quote_currency", "rate", "source", "created_by"]
+    list_filter = [("currency", IN_USE), ("quote_currency", IN_USE), "source"]
+    date_hierarchy = "rate_date"
+    fields = ["currency", "quote_currency", "rate_date", "rate", "source", "created_by"]
+    readonly_fields = ["created_by"]
+    list_select_related = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(TaxGroup)

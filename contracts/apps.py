@@ -44,6 +44,9 @@ class ContractsConfig(AppConfig):
             "collaboration.add_comment",
             "add_contractdocument",
             "delete_contractdocument",
+            # Rates are entered and imported by finance; changing or deleting one is the
+            # Admin's (Django admin, with history): postings froze what they used anyway.
+            "add_exchangerate",
         ],
         "approver": ["collaboration.add_comment"],
         # DOMAIN.md section 1: they complete milestones and enter progress and units delivered

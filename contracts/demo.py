@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from contracts.models import (
     BillingRule,
@@ -24,6 +25,7 @@ from contracts.models import (
     Category,
     CategoryGroup,
     Customer,
+    ExchangeRate,
     InvoicingScope,
     Item,
     LegalEntity,
@@ -34,6 +36,7 @@ from contracts.models import (
     Project,
     ProjectContract,
     ProjectType,
+    RateSource,
     TaxGroup,
     TransactionKind,
     VatCategory,
@@ -475,3 +478,43 @@ def demo_billing_terms_create(
                 amount=amount,
                 percent=percent,
             )
+
+
+#: The demo's Riksbank rates: roughly the 2026 level, moving a little from day to day.
+DEMO_RATES = {"EUR": D("11.2000"), "DKK": D("1.5015")}
+
+
+@transaction.atomic
+def demo_exchange_rates_create(*, today: datetime.date | None = None) -> int:
+    """Riksbank rates of EUR and DKK in SEK for every weekday of the demo period up to today
+    (the demo's P2, M1 and T1 contracts invoice in DKK and EUR from the Swedish entity, and
+    posting needs a rate), entered by the demo clerk. Idempotent; returns how many it added."""
+    today = today or timezone.localdate()
+    start, _end = demo_contract_period(today)
+    clerk = get_user_model().objects.get(username="clerk")
+    stored = set(
+        ExchangeRate.objects.filter(
+            quote_currency="SEK", rate_date__gte=start - 7 * DAY
+        ).values_list("currency", "rate_date")
+    )
+    new = []
+    day = start - 7 * DAY
+    while day <= today:
+        if day.weekday() < 5:
+            for currency, level in DEMO_RATES.items():
+                if (currency, day) not in stored:
+                    # A small, repeatable wobble (about ±0.5 %) so that the rates differ by day.
+                    wobble = D((day.toordinal() * 37) % 101 - 50) / D(10000)
+                    new.append(
+                        ExchangeRate(
+                            currency=currency,
+                            quote_currency="SEK",
+                            rate_date=day,
+                            rate=(level * (1 + wobble)).quantize(D("0.0001")),
+                            source=RateSource.RIKSBANKEN,
+                            created_by=clerk,
+                        )
+                    )
+        day += DAY
+    bulk_create_with_history(new, ExchangeRate, default_user=clerk)
+    return len(new)

@@ -15,6 +15,7 @@ from contracts.currencies import CURRENCY_CHOICES
 from contracts.models import (
     ContractStatus,
     Customer,
+    ExchangeRate,
     LegalEntity,
     Milestone,
     MilestoneStatus,
@@ -111,3 +112,22 @@ class MilestoneFilter(StyledFilterSet):
         if value == MilestoneDue.OPEN:
             return planned
         return queryset
+
+
+class ExchangeRateFilter(StyledFilterSet):
+    currency = django_filters.ChoiceFilter(
+        choices=CURRENCY_CHOICES, label=_("Currency"), empty_label=_("All")
+    )
+    quote_currency = django_filters.ChoiceFilter(
+        choices=CURRENCY_CHOICES, label=_("In currency"), empty_label=_("All")
+    )
+    rate_date = django_filters.DateFilter(
+        field_name="rate_date",
+        lookup_expr="lte",
+        label=_("On or before"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "quote_currency", "rate_date"]

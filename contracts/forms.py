@@ -15,11 +15,13 @@ from contracts.models import (
     Budget,
     Category,
     DocumentKind,
+    ExchangeRate,
     Milestone,
     Project,
     ProjectContract,
 )
 from contracts.money import plain_number
+from contracts.rate_files import LAYOUTS
 from contracts.services import (
     EVIDENCE_MAX_MB,
     PROGRESS_FIELDS,
@@ -339,3 +341,53 @@ class ContractDocumentForm(BootstrapFormMixin, forms.Form):
             "PDF, Word, Excel, OpenDocument or an image, at most %(limit)s MB."
         ) % {"limit": settings.CONTRACT_DOCUMENT_MAX_MB}
         self._apply_bootstrap()
+
+
+class RateField(forms.DecimalField):
+    """A rate with a decimal comma or point (Nordic clerks copy 11,2345 from the bank's page);
+    no thousands separators: a rate has none to speak of."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")
+        return super().to_python(value)
+
+
+class ExchangeRateForm(BootstrapFormMixin, forms.ModelForm):
+    """One rate entered by hand; the model's constraints (one per pair and day, above zero, two
+    currencies) show on the form before the service stores it."""
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "quote_currency", "rate_date", "rate"]
+        widgets = {"rate_date": DATE_INPUT}
+        field_classes = {"rate": RateField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rate"].widget = forms.TextInput(attrs={"inputmode": "decimal"})
+        self._apply_bootstrap()
+
+
+class ExchangeRateImportForm(BootstrapFormMixin, forms.Form):
+    layout = forms.ChoiceField(
+        label=_("Published by"),
+        choices=[
+            (key, f"{layout.source} ({layout.quote_currency})") for key, layout in LAYOUTS.items()
+        ],
+    )
+    file = forms.FileField(
+        label=_("CSV file"), help_text=_("At most 5 MB. Nothing is saved unless every row is good.")
+    )
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._apply_bootstrap()
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return uploaded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -9,10 +10,21 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from contracts.models import BillingRule, Budget, Customer, Milestone, Project, ProjectContract
+from contracts.models import (
+    BillingRule,
+    Budget,
+    Customer,
+    ExchangeRate,
+    Milestone,
+    Project,
+    ProjectContract,
+)
 from contracts.money import percent_of
 
 HISTORY_LIMIT = 50
+#: How much older than the day it is used for a rate may be: the banks publish none on
+#: weekends and holidays (Easter closes them four days in a row).
+EXCHANGE_RATE_MAX_AGE_DAYS = 7
 
 
 def contract_list() -> QuerySet[ProjectContract]:
@@ -166,4 +178,30 @@ def billing_rules(*, contract: ProjectContract) -> list[BillingRule]:
         BillingRule.objects.filter(contract=contract)
         .prefetch_related("projects", "chargeable_categories", "caps__category")
         .order_by("pk")
+    )
+
+
+def exchange_rate_for(
+    *, currency: str, quote_currency: str, on_date: dt.date
+) -> ExchangeRate | None:
+    """The rate of ``currency`` in ``quote_currency`` to use on ``on_date``: the newest one on
+    or before that day and at most ``EXCHANGE_RATE_MAX_AGE_DAYS`` older; None when there is
+    none (a rate dated after the day is never used). One query."""
+    oldest = on_date - dt.timedelta(days=EXCHANGE_RATE_MAX_AGE_DAYS)
+    return (
+        ExchangeRate.objects.filter(
+            currency=currency,
+            quote_currency=quote_currency,
+            rate_date__lte=on_date,
+            rate_date__gte=oldest,
+        )
+        .order_by("-rate_date")
+        .first()
+    )
+
+
+def exchange_rate_list() -> QuerySet[ExchangeRate]:
+    """Rates newest first, with who entered them, in one query whatever the number of rows."""
+    return ExchangeRate.objects.select_related("created_by").order_by(
+        "-rate_date", "currency", "quote_currency"
     )

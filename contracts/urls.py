@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import document_views, views
+from contracts import document_views, exchange_rate_views, views
 
 app_name = "contracts"
 
@@ -8,6 +8,21 @@ urlpatterns = [
     path("", views.ContractListView.as_view(), name="contract_list"),
     path("new/", views.ContractCreateView.as_view(), name="contract_create"),
     path("milestones/", views.MilestoneListView.as_view(), name="milestone_list"),
+    path(
+        "exchange-rates/",
+        exchange_rate_views.ExchangeRateListView.as_view(),
+        name="exchange_rate_list",
+    ),
+    path(
+        "exchange-rates/new/",
+        exchange_rate_views.ExchangeRateCreateView.as_view(),
+        name="exchange_rate_create",
+    ),
+    path(
+        "exchange-rates/import/",
+        exchange_rate_views.ExchangeRateImportView.as_view(),
+        name="exchange_rate_upload",
+    ),
     path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("<int:pk>/edit/", views.ContractUpdateView.as_view(), name="contract_update"),
     path("<int:pk>/billing/", views.ContractBillingView.as_view(), name="contract_billing"),

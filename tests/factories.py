@@ -315,3 +315,15 @@ class BillingRuleFactory(factory.django.DjangoModelFactory):
     def projects(self, create, extracted, **kwargs):
         if create:
             self.projects.set(extracted or [ProjectFactory(contract=self.contract)])
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = contracts.ExchangeRate
+
+    currency = "EUR"
+    quote_currency = "SEK"
+    rate_date = datetime.date(2026, 12, 2)
+    rate = Decimal("11.2345")
+    source = contracts.RateSource.RIKSBANKEN
+    created_by = factory.SubFactory(UserFactory)

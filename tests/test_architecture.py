@@ -31,8 +31,10 @@ LAYERS = (
 
 # Arithmetic and file reading without the ORM: dataclasses and Decimal in, dataclasses out.
 PURE_MODULES = (
+    "contracts.currency_conversion",
     "contracts.identifiers",
     "contracts.money",
+    "contracts.rate_files",
     "einvoice.references",
     "einvoice.rules",
     "einvoice.schematron",

@@ -118,6 +118,10 @@ PAGES = [
     page("contracts:contract_list", get=EVERYONE),
     page("contracts:contract_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
     page("contracts:milestone_list", get=EVERYONE),
+    # Exchange rates: finance enters and imports them; everyone sees them.
+    page("contracts:exchange_rate_list", get=EVERYONE),
+    page("contracts:exchange_rate_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
+    page("contracts:exchange_rate_upload", get=FINANCE_STAFF, post=FINANCE_STAFF),
     page("contracts:contract_detail", get=EVERYONE, kwargs=CONTRACT),
     page("contracts:contract_update", get=FINANCE_STAFF, post=FINANCE_STAFF, kwargs=CONTRACT),
     page("contracts:contract_billing", get=EVERYONE, kwargs=CONTRACT),

@@ -48,6 +48,11 @@ from contracts.models.documents import (
     ContractDocument,
     DocumentKind,
 )
+from contracts.models.exchange_rates import (
+    EXCHANGE_RATE,
+    ExchangeRate,
+    RateSource,
+)
 from contracts.models.parties import (
     VAT_EXEMPTION_REASON_CHOICES,
     Customer,
@@ -74,6 +79,8 @@ __all__ = [
     "ContractStatus",
     "Customer",
     "DocumentKind",
+    "EXCHANGE_RATE",
+    "ExchangeRate",
     "INVOICEABLE_PROJECT_TYPES",
     "InvoicingScope",
     "Item",
@@ -92,6 +99,7 @@ __all__ = [
     "ProjectStatus",
     "ProjectType",
     "RATE",
+    "RateSource",
     "TaxGroup",
     "TransactionKind",
     "VAT_EXEMPTION_REASON_CHOICES",

@@ -34,6 +34,17 @@ def money(value, currency: str | None = None) -> str:
 
 
 @register.filter
+def exchange_rate(value) -> str:
+    """A rate with the decimals it has, no trailing zeros (11.2345; sv 11,2345), no grouping."""
+    amount = _as_decimal(value)
+    if amount is None:
+        return ""
+    text = format(amount.normalize(), "f")
+    decimals = len(text.partition(".")[2])
+    return number_format(amount, decimal_pos=decimals, use_l10n=True, force_grouping=False)
+
+
+@register.filter
 def percent(value) -> str:
     amount = _as_decimal(value)
     if amount is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import Milestone, Project, ProjectContract
@@ -302,6 +303,26 @@ class InvoiceTaxSerializer(serializers.ModelSerializer):
         fields = ["label", "rate", "base", "amount"]
 
 
+class TaxCurrencyVatSerializer(serializers.Serializer):
+    category = serializers.CharField(read_only=True)
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+
+class TaxCurrencySerializer(serializers.Serializer):
+    """The VAT in the legal entity's currency (EN 16931 BT-6, BT-111) frozen at posting, with
+    the exchange rate used (units of ``currency`` per one unit of the invoice's currency)."""
+
+    currency = serializers.CharField(read_only=True)
+    rate = serializers.CharField(
+        read_only=True, help_text="The rate as frozen, with at least six decimals: 11.234500."
+    )
+    rate_date = serializers.DateField(read_only=True)
+    source = serializers.CharField(read_only=True)
+    vat_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    taxes = TaxCurrencyVatSerializer(many=True, read_only=True)
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
     """A posted document with what is paid, credited and open on it, from the receivables
     ledger (the instance must come from ``receivables.selectors.invoices_with_open_amount``)."""
@@ -322,6 +343,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         help_text="SHA-256 of the e-invoice XML stored at posting (GET .../einvoice/); "
         "null for documents posted before e-invoices were made.",
     )
+    tax_currency = serializers.SerializerMethodField()
 
     class Meta:
         model = Invoice
@@ -351,8 +373,16 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "lines",
             "taxes",
             "einvoice_sha256",
+            "tax_currency",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(TaxCurrencySerializer(allow_null=True))
+    def get_tax_currency(self, invoice: Invoice) -> dict | None:
+        """As frozen in the snapshot; null in the legal entity's own currency and on invoices
+        posted before issue 14, item 3."""
+        frozen = invoice.snapshot.get("tax_currency")
+        return None if frozen is None else TaxCurrencySerializer(frozen).data
 
 
 class CreditLineSerializer(serializers.Serializer):

@@ -27,7 +27,7 @@ from invoicing.invoices import hooks
 from invoicing.invoices.credits import credit_note_settle
 from invoicing.invoices.einvoices import einvoice_create
 from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, InvoiceLine, InvoiceTax
-from invoicing.invoices.snapshots import invoice_snapshot
+from invoicing.invoices.snapshots import invoice_snapshot, tax_currency_rate
 from invoicing.proposals import selectors
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from invoicing.proposals.state import transactions_billing_status_refresh
@@ -119,6 +119,10 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     is_credit_note = totals.gross < 0
     if is_credit_note and not proposal.credited_invoice_id:
         raise ValidationError(NEGATIVE_INVOICE)
+    # A foreign-currency invoice without an exchange rate is refused before it takes a number.
+    tax_currency_rate(
+        currency=contract.currency, legal_entity=contract.legal_entity, on_date=invoice_date
+    )
     sequence_number, number = invoice_number_next(legal_entity=contract.legal_entity)
     invoice = Invoice.objects.create(
         legal_entity=contract.legal_entity,

@@ -21,6 +21,10 @@ added as not known (blank), never as the records' values today.
 Issue 14, item 6 added ``supply_period`` to version 2 (no invoice posted in production lacks
 it): the first and last date of the work billed, ``{"start": "YYYY-MM-DD", "end": ...}`` or
 None. Readers take it with ``.get()``, so a snapshot without it prints no period.
+Issue 14, item 3 adds ``tax_currency`` (still version 2: a snapshot without the key has none):
+for an invoice in another currency than its legal entity's, the exchange rate used (its date
+and source) and the VAT per breakdown row and in total in the entity's currency (EN 16931
+BT-6, BT-111); ``None`` when the invoice is in the entity's own currency.
 """
 
 from __future__ import annotations
@@ -30,14 +34,21 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.core.exceptions import ValidationError
 from django.db.models import Max, Min, Q, Sum
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from contracts import identifiers
-from contracts.models import TransactionKind
+from contracts.currency_conversion import VatRow, exchange_rate_text, vat_converted
+from contracts.models import ExchangeRate, LegalEntity, RateSource, TransactionKind
 from contracts.money import round_money
-from contracts.selectors import buyer_reference_effective
+from contracts.selectors import (
+    EXCHANGE_RATE_MAX_AGE_DAYS,
+    buyer_reference_effective,
+    exchange_rate_for,
+)
 from einvoice.references import payment_reference_for
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_ledger
@@ -49,6 +60,10 @@ SELLER_DETAILS = ("organization_number", "email", "phone", "bank_name", "iban", 
 SELLER_EINVOICE_DETAILS = ("f_skatt", "registered_office", "plusgiro", "fik_creditor_number")
 #: The customer's fields beyond its name and address (version 2 adds the last three).
 BUYER_DETAILS = ("language", "email", "peppol_scheme", "peppol_identifier", "buyer_reference")
+NO_EXCHANGE_RATE = gettext_lazy(
+    "There is no exchange rate from %(currency)s to %(base)s on or before %(date)s (nor in "
+    "the %(days)s days before): enter one under Exchange rates."
+)
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,58 @@ def invoice_snapshot(invoice: Invoice) -> dict:
         "progress": {
             name: _money(amount) for name, amount in asdict(progress_statement(invoice)).items()
         },
+        "tax_currency": _tax_currency(invoice),
+    }
+
+
+def tax_currency_rate(
+    *, currency: str, legal_entity: LegalEntity, on_date: datetime.date
+) -> ExchangeRate | None:
+    """The exchange rate an invoice in ``currency`` dated ``on_date`` shows its VAT in the legal
+    entity's currency with (``contracts.selectors.exchange_rate_for``); None when the invoice
+    is in the entity's own currency. Raises ``ValidationError`` telling the clerk which rate to
+    enter when there is none: posting calls it before it takes a number."""
+    base = legal_entity.base_currency
+    if currency == base:
+        return None
+    rate = exchange_rate_for(currency=currency, quote_currency=base, on_date=on_date)
+    if rate is None:
+        raise ValidationError(
+            NO_EXCHANGE_RATE
+            % {
+                "currency": currency,
+                "base": base,
+                "date": on_date.isoformat(),
+                "days": EXCHANGE_RATE_MAX_AGE_DAYS,
+            }
+        )
+    return rate
+
+
+def _tax_currency(invoice: Invoice) -> dict | None:
+    """The rate used and the VAT in the legal entity's currency, per VAT row and in total
+    (``contracts.currency_conversion.vat_converted``, the one function for these figures). A
+    credit note uses the rate of its own date."""
+    rate = tax_currency_rate(
+        currency=invoice.currency, legal_entity=invoice.legal_entity, on_date=invoice.invoice_date
+    )
+    if rate is None:
+        return None
+    converted = vat_converted(
+        [VatRow(tax.vat_category, tax.rate, tax.amount) for tax in invoice.taxes.all()],
+        exchange_rate=rate.rate,
+        currency=rate.quote_currency,
+    )
+    return {
+        "currency": rate.quote_currency,
+        "rate": exchange_rate_text(rate.rate),
+        "rate_date": rate.rate_date.isoformat(),
+        "source": rate.source,
+        "vat_total": str(converted.total),
+        "taxes": [
+            {"category": row.category, "rate": str(row.rate), "amount": str(row.amount)}
+            for row in converted.rows
+        ],
     }
 
 
@@ -242,4 +309,22 @@ def snapshot_context(snapshot: dict) -> dict:
         "progress": ProgressStatement(
             **{name: Decimal(value) for name, value in snapshot["progress"].items()}
         ),
+        "tax_currency": _tax_currency_context(snapshot.get("tax_currency")),
     }
+
+
+def _tax_currency_context(frozen: dict | None) -> SimpleNamespace | None:
+    """The frozen VAT in the entity's currency as the template reads it (None before issue 14,
+    item 3, and for invoices in the entity's own currency)."""
+    if not frozen:
+        return None
+    source = frozen["source"]
+    return SimpleNamespace(
+        currency=frozen["currency"],
+        rate=Decimal(frozen["rate"]),
+        rate_date=datetime.date.fromisoformat(frozen["rate_date"]),
+        # The banks are printed by name; a rate entered by hand says so in the document's language.
+        source=RateSource(source).label if source in RateSource.values else source,
+        vat_total=Decimal(frozen["vat_total"]),
+        taxes=[{**row, "amount": Decimal(row["amount"])} for row in frozen["taxes"]],
+    )

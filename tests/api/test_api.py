@@ -18,6 +18,7 @@ from tests.factories import (
     BillingRuleFactory,
     CategoryFactory,
     CustomerFactory,
+    ExchangeRateFactory,
     LegalEntityFactory,
     PaymentTermsFactory,
     TaxGroupFactory,
@@ -340,3 +341,26 @@ def test_every_list_runs_the_same_queries_for_one_or_four_posted_contracts():
     assert [row["gross_total"] for row in listed(reader, "invoices")] == ["27500.00"] * 4
     assert len(listed(reader, "contracts")) == 4
     assert len(listed(reader, "proposals")) == 4
+
+
+def test_an_invoice_shows_its_frozen_vat_in_the_entitys_currency():
+    clerk = api("finance_clerk", "karin")
+    ExchangeRateFactory(currency="EUR", rate_date=datetime.date(2026, 12, 2), rate=D("11.2345"))
+    people = {"clerk": clerk.user, "approver": UserFactory(role="approver")}
+    eur = posting.invoice_post(
+        proposal=approved_e1(people, currency="EUR"),
+        actor=clerk.user,
+        invoice_date=datetime.date(2026, 12, 3),
+    )
+    sek = posting.invoice_post(proposal=approved_e1(people), actor=clerk.user)
+    assert clerk.get(f"/api/v1/invoices/{eur.pk}/").json()["tax_currency"] == {
+        "currency": "SEK",
+        "rate": "11.234500",
+        "rate_date": "2026-12-02",
+        "source": "Riksbanken",
+        "vat_total": "61789.75",
+        "taxes": [{"category": "S", "rate": "25.00", "amount": "61789.75"}],
+    }
+    assert clerk.get(f"/api/v1/invoices/{sek.pk}/").json()["tax_currency"] is None
+    listed = {row["id"]: row for row in clerk.get("/api/v1/invoices/").json()["results"]}
+    assert listed[eur.pk]["tax_currency"]["vat_total"] == "61789.75"

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from contracts.demo import demo_setup_create, demo_users_create
+from contracts.demo import demo_exchange_rates_create, demo_setup_create, demo_users_create
 from funding.demo import demo_funding_create
 from invoicing.demo import demo_activity_create, demo_summary
 
@@ -29,6 +29,7 @@ class Command(BaseCommand):
         demo_setup_create()
         demo_funding_create()
         logins = demo_users_create()
+        demo_exchange_rates_create()
         if options["bare"]:
             self.stdout.write("Set-up only (--bare): no activity was added.")
         elif demo_activity_create():

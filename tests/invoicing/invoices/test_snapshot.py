@@ -157,10 +157,11 @@ def version_1_of(snapshot: dict) -> dict:
         "buyer": ("peppol_scheme", "peppol_identifier", "buyer_reference"),
         "contract": ("buyer_reference", "order_reference"),
     }
+    # tax_currency came later in version 2 (issue 14, item 3): no backfill writes it.
     older = {
         key: value
         for key, value in snapshot.items()
-        if key not in ("payment_reference", "supply_period")
+        if key not in ("payment_reference", "supply_period", "tax_currency")
     }
     older["version"] = 1
     for part, keys in added.items():

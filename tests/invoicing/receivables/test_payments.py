@@ -15,6 +15,7 @@ from invoicing.invoices import credits, posting
 from invoicing.invoices.models import InvoiceStatus
 from invoicing.receivables import payments, reminders, selectors
 from invoicing.receivables.models import CreditApplication, Payment, PaymentAllocation
+from tests.factories import ExchangeRateFactory
 from tests.invoicing.invoices.test_credits import approve_and_post
 from tests.invoicing.invoices.test_posting import approved_e1
 
@@ -110,6 +111,7 @@ def test_payment_for_another_customer_or_currency_or_a_credit_note_is_refused(in
     other = post(people)
     with pytest.raises(payments.PaymentRefused, match="is not this customer's"):
         pay(invoice, people, "100", allocations=[(invoice, None), (other, D("10"))])
+    ExchangeRateFactory(currency="EUR", quote_currency="SEK", rate_date=JAN_1)  # posting needs it
     euro = post(people, customer=invoice.customer, currency="EUR")
     with pytest.raises(payments.PaymentRefused, match="is in EUR, not SEK"):
         pay(invoice, people, "100", allocations=[(euro, None)])
