@@ -351,3 +351,22 @@ def test_categories_without_vat_give_their_reason(people, tax_group, category):
             )
             == "DE"
         )
+
+
+def test_a_euro_invoice_of_a_swedish_seller_gives_its_vat_in_sek(people):
+    from tests.factories import ExchangeRateFactory
+
+    ExchangeRateFactory(currency="EUR", rate_date=datetime.date(2026, 3, 31), rate=D("11.2345"))
+    invoice = post(approved_e1(people, **{**seller("SE"), "currency": "EUR"}), people)
+    assert_valid(invoice)
+    root = xml_of(invoice)
+    assert (text(root, "cbc:DocumentCurrencyCode"), text(root, "cbc:TaxCurrencyCode")) == (
+        "EUR",
+        "SEK",
+    )
+    amounts = root.findall("cac:TaxTotal/cbc:TaxAmount", NS)
+    assert [(amount.text, amount.get("currencyID")) for amount in amounts] == [
+        ("5500.00", "EUR"),
+        ("61789.75", "SEK"),  # 5,500.00 x 11.2345, half-up
+    ]
+    assert invoice.snapshot["tax_currency"]["vat_total"] == "61789.75"
