@@ -33,9 +33,12 @@ LAYERS = (
 PURE_MODULES = (
     "contracts.identifiers",
     "contracts.money",
+    "einvoice.cii",
+    "einvoice.document",
     "einvoice.references",
     "einvoice.rules",
     "einvoice.schematron",
+    "einvoice.ubl",
     "einvoice.validation",
     "funding.allocation",
     "invoicing.proposals.billing",
