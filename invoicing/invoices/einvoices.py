@@ -181,13 +181,21 @@ def _payment_means(invoice: Invoice, seller: dict, reference: dict | None) -> tu
     if seller.get("bankgiro"):
         means.append(
             PaymentMeans(
-                MEANS_CREDIT_TRANSFER, ocr or invoice.number, seller["bankgiro"], "", BRANCH_BANKGIRO
+                MEANS_CREDIT_TRANSFER,
+                ocr or invoice.number,
+                seller["bankgiro"],
+                "",
+                BRANCH_BANKGIRO,
             )
         )
     if seller.get("plusgiro"):
         means.append(
             PaymentMeans(
-                MEANS_CREDIT_TRANSFER, ocr or invoice.number, seller["plusgiro"], "", BRANCH_PLUSGIRO
+                MEANS_CREDIT_TRANSFER,
+                ocr or invoice.number,
+                seller["plusgiro"],
+                "",
+                BRANCH_PLUSGIRO,
             )
         )
     if reference and reference["scheme"] == "fik" and seller.get("fik_creditor_number"):
@@ -200,7 +208,9 @@ def _payment_means(invoice: Invoice, seller: dict, reference: dict | None) -> tu
         )
     if seller.get("iban"):
         code = MEANS_SEPA_CREDIT_TRANSFER if seller["country"] == "DK" else MEANS_CREDIT_TRANSFER
-        means.append(PaymentMeans(code, ocr or invoice.number, seller["iban"], "", seller.get("bic", "")))
+        means.append(
+            PaymentMeans(code, ocr or invoice.number, seller["iban"], "", seller.get("bic", ""))
+        )
     return tuple(means)
 
 
@@ -297,7 +307,9 @@ def einvoice_document(invoice: Invoice) -> Document:
                 invoice, snapshot["seller"], snapshot.get("payment_reference")
             ),
             payment_terms=terms.get("name", "") if sign > 0 else "",
-            tax_currency=TaxCurrency(tax_currency["currency"], sign * Decimal(tax_currency["vat_total"]))
+            tax_currency=TaxCurrency(
+                tax_currency["currency"], sign * Decimal(tax_currency["vat_total"])
+            )
             if tax_currency
             else None,
         )
