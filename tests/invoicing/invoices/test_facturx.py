@@ -11,6 +11,7 @@ from decimal import Decimal
 import facturx
 import pikepdf
 import pytest
+from django.db import DatabaseError, connection, transaction
 from lxml import etree
 
 from contracts.models import Customer
@@ -123,7 +124,7 @@ def test_the_facturx_pdf_is_one_pdfa3b_with_the_stored_cii_inside(people):
         # The Info dictionary says nothing the XMP contradicts (PDF/A 6.6.2.3.1).
         assert "/Producer" not in pdf.docinfo
         assert str(pdf.docinfo.Title) == f"{invoice.snapshot['seller']['name']}: Faktura 1"
-        assert f"<rdf:li xml:lang=\"x-default\">{pdf.docinfo.Title}</rdf:li>" in xmp
+        assert f'<rdf:li xml:lang="x-default">{pdf.docinfo.Title}</rdf:li>' in xmp
 
         [intent] = list(root.OutputIntents)
         assert intent.S == "/GTS_PDFA1"
@@ -212,3 +213,27 @@ def test_the_facturx_pdf_prints_the_invoice(people):
 
     assert invoice.number in text
     assert "27" in text and "500,00" in text.replace("\u00a0", " ").replace(" 500", "500")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers exist on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_stored_cii_is_final_like_the_invoice(people):
+    """Migration 0018's guard covers the e-invoices of every syntax after 0019: a CII cannot be
+    changed, deleted or added once its invoice is posted."""
+    invoice = post(people, wants_facturx=False)
+    facturx_invoice = post(people)
+    cii = EInvoice.objects.get(invoice=facturx_invoice, syntax=EInvoiceSyntax.FACTURX_CII)
+
+    for change in (
+        lambda: EInvoice.objects.filter(pk=cii.pk).update(xml="<changed/>"),
+        lambda: EInvoice.objects.filter(pk=cii.pk).delete(),
+        lambda: EInvoice.objects.create(
+            invoice=invoice, syntax=EInvoiceSyntax.FACTURX_CII, xml="<late/>", sha256="0" * 64
+        ),
+    ):
+        with pytest.raises(DatabaseError, match="Posted invoices are final"), transaction.atomic():
+            change()
+
+    assert EInvoice.objects.get(pk=cii.pk).xml_bytes == stored_cii(facturx_invoice)
+    assert invoice.einvoices.count() == 1
