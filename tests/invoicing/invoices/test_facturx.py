@@ -17,12 +17,13 @@ from lxml import etree
 from contracts.models import Customer
 from einvoice.cii import cii_bytes
 from einvoice.validation import EInvoiceRejected
-from invoicing.invoices import posting
+from invoicing.invoices import credits, posting
 from invoicing.invoices.documents import invoice_pdf
 from invoicing.invoices.facturx import facturx_wanted
 from invoicing.invoices.models import EInvoice, EInvoiceSyntax, Invoice
 from invoicing.proposals.models import ProposalStatus
 from tests.factories import CustomerFactory, LegalEntityFactory
+from tests.invoicing.invoices.test_credits import approve_and_post
 from tests.invoicing.invoices.test_posting import approved_e1
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +147,22 @@ def test_a_danish_sellers_facturx_pdf_carries_its_cii_with_the_vat_in_kroner(peo
     assert xml == stored_cii(invoice)
     assert b"<ram:TypeCode>58</ram:TypeCode>" in xml
     assert b"<ram:IBANID>DK5000400440116243</ram:IBANID>" in xml
+
+
+def test_a_credit_note_for_a_facturx_customer_carries_a_381_cii(people):
+    invoice = post(people)
+    lines = {line.pk: None for line, _left in credits.open_to_credit(invoice)}
+    proposal = credits.credit_proposal_create(
+        invoice=invoice, amounts=lines, reason="Wrong customer", rebill=False, actor=people["clerk"]
+    )
+    note = approve_and_post(proposal, people)
+
+    _name, xml = facturx.get_facturx_xml_from_pdf(invoice_pdf(note))
+
+    assert xml == stored_cii(note)
+    assert b"<ram:TypeCode>381</ram:TypeCode>" in xml
+    assert b"<ram:DuePayableAmount>27500.00</ram:DuePayableAmount>" in xml
+    assert f"<ram:IssuerAssignedID>{invoice.number}</ram:IssuerAssignedID>".encode() in xml
 
 
 def test_a_customer_without_the_setting_gets_the_plain_pdf(people):
