@@ -104,7 +104,13 @@ class CustomerAdmin(SimpleHistoryAdmin):
         "peppol_identifier",
         "payment_terms",
     ]
-    list_filter = [("country", IN_USE), "language", "payment_terms", "peppol_scheme"]
+    list_filter = [
+        ("country", IN_USE),
+        "language",
+        "payment_terms",
+        "peppol_scheme",
+        "wants_facturx",
+    ]
     search_fields = ["code", "name", "vat_number", "email", "peppol_identifier"]
     list_select_related = ["payment_terms"]
     fieldsets = [
@@ -119,6 +125,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
                     "peppol_scheme",
                     "peppol_identifier",
                     "buyer_reference",
+                    "wants_facturx",
                 ]
             },
         ),

@@ -17,6 +17,7 @@ RULESETS = Path(__file__).resolve().parent / "rulesets"
 CEN_VERSION = "1.3.16"
 PEPPOL_VERSION = "3.0.19"
 CEN_UBL_XSLT = RULESETS / f"cen-en16931-{CEN_VERSION}" / "EN16931-UBL-validation.xslt"
+CEN_CII_XSLT = RULESETS / f"cen-en16931-{CEN_VERSION}" / "EN16931-CII-validation.xslt"
 PEPPOL_UBL_SCH = RULESETS / f"peppol-bis-{PEPPOL_VERSION}" / "PEPPOL-EN16931-UBL.sch"
 PEPPOL_UBL_XSLT = PEPPOL_UBL_SCH.with_suffix(".xslt")
 
@@ -25,15 +26,18 @@ PEPPOL_UBL_XSLT = PEPPOL_UBL_SCH.with_suffix(".xslt")
 class RuleSet:
     """One stylesheet of business rules, run in this order after the XML Schema."""
 
-    name: str  # "cen" or "peppol": the Finding's source
+    name: str  # "cen", "peppol" or "cen-cii": the Finding's source
     title: str
     stylesheet: Path
 
 
+#: The rules a UBL invoice or credit note must pass (Peppol BIS Billing 3.0).
 RULE_SETS = (
     RuleSet("cen", f"CEN EN 16931 UBL {CEN_VERSION}", CEN_UBL_XSLT),
     RuleSet("peppol", f"Peppol BIS Billing {PEPPOL_VERSION}", PEPPOL_UBL_XSLT),
 )
+#: The rules the CII inside a Factur-X PDF must pass (CEN publishes them as XSLT, as for UBL).
+CII_RULE_SETS = (RuleSet("cen-cii", f"CEN EN 16931 CII {CEN_VERSION}", CEN_CII_XSLT),)
 
 
 def peppol_stylesheet_compiled() -> bytes:

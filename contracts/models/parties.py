@@ -507,7 +507,7 @@ class PeppolScheme(models.TextChoices):
 class Customer(CodedModel, AddressMixin):
     """Who is invoiced. Documents are rendered in the customer's language; an e-invoice goes
     to its Peppol endpoint with its default buyer reference (BT-10) unless the contract gives
-    one."""
+    one; a customer that wants Factur-X gets its PDFs with the e-invoice inside."""
 
     language = models.CharField(
         _("document language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
@@ -539,6 +539,15 @@ class Customer(CodedModel, AddressMixin):
         help_text=_(
             "The reference the customer asks for on every invoice (BT-10), e.g. a Swedish "
             "public body's reference code. A contract can give its own."
+        ),
+    )
+    wants_facturx = models.BooleanField(
+        _("send PDFs as Factur-X (PDF/A-3 with the e-invoice inside)"),
+        default=False,
+        help_text=_(
+            "The invoice PDF becomes a PDF/A-3 that carries the e-invoice as CII XML "
+            "(Factur-X / ZUGFeRD, EN 16931), for customers who read invoices into their "
+            "systems from the PDF. Invoices keep the kind they were posted with."
         ),
     )
     history = HistoricalRecords()

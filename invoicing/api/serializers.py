@@ -336,12 +336,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
         choices=["open", "partly_paid", "paid", "settled"], read_only=True
     )
     is_overdue = serializers.BooleanField(read_only=True)
-    einvoice_sha256 = serializers.CharField(
-        source="einvoice.sha256",
-        read_only=True,
-        allow_null=True,
-        help_text="SHA-256 of the e-invoice XML stored at posting (GET .../einvoice/); "
-        "null for documents posted before e-invoices were made.",
+    einvoice_sha256 = serializers.SerializerMethodField(
+        help_text="SHA-256 of the Peppol e-invoice XML stored at posting (GET .../einvoice/); "
+        "null for documents posted before e-invoices were made."
     )
     tax_currency = serializers.SerializerMethodField()
 
@@ -383,6 +380,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
         posted before issue 14, item 3."""
         frozen = invoice.snapshot.get("tax_currency")
         return None if frozen is None else TaxCurrencySerializer(frozen).data
+
+    def get_einvoice_sha256(self, invoice) -> str | None:
+        stored = getattr(invoice, "peppol_einvoices", None)
+        if stored is None:  # not prefetched (a single invoice just posted)
+            stored = list(invoice.einvoices.filter(syntax="peppol-bis-3-ubl"))
+        return stored[0].sha256 if stored else None
 
 
 class CreditLineSerializer(serializers.Serializer):

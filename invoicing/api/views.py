@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,7 +16,7 @@ from contracts.models import Milestone, Project, ProjectContract
 from funding.models import FundingLimit, FundingRule, FundingSource
 from invoicing.api import serializers
 from invoicing.invoices import credits, documents, outbox, posting
-from invoicing.invoices.models import EInvoice, Invoice
+from invoicing.invoices.models import EInvoice, EInvoiceSyntax, Invoice
 from invoicing.invoices.views import einvoice_response
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import InvoiceProposal
@@ -248,12 +249,15 @@ class ProposalViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
 class InvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
     """Posted invoices and credit notes (final: no update or delete)."""
 
-    queryset = (
-        Invoice.objects.select_related("einvoice")
-        .defer("einvoice__xml")
-        .prefetch_related("lines", "taxes")
-        .order_by("legal_entity", "-sequence_number")
-    )
+    queryset = Invoice.objects.prefetch_related(
+        "lines",
+        "taxes",
+        Prefetch(
+            "einvoices",
+            queryset=EInvoice.objects.filter(syntax=EInvoiceSyntax.PEPPOL_BIS_UBL).defer("xml"),
+            to_attr="peppol_einvoices",
+        ),
+    ).order_by("legal_entity", "-sequence_number")
     serializer_class = serializers.InvoiceSerializer
     own_permission_actions = ("credit",)
 
@@ -275,7 +279,9 @@ class InvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def einvoice(self, request, pk=None):
         invoice = self.get_object()
-        stored = EInvoice.objects.filter(invoice=invoice).first()
+        stored = EInvoice.objects.filter(
+            invoice=invoice, syntax=EInvoiceSyntax.PEPPOL_BIS_UBL
+        ).first()
         if stored is None:
             raise NotFound("This document was posted before e-invoices were made: it has none.")
         return einvoice_response(stored)
@@ -312,7 +318,11 @@ class EInvoiceViewSet(ActionPermissionsMixin, viewsets.ReadOnlyModelViewSet):
         if self.action == "list":
             picked_up = self.request.query_params.get("picked_up") in ("true", "1")
             return outbox.einvoices_listed(waiting=not picked_up)
-        return EInvoice.objects.select_related("invoice", "acknowledgement").defer("xml")
+        return (
+            EInvoice.objects.filter(syntax=EInvoiceSyntax.PEPPOL_BIS_UBL)
+            .select_related("invoice", "acknowledgement")
+            .defer("xml")
+        )
 
     @extend_schema(
         parameters=[OpenApiParameter("picked_up", bool, description="List those picked up")]

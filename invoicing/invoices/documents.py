@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from contracts.models import TransactionKind
+from invoicing.invoices.facturx import facturx_finisher, facturx_pdf, facturx_xml
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceTax, PdfBatch
 from invoicing.invoices.snapshots import (  # noqa: F401 - progress_statement is read from here too
     ProgressStatement,
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 STATIC_ROOTS = [Path(path).resolve() for path in settings.STATICFILES_DIRS]
 NOT_A_STATIC_FILE = "Only the project's own static files can be used in documents: {url}"
+PDF_A3B = "pdf/a-3b"
 
 
 def _weasyprint():
@@ -172,16 +174,28 @@ def invoice_html(invoice: Invoice) -> str:
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice or credit note as PDF bytes, rendered in the customer's language."""
-    return html_to_pdf(invoice_html(invoice))
+    """The invoice or credit note as PDF bytes, rendered in the customer's language. For a
+    buyer that wanted Factur-X when it was posted: a PDF/A-3b with the stored CII inside
+    (``facturx.py``), one file that is both the printed document and the e-invoice."""
+    xml = facturx_xml(invoice)
+    if xml is None:
+        return html_to_pdf(invoice_html(invoice))
+    pdf = html_to_pdf(invoice_html(invoice), pdf_variant=PDF_A3B, finisher=facturx_finisher)
+    seller = invoice.snapshot["seller"]["name"]
+    with translation.override(invoice.language):
+        title = f"{seller}: {document_title(invoice)} {invoice.number}"
+    return facturx_pdf(pdf, xml, title=title, author=seller, language=invoice.language)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """PDF bytes of a document's HTML, with only the project's static files reachable."""
+def html_to_pdf(html: str, *, pdf_variant: str | None = None, finisher=None) -> bytes:
+    """PDF bytes of a document's HTML, with only the project's static files reachable;
+    ``pdf_variant="pdf/a-3b"`` makes a PDF/A-3b (fonts embedded, an sRGB OutputIntent), and a
+    ``finisher`` sees WeasyPrint's PDF object before it is written."""
     weasyprint = _weasyprint()
+    options = {"pdf_variant": pdf_variant} if pdf_variant else {}
     return weasyprint.HTML(
         string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=StaticOnlyURLFetcher()
-    ).write_pdf()
+    ).write_pdf(finisher=finisher, **options)
 
 
 def html_pdf(template_name: str, context: dict) -> bytes:

@@ -54,6 +54,7 @@ from einvoice.document import (
 from einvoice.references import fik_ubl_payment_id
 from einvoice.ubl import ubl_bytes
 from einvoice.validation import validate_or_raise
+from invoicing.invoices.facturx import facturx_einvoice_create, facturx_wanted
 from invoicing.invoices.models import DocumentType, EInvoice, EInvoiceSyntax, Invoice
 
 #: ISO 6523 ICD of the organisation numbers we know: the Swedish organisation number and the
@@ -323,13 +324,19 @@ def document_of_record(invoice, invoice_lines: list, taxes: list) -> Document:
 
 def einvoice_create(*, invoice: Invoice) -> EInvoice:
     """Build, validate and store the e-invoice of an invoice being posted (call it inside the
-    posting transaction, after the snapshot). A fatal finding raises ``EInvoiceRejected``."""
+    posting transaction, after the snapshot). A fatal finding raises ``EInvoiceRejected``.
+
+    When the frozen snapshot says the buyer wants Factur-X, the CII its PDF will carry is
+    written from the same document, checked and stored too (``facturx.py``)."""
     document = einvoice_document(invoice)
     xml = ubl_bytes(document)
     validate_or_raise(xml, document.kind)
-    return EInvoice.objects.create(
+    einvoice = EInvoice.objects.create(
         invoice=invoice,
         syntax=EInvoiceSyntax.PEPPOL_BIS_UBL,
         xml=xml.decode("utf-8"),
         sha256=hashlib.sha256(xml).hexdigest(),
     )
+    if facturx_wanted(invoice):
+        facturx_einvoice_create(invoice=invoice, document=document)
+    return einvoice

@@ -294,16 +294,20 @@ class PdfBatch(BackgroundJob):
 
 class EInvoiceSyntax(models.TextChoices):
     PEPPOL_BIS_UBL = "peppol-bis-3-ubl", _("Peppol BIS Billing 3.0 (UBL)")
+    FACTURX_CII = "factur-x-cii", _("Factur-X EN 16931 (CII, inside the PDF)")
 
 
 class EInvoice(models.Model):
-    """The e-invoice of a posted invoice or credit note: the exact XML bytes that passed the
-    UBL schema, the EN 16931 rules and the Peppol BIS 3.0 rules inside the posting transaction,
-    and their SHA-256. Written once by posting, final like the invoice (on PostgreSQL the
-    trigger of the invoice's lines refuses every later INSERT, UPDATE and DELETE)."""
+    """An e-invoice of a posted invoice or credit note: the exact XML bytes that passed their
+    rules inside the posting transaction, and their SHA-256. Every posted document has its
+    Peppol BIS 3.0 UBL (UBL schema, EN 16931 and Peppol rules); one whose buyer wanted
+    Factur-X has its CII too (Factur-X XSD and EN 16931 rules), which its PDF carries inside,
+    byte for byte. At most one per syntax. Written once by posting, final like the invoice (on
+    PostgreSQL the trigger of the invoice's lines refuses every later INSERT, UPDATE and
+    DELETE)."""
 
-    invoice = models.OneToOneField(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="einvoice"
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="einvoices"
     )
     syntax = models.CharField(_("syntax"), max_length=20, choices=EInvoiceSyntax.choices)
     xml = models.TextField(_("XML"))
@@ -318,6 +322,7 @@ class EInvoice(models.Model):
             models.CheckConstraint(
                 condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="einvoice_sha256_hex"
             ),
+            models.UniqueConstraint(fields=["invoice", "syntax"], name="einvoice_one_per_syntax"),
         ]
 
     def __str__(self) -> str:
@@ -329,6 +334,8 @@ class EInvoice(models.Model):
 
     @property
     def filename(self) -> str:
+        if self.syntax == EInvoiceSyntax.FACTURX_CII:
+            return f"{self.invoice.number}-factur-x.xml"
         return f"{self.invoice.number}.xml"
 
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
-from invoicing.invoices.models import EInvoice, EInvoiceAcknowledgement
+from invoicing.invoices.models import EInvoice, EInvoiceAcknowledgement, EInvoiceSyntax
 
 ALREADY_PICKED_UP = gettext_lazy("The e-invoice of %(number)s was already picked up on %(date)s.")
 NOT_ALLOWED = gettext_lazy("Your role cannot mark e-invoices as picked up.")
@@ -22,15 +22,31 @@ REFERENCE_TOO_LONG = gettext_lazy("The message reference has at most 200 charact
 
 
 def einvoices_listed(*, waiting: bool = True) -> QuerySet[EInvoice]:
-    """E-invoices with what their lists show, oldest first: those still waiting in the outbox,
-    or (``waiting=False``) those picked up, newest pick-up first."""
-    einvoices = EInvoice.objects.select_related(
-        "invoice__customer", "invoice__legal_entity", "acknowledgement__acknowledged_by"
-    ).defer("xml")
+    """Peppol e-invoices with what their lists show, oldest first: those still waiting in the
+    outbox, or (``waiting=False``) those picked up, newest pick-up first. A Factur-X CII travels
+    inside its PDF, not through the outbox."""
+    einvoices = (
+        EInvoice.objects.filter(syntax=EInvoiceSyntax.PEPPOL_BIS_UBL)
+        .select_related(
+            "invoice__customer", "invoice__legal_entity", "acknowledgement__acknowledged_by"
+        )
+        .defer("xml")
+    )
     if waiting:
         return einvoices.filter(acknowledgement__isnull=True).order_by("pk")
     return einvoices.filter(acknowledgement__isnull=False).order_by(
         "-acknowledgement__acknowledged_at"
+    )
+
+
+def peppol_einvoice(*, invoice) -> EInvoice | None:
+    """The Peppol BIS UBL e-invoice of a posted document (what the outbox sends), with its
+    pick-up; None for documents posted before e-invoices were made."""
+    return (
+        EInvoice.objects.filter(invoice=invoice, syntax=EInvoiceSyntax.PEPPOL_BIS_UBL)
+        .select_related("acknowledgement")
+        .defer("xml")
+        .first()
     )
 
 

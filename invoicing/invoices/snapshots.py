@@ -14,7 +14,9 @@ Version 2 (issue 14, item 1) adds what an e-invoice needs and a later UBL builde
 here only: the seller's F-tax, registered office, plusgiro and FIK creditor number, the
 buyer's Peppol endpoint and default buyer reference, and the contract's effective buyer
 reference (BT-10) and order reference (BT-13), and the payment reference the customer pays
-with (a Swedish OCR reference or a Danish FIK payment id). A snapshot is never rewritten: invoices posted
+with (a Swedish OCR reference or a Danish FIK payment id), and whether the buyer wants its PDF
+as Factur-X (so a posted invoice's PDF is of the kind it was posted with, whatever the customer
+asks for later). A snapshot is never rewritten: invoices posted
 before version 2 keep their version 1 snapshot, and whatever reads one treats the keys version 2
 added as not known (blank), never as the records' values today.
 
@@ -58,8 +60,16 @@ SNAPSHOT_VERSION = 2
 SELLER_DETAILS = ("organization_number", "email", "phone", "bank_name", "iban", "bic", "bankgiro")
 #: Added by version 2: what the e-invoice and the legal texts need of the seller.
 SELLER_EINVOICE_DETAILS = ("f_skatt", "registered_office", "plusgiro", "fik_creditor_number")
-#: The customer's fields beyond its name and address (version 2 adds the last three).
-BUYER_DETAILS = ("language", "email", "peppol_scheme", "peppol_identifier", "buyer_reference")
+#: The customer's fields beyond its name and address (version 2 adds the last four;
+#: ``wants_facturx`` came later within version 2: a snapshot without it is a plain PDF's).
+BUYER_DETAILS = (
+    "language",
+    "email",
+    "peppol_scheme",
+    "peppol_identifier",
+    "buyer_reference",
+    "wants_facturx",
+)
 NO_EXCHANGE_RATE = gettext_lazy(
     "There is no exchange rate from %(currency)s to %(base)s on or before %(date)s (nor in "
     "the %(days)s days before): enter one under Exchange rates."

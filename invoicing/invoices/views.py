@@ -25,7 +25,14 @@ from contracts.views import PermissionRequired
 from invoicing.invoices import credits, documents, hooks, outbox, posting, retention
 from invoicing.invoices.einvoices import buyer_endpoint
 from invoicing.invoices.forms import amount_parse
-from invoicing.invoices.models import DocumentType, EInvoice, Invoice, InvoiceStatus, PdfBatch
+from invoicing.invoices.models import (
+    DocumentType,
+    EInvoice,
+    EInvoiceSyntax,
+    Invoice,
+    InvoiceStatus,
+    PdfBatch,
+)
 from invoicing.invoices.tasks import pdf_batch_task
 from invoicing.proposals.models import InvoiceProposal
 
@@ -91,13 +98,13 @@ class InvoiceDetailView(PermissionRequired, DetailView):
             "proposal",
             "posted_by",
             "credited_invoice",
-            "einvoice__acknowledgement",
-        ).defer("einvoice__xml")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(documents.invoice_context(self.object))
         context.update(hooks.invoice_page_context(invoice=self.object, request=self.request))
+        context["einvoice"] = outbox.peppol_einvoice(invoice=self.object)
         return context
 
 
@@ -236,7 +243,11 @@ class EInvoiceDownloadView(PermissionRequired, View):
     permission_required = "invoicing.view_invoice"
 
     def get(self, request, pk):
-        einvoice = get_object_or_404(EInvoice.objects.select_related("invoice"), invoice_id=pk)
+        einvoice = get_object_or_404(
+            EInvoice.objects.select_related("invoice"),
+            invoice_id=pk,
+            syntax=EInvoiceSyntax.PEPPOL_BIS_UBL,
+        )
         return einvoice_response(einvoice)
 
 

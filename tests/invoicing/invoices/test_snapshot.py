@@ -154,7 +154,7 @@ def version_1_of(snapshot: dict) -> dict:
     """A version 2 snapshot without the keys version 2 added."""
     added = {
         "seller": snapshots.SELLER_EINVOICE_DETAILS,
-        "buyer": ("peppol_scheme", "peppol_identifier", "buyer_reference"),
+        "buyer": ("peppol_scheme", "peppol_identifier", "buyer_reference", "wants_facturx"),
         "contract": ("buyer_reference", "order_reference"),
     }
     # tax_currency came later in version 2 (issue 14, item 3): no backfill writes it.
