@@ -35,7 +35,7 @@ FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 def approved(people, *, wants_facturx: bool = True, **entity_traits):
     """Worked example E1, approved, for a Peppol customer that wants Factur-X or not."""
     entity = LegalEntityFactory(**(entity_traits or {"swedish_details": True}))
-    proposal = approved_e1(people, legal_entity=entity)
+    proposal = approved_e1(people, legal_entity=entity, currency=entity.base_currency)
     customer = proposal.funding_source.customer or proposal.contract.customer
     Customer.objects.filter(pk=customer.pk).update(
         **factory_fields(CustomerFactory, peppol=True), wants_facturx=wants_facturx
@@ -137,9 +137,8 @@ def test_the_facturx_pdf_is_one_pdfa3b_with_the_stored_cii_inside(people):
     )
 
 
-def test_a_danish_sellers_facturx_pdf_carries_its_cii_with_the_vat_in_kroner(people):
-    """Paid to its IBAN (SEPA, 58): with a FIK creditor number as well, the Peppol UBL of
-    5d6304b breaks UBL-SR-44 and UBL-SR-47 (two payment means codes), before any Factur-X."""
+def test_a_danish_sellers_facturx_pdf_carries_its_cii_paid_to_its_iban(people):
+    """A Danish seller without a FIK creditor number is paid to its IBAN (SEPA, 58)."""
     invoice = post(people, danish=True, fik_creditor_number="")
 
     _name, xml = facturx.get_facturx_xml_from_pdf(invoice_pdf(invoice))
@@ -254,3 +253,13 @@ def test_the_stored_cii_is_final_like_the_invoice(people):
 
     assert EInvoice.objects.get(pk=cii.pk).xml_bytes == stored_cii(facturx_invoice)
     assert invoice.einvoices.count() == 1
+
+
+def test_a_danish_seller_with_fik_is_paid_by_fik_in_both_syntaxes(people):
+    invoice = post(people, danish=True)
+
+    _name, xml = facturx.get_facturx_xml_from_pdf(invoice_pdf(invoice))
+
+    assert b"<ram:TypeCode>93</ram:TypeCode>" in xml
+    peppol = EInvoice.objects.get(invoice=invoice, syntax=EInvoiceSyntax.PEPPOL_BIS_UBL)
+    assert b"<cbc:PaymentMeansCode>93</cbc:PaymentMeansCode>" in peppol.xml_bytes
