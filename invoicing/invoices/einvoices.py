@@ -322,13 +322,18 @@ def document_of_record(invoice, invoice_lines: list, taxes: list) -> Document:
     return document
 
 
-def einvoice_create(*, invoice: Invoice) -> EInvoice:
+def einvoice_create(*, invoice: Invoice, lines: list | None = None, taxes: list | None = None):
     """Build, validate and store the e-invoice of an invoice being posted (call it inside the
     posting transaction, after the snapshot). A fatal finding raises ``EInvoiceRejected``.
+    Posting passes the lines and VAT rows it has just written (in the invoice's order), which
+    saves reading them back.
 
     When the frozen snapshot says the buyer wants Factur-X, the CII its PDF will carry is
     written from the same document, checked and stored too (``facturx.py``)."""
-    document = einvoice_document(invoice)
+    if lines is None or taxes is None:
+        document = einvoice_document(invoice)
+    else:
+        document = document_of_record(invoice, lines, taxes)
     xml = ubl_bytes(document)
     validate_or_raise(xml, document.kind)
     einvoice = EInvoice.objects.create(

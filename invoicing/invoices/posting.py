@@ -178,7 +178,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
             )
         )
     InvoiceLine.objects.bulk_create(invoice_lines)
-    InvoiceTax.objects.bulk_create(
+    tax_rows = InvoiceTax.objects.bulk_create(
         [
             InvoiceTax(
                 invoice=invoice,
@@ -200,5 +200,6 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     Invoice.objects.filter(pk=invoice.pk).update(snapshot=invoice.snapshot)
     # The e-invoice, from that frozen record: a document that breaks a rule of EN 16931 or
     # Peppol BIS 3.0 raises here, and the whole posting, its number included, rolls back.
-    einvoice_create(invoice=invoice)
+    # The rows just written are passed on as they are (in the order the invoice lists them).
+    einvoice_create(invoice=invoice, lines=invoice_lines, taxes=tax_rows)
     return invoice

@@ -101,15 +101,22 @@ def progress_statement(invoice: Invoice) -> ProgressStatement:
     earlier = Invoice.objects.filter(
         contract=invoice.contract, funding_source=invoice.funding_source
     ).filter(Q(sequence_number__lte=invoice.sequence_number) | Q(pk=invoice.pk))
-    earlier_lines = InvoiceLine.objects.filter(invoice__in=earlier)
-    billed = earlier_lines.exclude(line_type__in=RETENTION_MOVEMENTS).exclude(
+    is_retention_movement = Q(line_type__in=RETENTION_MOVEMENTS) | Q(
         line_type="credit", credited_line__line_type__in=RETENTION_MOVEMENTS
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    prepaid = earlier_lines.filter(
-        kind=TransactionKind.ON_ACCOUNT,
-        transaction__billing_rule__isnull=True,
-        transaction__milestone__isnull=True,
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    )
+    sums = InvoiceLine.objects.filter(invoice__in=earlier).aggregate(
+        billed=Sum("amount", filter=~is_retention_movement),
+        prepaid=Sum(
+            "amount",
+            filter=Q(
+                kind=TransactionKind.ON_ACCOUNT,
+                transaction__billing_rule__isnull=True,
+                transaction__milestone__isnull=True,
+            ),
+        ),
+    )
+    billed = sums["billed"] or Decimal("0")
+    prepaid = sums["prepaid"] or Decimal("0")
     ledger = retention_ledger(
         contract=invoice.contract,
         funding_source_id=invoice.funding_source_id,
