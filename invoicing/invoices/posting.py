@@ -56,7 +56,19 @@ def invoice_post(
     charge for an internal organization."""
     if not actor.has_perm("invoicing.change_invoiceproposal"):
         raise PermissionDenied(NOT_ALLOWED)
-    locked = InvoiceProposal.objects.select_for_update().get(pk=proposal.pk)
+    # One query reads what posting needs of the contract, its parties and terms; only the
+    # proposal's row is locked (``of``), as before.
+    locked = (
+        InvoiceProposal.objects.select_for_update(of=("self",))
+        .select_related(
+            "contract__legal_entity",
+            "contract__customer",
+            "contract__payment_terms",
+            "contract__default_tax_group",
+            "funding_source__customer",
+        )
+        .get(pk=proposal.pk)
+    )
     if locked.status != ProposalStatus.APPROVED:
         raise ValidationError(NOT_APPROVED % {"status": locked.get_status_display()})
     contract = locked.contract
