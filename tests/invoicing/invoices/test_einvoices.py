@@ -12,16 +12,21 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from lxml import etree
 
-from contracts.models import Customer, LegalEntity
+from contracts import services as contract_services
+from contracts.models import Customer, LegalEntity, ProjectType
 from einvoice.validation import EInvoiceRejected, validate
 from invoicing.invoices import credits, einvoices, posting
 from invoicing.invoices.models import EInvoice, Invoice
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import ProposalStatus
+from invoicing.transactions import services as transaction_services
 from tests.factories import (
     BillingRuleFactory,
+    CategoryFactory,
     CustomerFactory,
     LegalEntityFactory,
+    MilestoneFactory,
+    ProjectTransactionFactory,
     TaxGroupFactory,
     WorkerFactory,
 )
@@ -370,3 +375,73 @@ def test_a_euro_invoice_of_a_swedish_seller_gives_its_vat_in_sek(people):
         ("61789.75", "SEK"),  # 5,500.00 x 11.2345, half-up
     ]
     assert invoice.snapshot["tax_currency"]["vat_total"] == "61789.75"
+
+
+def example_u1(contract, project):
+    BillingRuleFactory(
+        contract=contract, rule_type="unit", unit_price=D("10000.00"), total_units=5,
+        units_delivered=1, projects=[project],
+    )  # fmt: skip
+
+
+def example_p1(contract, project):
+    BillingRuleFactory(
+        contract=contract, rule_type="progress_manual", percent_complete=D("15"), projects=[project]
+    )
+
+
+def example_t1(contract, project):
+    supplies = CategoryFactory(code="OFFICE", kind="expense")
+    rule = BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    rule.caps.create(category=supplies, amount=D("10000.00"))
+    hours(project, WorkerFactory(sales_rate=D("150.00")), "800")
+    expense = ProjectTransactionFactory(
+        project=project, kind="expense", category=supplies, worker=None, quantity=1,
+        cost_price=D("2000"), sales_price=D("2000"), cost_amount=D("2000.00"),
+        sales_amount=D("2000.00"), currency=contract.currency,
+    )  # fmt: skip
+    transaction_services.transaction_update(record=expense, actor=None)
+
+
+def example_m1(contract, project):
+    BillingRuleFactory(contract=contract, rule_type="milestone", projects=[project])
+    first = MilestoneFactory(contract=contract, amount=D("10000.00"), due_date=DAY)
+    MilestoneFactory(contract=contract, amount=D("20000.00"), due_date=datetime.date(2026, 4, 30))
+    return first
+
+
+@pytest.mark.parametrize("country", ["SE", "DK"])
+@pytest.mark.parametrize(
+    ("example", "net"),
+    [("U1", "10000.00"), ("P1", "15000.00"), ("T1", "122000.00"), ("M1", "10000.00")],
+)
+def test_every_worked_example_is_a_valid_peppol_invoice_and_credit_note(
+    people, country, example, net
+):
+    """The worked examples of the domain (U1 unit of delivery, P1 manual progress, T1 time and
+    material under a cap, M1 a completed milestone; E1 above) as invoices of a Swedish and a
+    Danish seller, then credited in full: both documents pass every rule at posting."""
+    fixed_price = example in ("U1", "P1", "M1")
+    contract, project, _source = contract_with_customer(
+        contract_value=D("100000.00") if example == "P1" else D("50000.00"),
+        project_type=ProjectType.FIXED_PRICE if fixed_price else ProjectType.TIME_AND_MATERIAL,
+        **seller(country),
+    )
+    milestone = {"U1": example_u1, "P1": example_p1, "T1": example_t1, "M1": example_m1}[example](
+        contract, project
+    )
+    if milestone is not None:
+        contract_services.milestone_complete(milestone=milestone, actor=people["manager"])
+    [proposal] = generation.proposals_generate(
+        contract=contract, up_to_date=datetime.date.today(), actor=people["clerk"]
+    )
+    invoice = post(proposal, people, date=datetime.date.today())
+    assert invoice.net_total == D(net)
+    assert_valid(invoice)
+    lines = {line.pk: None for line, _left in credits.open_to_credit(invoice)}
+    credit = credits.credit_proposal_create(
+        invoice=invoice, amounts=lines, reason="Wrong period", rebill=False, actor=people["clerk"]
+    )
+    note = post(credit, people, date=datetime.date.today())
+    assert note.gross_total == -invoice.gross_total
+    assert_valid(note)
