@@ -1,5 +1,6 @@
-"""The demo data: one contract per worked example, three months of activity replayed through the
-services on top of it, and a second run that changes nothing."""
+"""The demo data: one contract per worked example (and E1 again from the Danish entity), three
+months of activity replayed through the services on top of it, and a second run that changes
+nothing."""
 
 import datetime
 import io
@@ -25,6 +26,8 @@ from invoicing.transactions.models import ImportBatch, ImportStatus, ProjectTran
 pytestmark = pytest.mark.django_db
 
 WORKED_EXAMPLES = {"F1", "U1", "P1", "P2", "M1", "M2", "E1", "T1"}
+# E1 again, invoiced by the Danish legal entity in kroner at Danish VAT.
+DEMO_CONTRACTS = WORKED_EXAMPLES | {"E1-DK"}
 
 
 @pytest.fixture(scope="class")
@@ -69,7 +72,7 @@ class TestTheFullDemo:
     def test_demo_has_every_worked_example_users_and_prints_the_logins(
         self, demo, django_user_model
     ):
-        assert set(ProjectContract.objects.values_list("code", flat=True)) == WORKED_EXAMPLES
+        assert set(ProjectContract.objects.values_list("code", flat=True)) == DEMO_CONTRACTS
         assert django_user_model.objects.count() == len(ROLE_GROUP_NAMES)
         assert "clerk" in demo and "clerk-demo-2026" in demo
         assert "1 rejected" in demo and "1 overdue" in demo
@@ -115,7 +118,9 @@ class TestTheFullDemo:
         assert any(invoice.payment_state == "partly_paid" for invoice in annotated)
         assert [invoice.is_overdue for invoice in annotated].count(True) == 1
         assert selectors.overdue().count() == 1
-        [credit_note] = Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE)
+        credit_notes = Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE)
+        assert {note.contract.code for note in credit_notes} == {"E1", "E1-DK"}
+        credit_note = credit_notes.get(contract__code="E1")
         assert credit_note.gross_total < 0
         assert credit_note.credited_invoice.document_type == DocumentType.INVOICE
         assert credit_note.credit_reason
@@ -199,7 +204,7 @@ class TestTheFullDemo:
 def test_bare_creates_the_set_up_only(media_root, capsys):
     call_command("load_demo", "--bare")
 
-    assert set(ProjectContract.objects.values_list("code", flat=True)) == WORKED_EXAMPLES
+    assert set(ProjectContract.objects.values_list("code", flat=True)) == DEMO_CONTRACTS
     assert not ProjectTransaction.objects.exists()
     assert not InvoiceProposal.objects.exists()
     assert not ImportBatch.objects.exists()
