@@ -1,7 +1,8 @@
-"""Demo set-up data: a Swedish legal entity (and a Danish one, with no contract yet),
-customers, and one contract per worked example of
-DOMAIN.md (F1, U1, P1, P2, M1, M2, E1, T1). Idempotent: records are looked up by code and
-only created when missing, so a second run changes nothing (and keeps users' edits).
+"""Demo set-up data: a Swedish legal entity and its Danish sister company, customers, and one
+contract per worked example of DOMAIN.md (F1, U1, P1, P2, M1, M2, E1, T1), plus E1-DK: E1
+again, invoiced by the Danish entity in kroner at Danish VAT. Idempotent: records are looked up
+by code and only created when missing, so a second run changes nothing (and keeps users'
+edits).
 
 Dates are relative to the day the demo is loaded: the contracts started about four months
 ago and end about a year from now, and the milestones are spread so that some are past and
@@ -104,7 +105,9 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
     standard = VatCategory.STANDARD
     se25 = _get_or_create(TaxGroup, "SE25", name="Sweden 25 %", rate=D("25"), vat_category=standard)
     _get_or_create(TaxGroup, "SE12", name="Sweden 12 %", rate=D("12"), vat_category=standard)
-    _get_or_create(TaxGroup, "DK25", name="Denmark 25 %", rate=D("25"), vat_category=standard)
+    dk25 = _get_or_create(
+        TaxGroup, "DK25", name="Denmark 25 %", rate=D("25"), vat_category=standard
+    )
     reverse = _get_or_create(
         TaxGroup,
         "EURC",
@@ -153,9 +156,10 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
         bic="NBBKSESS",
         bankgiro="50501055",
     )
-    # The Danish sister company: no demo contract invoices from it yet, but its numbers are
-    # what a Danish seller's e-invoice and FIK payment slip need.
-    _get_or_create(
+    # The Danish sister company invoices E1-DK in kroner (its own series, DK-1, DK-2 ...): its
+    # CVR number and FIK creditor number are what a Danish seller's e-invoice and FIK payment
+    # slip need.
+    dk_entity = _get_or_create(
         LegalEntity,
         "NPS-DK",
         name="Nordic Project Services ApS",
@@ -295,7 +299,7 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
             ProjectContract,
             code,
             name=name,
-            legal_entity=entity,
+            legal_entity=extra.pop("legal_entity", entity),
             customer=customer,
             status="active",
             currency=extra.pop("currency", "SEK"),
@@ -388,9 +392,23 @@ def demo_setup_create(*, today: datetime.date | None = None) -> dict[str, Projec
             D("130000.00"),
             ProjectType.TIME_AND_MATERIAL,
             currency="DKK",
-            tax_group=_get_or_create(TaxGroup, "DK25", name="Denmark 25 %", rate=D("25")),
+            tax_group=dk25,
             retention_percent=D("10"),
             description="Worked example T1: 800 hours x 150.00 and office supplies capped at 10,000.00.",
+        ),
+        "E1-DK": contract(
+            "E1-DK",
+            "Supporttimer med administrationsgebyr",
+            energy,
+            D("209000.00"),
+            ProjectType.TIME_AND_MATERIAL,
+            legal_entity=dk_entity,
+            currency="DKK",
+            tax_group=dk25,
+            description=(
+                "E1 from the Danish entity: 200 hours x 950.00 DKK plus a 10 % management fee, "
+                "at Danish VAT 25 %, paid by FIK."
+            ),
         ),
     }
     p2_project = Project.objects.get(code="P2-P1")
@@ -440,21 +458,25 @@ def demo_billing_terms_create(
         "M1": {"rule_type": "milestone"},
         "M2": {"rule_type": "milestone"},
         "E1": {"rule_type": "fee", "fee_percent": D("10")},
+        "E1-DK": {"rule_type": "fee", "fee_percent": D("10")},
         "T1": {"rule_type": "time_material"},
         "F1": {"rule_type": "time_material"},
     }
+    # A fee contract has a fee rule and a rule billing the hours the fee is on. Short names in
+    # the language of the entity's staff: a rule's name is part of generated line texts ("U1:
+    # 1 session", "E1 avgift: 10 % av ..."), so it should carry no English sentence into other
+    # languages.
+    fee_rule_names = {"E1": ("E1 avgift", "E1 timmar"), "E1-DK": ("E1-DK gebyr", "E1-DK timer")}
     for code, fields in terms.items():
         contract = contracts[code]
         if contract.billing_rules.exists():
             continue
-        # Short names: a rule's name is part of generated line texts ("U1: 1 session",
-        # "E1 avgift: 10 % av ..."), so it should carry no English sentence into other languages.
-        name = f"{code} avgift" if code == "E1" else code
-        rule = BillingRule.objects.create(contract=contract, name=name, **fields)
+        fee_name, hours_name = fee_rule_names.get(code, (code, ""))
+        rule = BillingRule.objects.create(contract=contract, name=fee_name, **fields)
         rule.projects.set(contract.projects.all())
-        if code == "E1":  # the fee is on top of hours billed at their rates
+        if hours_name:  # the fee is on top of hours billed at their rates
             hours = BillingRule.objects.create(
-                contract=contract, name="E1 timmar", rule_type="time_material"
+                contract=contract, name=hours_name, rule_type="time_material"
             )
             hours.projects.set(contract.projects.all())
         if code == "T1":

@@ -4,7 +4,9 @@ The set-up (contracts/demo.py, funding/demo.py) makes one contract per worked ex
 DOMAIN.md. This module then replays what a finance team would have done with them over the last
 three months, as a diary of dated events: timesheet files imported every two weeks, units and
 progress reported by the project manager, milestones completed, proposals generated, submitted,
-rejected and approved, invoices posted, sent and paid, a credit note, a reminder, comments.
+rejected and approved, invoices posted, sent and paid, credit notes, a reminder, comments. The
+Swedish entity invoices the worked examples; its Danish sister company invoices E1-DK (its own
+number series, paid by FIK, one credit note), and its events run in Danish.
 
 Every event calls the same services as the pages do, so every figure (allocations, totals,
 retention, VAT, numbers, due dates, notifications) is what the application computes. Each event
@@ -23,7 +25,7 @@ import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 
 from django.contrib.auth import get_user_model
@@ -46,15 +48,17 @@ from invoicing.receivables.models import PaymentMethod
 from invoicing.transactions import imports
 from invoicing.transactions.models import ImportBatch, ProjectTransaction
 
-DEMO_CONTRACT_CODES = ("F1", "U1", "P1", "P2", "M1", "M2", "E1", "T1")
+DEMO_CONTRACT_CODES = ("F1", "U1", "P1", "P2", "M1", "M2", "E1", "T1", "E1-DK")
 DAY = datetime.timedelta(days=1)
 WORK_STARTED_DAYS_AGO = 104
 # The timesheet system's export is imported every two weeks; each file holds the work done
 # since the previous import, up to the day before.
 IMPORT_DAYS_AGO = (90, 76, 62, 48, 34, 20, 6, 1)
 # The staff of the Swedish legal entity work in Swedish: what they type and the texts the
-# services store as they act (line descriptions such as a retention release) are Swedish.
+# services store as they act (line descriptions such as a retention release) are Swedish. The
+# Danish entity's events (``_in_danish``) run in Danish.
 DEMO_LANGUAGE = "sv"
+DANISH = "da"
 
 
 # ------------------------------------------------------------------------------------------
@@ -164,12 +168,18 @@ class Event:
     days_ago: int
     time: str
     action: Callable[[Story], None]
+    language: str = DEMO_LANGUAGE  # what the services write as they act (fee texts ...)
 
 
 def _event(days_ago: int, time: str, action: Callable, *args, **kwargs) -> Event:
     return Event(
         days_ago, time, functools.partial(action, *args, **kwargs) if args or kwargs else action
     )
+
+
+def _in_danish(*events: Event) -> list[Event]:
+    """Events of the Danish entity's staff, who work in Danish."""
+    return [replace(event, language=DANISH) for event in events]
 
 
 # ------------------------------------------------------------------------------------------
@@ -197,6 +207,7 @@ WORK = (
         "Driftsättning, Nørrebro", "Felsökning och dokumentation",
     )),
     WorkPattern("E1-P1", "W003", "CONS", (1, 3), ("7", "6.5", "8", "5.5", "7.5"), ("Supportärenden vecka {week}",)),
+    WorkPattern("E1-DK-P1", "W005", "CONS", (2,), ("3", "4", "2.5", "3.5", "5"), ("Supportsager uge {week}",)),
     WorkPattern("P2-P1", "W005", "DEV", (4,), ("2",), ("Nätverksdesign",), "NONCHARGE"),
     WorkPattern("P2-P1", "W002", "INST", (4,), ("4",), ("Installation av accesspunkter",), "NONCHARGE"),
     WorkPattern("M2-P1.1", "W004", "DEV", (0, 2), ("6",), ("Integration mot ekonomisystemet",), "NONCHARGE"),
@@ -392,6 +403,16 @@ def posted(story: Story, *, names: Sequence[str], send: bool = True) -> None:
         story.invoices[name] = documents
 
 
+def _paid_with(invoice: Invoice) -> tuple[str, str]:
+    """How the customer paid: an invoice of the Danish entity by FIK (a transfer from the
+    customer's bank with the payment slip's code line, ``+71<payment id+creditor<``), the
+    others by bankgiro with the invoice number."""
+    reference = invoice.snapshot.get("payment_reference") or {}
+    if reference.get("scheme") == "fik":
+        return PaymentMethod.BANK_TRANSFER, reference["code_line"]
+    return PaymentMethod.BANKGIRO, invoice.number
+
+
 def paid(story: Story, *, names: Sequence[str], share: str | None = None) -> None:
     """The bank statement shows the customer's payment: in full, or a share of the total in
     round thousands."""
@@ -402,14 +423,15 @@ def paid(story: Story, *, names: Sequence[str], share: str | None = None) -> Non
                 amount = (invoice.gross_total * Decimal(share)).quantize(
                     Decimal("1E3"), rounding=ROUND_DOWN
                 )
+            method, reference = _paid_with(invoice)
             payments.payment_record(
                 customer=invoice.customer,
                 currency=invoice.currency,
                 amount=amount,
                 paid_on=timezone.localdate(),
                 allocations=[(invoice, amount)],
-                method=PaymentMethod.BANKGIRO,
-                reference=invoice.number,
+                method=method,
+                reference=reference,
                 actor=story.clerk,
             )
 
@@ -497,6 +519,10 @@ E1_CREDIT = (
     "Supportdagen var garantiarbete enligt serviceavtalet (kundens ärende 4471); "
     "dagen och dess andel av förvaltningsavgiften krediteras."
 )
+E1_DK_CREDIT = (
+    "Supportdagen var garantiarbejde efter serviceaftalen (kundens sag 5120); dagen og dens "
+    "andel af administrationsgebyret krediteres."
+)
 ROUND_1 = ("T1 #1", "E1 #1", "F1 #1", "U1 #1", "P1 #1")
 ROUND_2 = ("T1 #2", "E1 #2", "U1 #2", "P1 #2")
 ROUND_3 = ("T1 #3", "E1 #3", "F1 #2", "P1 #3", "P2 #1")
@@ -522,7 +548,13 @@ def demo_events() -> list[Event]:
         *_billing_round(75, 77, ROUND_1),
         _event(74, "10:30", approved, names=ROUND_1),
         _event(74, "14:00", posted, names=ROUND_1),
+        # The Danish entity bills E1-DK for the first time, and is paid by FIK in time.
+        *_in_danish(
+            _event(61, "10:00", billed, code="E1-DK", name="E1-DK #1", up_to_days_ago=63),
+            _event(61, "13:30", approved, names=["E1-DK #1"]),
+        ),
         _event(61, "15:00", milestone_completed, code="M1", sequence=1, accepted_by="Mikko Virtanen"),
+        *_in_danish(_event(60, "09:30", posted, names=["E1-DK #1"])),
         _event(60, "11:00", paid, names=["F1 #1"]),
         _event(59, "09:30", billed, code="M1", name="M1 #1", up_to_days_ago=59),
         _event(58, "11:00", rejected, name="M1 #1", reason=M1_REJECTION),
@@ -541,6 +573,7 @@ def demo_events() -> list[Event]:
         _event(40, "10:00", credit_proposed, invoice_name="E1 #1", name="E1 credit", reason=E1_CREDIT),
         _event(39, "10:30", approved, names=["E1 credit"]),
         _event(38, "09:00", posted, names=["E1 credit"]),
+        *_in_danish(_event(36, "10:00", paid, names=["E1-DK #1"])),
         _event(30, "17:00", notifications_read, people=["clerk", "approver"]),
         _event(28, "09:50", credit_applied, invoice_name="E1 #2"),
         _event(28, "10:00", paid, names=["U1 #2", "P1 #2", "E1 #2"]),
@@ -549,11 +582,24 @@ def demo_events() -> list[Event]:
         _event(20, "07:00", overdue_checked),
         # Round 3: F1's grantors 2 and 3 are used up, source 1 pays on.
         *_billing_round(19, 21, ROUND_3),
+        *_in_danish(_event(19, "09:30", billed, code="E1-DK", name="E1-DK #2", up_to_days_ago=21)),
         _event(18, "10:30", approved, names=ROUND_3),
         _event(18, "14:00", posted, names=ROUND_3),
+        *_in_danish(
+            _event(18, "10:45", approved, names=["E1-DK #2"]),
+            _event(18, "14:30", posted, names=["E1-DK #2"]),
+        ),
         _event(12, "09:00", reminder_sent, name="M1 #1"),
         _event(11, "08:30", notifications_read, people=["clerk", "approver"]),
         _event(10, "10:00", paid, names=["P1 #3"]),
+        # A day of E1-DK's second invoice was warranty work: credited while the invoice is open
+        # (the credit note settles it), so it is neither paid nor due yet.
+        *_in_danish(
+            _event(10, "11:00", credit_proposed, invoice_name="E1-DK #2", name="E1-DK credit",
+                   reason=E1_DK_CREDIT),
+            _event(9, "10:00", approved, names=["E1-DK credit"]),
+            _event(8, "09:00", posted, names=["E1-DK credit"]),
+        ),
         _event(9, "16:30", units_delivered, units=4),
         _event(8, "16:00", progress_reported, percent="65"),
         _event(6, "10:00", paid, names=["T1 #3"], share="0.5"),
@@ -606,7 +652,8 @@ def demo_activity_create(*, today: datetime.date | None = None) -> bool:
             manager=User.objects.get(username="manager"),
         )
         for event in demo_events():
-            with _clock_at(story.moment(event.days_ago, event.time)):
+            moment = story.moment(event.days_ago, event.time)
+            with _clock_at(moment), translation.override(event.language):
                 event.action(story)
     return True
 

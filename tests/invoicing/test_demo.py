@@ -1,5 +1,6 @@
-"""The demo data: one contract per worked example, three months of activity replayed through the
-services on top of it, and a second run that changes nothing."""
+"""The demo data: one contract per worked example (and E1 again from the Danish entity), three
+months of activity replayed through the services on top of it, and a second run that changes
+nothing."""
 
 import datetime
 import io
@@ -16,15 +17,25 @@ from collaboration.models import Notification
 from contracts.models import Budget, Milestone, MilestoneStatus, ProjectContract
 from contracts.money import percent_of
 from contracts.roles import ROLE_GROUP_NAMES
-from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine, InvoiceStatus
+from einvoice.validation import validate
+from invoicing.invoices.models import (
+    DocumentType,
+    EInvoice,
+    EInvoiceSyntax,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from invoicing.receivables import selectors
-from invoicing.receivables.models import CreditApplication
+from invoicing.receivables.models import CreditApplication, Payment, PaymentMethod
 from invoicing.transactions.models import ImportBatch, ImportStatus, ProjectTransaction
 
 pytestmark = pytest.mark.django_db
 
 WORKED_EXAMPLES = {"F1", "U1", "P1", "P2", "M1", "M2", "E1", "T1"}
+# E1 again, invoiced by the Danish legal entity in kroner at Danish VAT.
+DEMO_CONTRACTS = WORKED_EXAMPLES | {"E1-DK"}
 
 
 @pytest.fixture(scope="class")
@@ -69,7 +80,7 @@ class TestTheFullDemo:
     def test_demo_has_every_worked_example_users_and_prints_the_logins(
         self, demo, django_user_model
     ):
-        assert set(ProjectContract.objects.values_list("code", flat=True)) == WORKED_EXAMPLES
+        assert set(ProjectContract.objects.values_list("code", flat=True)) == DEMO_CONTRACTS
         assert django_user_model.objects.count() == len(ROLE_GROUP_NAMES)
         assert "clerk" in demo and "clerk-demo-2026" in demo
         assert "1 rejected" in demo and "1 overdue" in demo
@@ -115,7 +126,9 @@ class TestTheFullDemo:
         assert any(invoice.payment_state == "partly_paid" for invoice in annotated)
         assert [invoice.is_overdue for invoice in annotated].count(True) == 1
         assert selectors.overdue().count() == 1
-        [credit_note] = Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE)
+        credit_notes = Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE)
+        assert {note.contract.code for note in credit_notes} == {"E1", "E1-DK"}
+        credit_note = credit_notes.get(contract__code="E1")
         assert credit_note.gross_total < 0
         assert credit_note.credited_invoice.document_type == DocumentType.INVOICE
         assert credit_note.credit_reason
@@ -127,6 +140,65 @@ class TestTheFullDemo:
         assert applied.invoice.status == InvoiceStatus.PAID
         customer = credit_note.customer
         assert selectors.customer_credit_available(customer, credit_note.currency) == 0
+
+    def test_the_danish_entity_invoices_in_its_own_series_is_paid_by_fik_and_credits(self, demo):
+        documents = Invoice.objects.filter(legal_entity__code="NPS-DK").order_by("sequence_number")
+        assert [(document.number, document.document_type) for document in documents] == [
+            ("DK-1", DocumentType.INVOICE),
+            ("DK-2", DocumentType.INVOICE),
+            ("DK-3", DocumentType.CREDIT_NOTE),
+        ]
+        first, second, credit_note = documents
+        assert {document.currency for document in documents} == {"DKK"}
+        assert {document.language for document in documents} == {"da"}
+        assert all(
+            line.tax_rate == 25 for line in InvoiceLine.objects.filter(invoice__in=documents)
+        )
+        # Its staff work in Danish: the fee's text and the credit's reason are Danish.
+        assert first.lines.get(line_type="fee").description.startswith("E1-DK gebyr: 10 % af ")
+        assert "krediteres" in credit_note.credit_reason
+        # The first is paid by FIK with the code line of its payment slip.
+        [payment] = Payment.objects.filter(allocations__invoice=first)
+        fik = first.snapshot["payment_reference"]
+        assert fik["scheme"] == "fik"
+        assert payment.reference == fik["code_line"] == f"+71<{fik['reference']}+81234567<"
+        assert payment.method == PaymentMethod.BANK_TRANSFER
+        assert first.status == InvoiceStatus.PAID
+        # The credit note settles the second, still open and not yet due.
+        assert credit_note.credited_invoice == second
+        [settled] = credit_note.credit_settlements.all()
+        assert settled.invoice == second and settled.amount == -credit_note.gross_total
+        assert second.due_date >= timezone.localdate()
+        assert selectors.invoice_open_amount(second) == second.gross_total + credit_note.gross_total
+
+    def test_every_posted_document_has_a_valid_peppol_einvoice(self, demo):
+        """Done-when of the e-invoice issue: every invoice and credit note the demo posts is a
+        valid Peppol BIS 3.0 document, for a Swedish and a Danish seller."""
+        documents = list(Invoice.objects.select_related("legal_entity").order_by("pk"))
+        einvoices = {
+            einvoice.invoice_id: einvoice
+            for einvoice in EInvoice.objects.filter(syntax=EInvoiceSyntax.PEPPOL_BIS_UBL)
+        }
+        assert documents and set(einvoices) == {document.pk for document in documents}
+        for document in documents:
+            kind = (
+                "credit_note" if document.document_type == DocumentType.CREDIT_NOTE else "invoice"
+            )
+            fatal = [
+                str(finding)
+                for finding in validate(einvoices[document.pk].xml_bytes, kind)
+                if finding.is_fatal
+            ]
+            assert fatal == [], document.number
+        sellers = {
+            (document.legal_entity.country, document.document_type) for document in documents
+        }
+        assert {
+            ("SE", DocumentType.INVOICE),
+            ("SE", DocumentType.CREDIT_NOTE),
+            ("DK", DocumentType.INVOICE),
+            ("DK", DocumentType.CREDIT_NOTE),
+        } <= sellers
 
     def test_retention_is_withheld_and_later_released(self, demo):
         released = InvoiceLine.objects.get(line_type="retention_release")
@@ -199,7 +271,7 @@ class TestTheFullDemo:
 def test_bare_creates_the_set_up_only(media_root, capsys):
     call_command("load_demo", "--bare")
 
-    assert set(ProjectContract.objects.values_list("code", flat=True)) == WORKED_EXAMPLES
+    assert set(ProjectContract.objects.values_list("code", flat=True)) == DEMO_CONTRACTS
     assert not ProjectTransaction.objects.exists()
     assert not InvoiceProposal.objects.exists()
     assert not ImportBatch.objects.exists()
