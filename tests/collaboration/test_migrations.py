@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from collaboration.models import Comment, Notification, NotificationSettings
 from contracts.roles import ROLE_GROUP_NAMES
-from tests.markers import migration_round_trip
+from tests.markers import landed_migration_round_trip
 
 BEFORE_THE_MOVE = ("contracts", "0008_collaboration")
 
@@ -18,7 +18,7 @@ def migrate(targets) -> None:
     ContentType.objects.clear_cache()
 
 
-@migration_round_trip
+@landed_migration_round_trip
 @pytest.mark.django_db(transaction=True)
 def test_rows_written_before_the_move_are_read_through_the_new_models():
     leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()

@@ -21,7 +21,7 @@ from tests.factories import PaymentTermsFactory
 from tests.invoicing.invoices.test_credits import approve_and_post
 from tests.invoicing.invoices.test_documents import pdf_text
 from tests.invoicing.invoices.test_posting import approved_e1
-from tests.markers import migration_round_trip
+from tests.markers import landed_migration_round_trip
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -186,7 +186,7 @@ def test_a_version_1_snapshot_is_never_rewritten_and_still_renders(people):
     assert older["seller"]["name"] in html and older["buyer"]["name"] in html
 
 
-@migration_round_trip
+@landed_migration_round_trip
 @pytest.mark.django_db(transaction=True)
 def test_migrating_fills_the_snapshot_of_invoices_posted_before(people):
     invoice = post_e1(people)

@@ -12,12 +12,12 @@ from invoicing.invoices.models import Invoice, InvoiceStatus
 from invoicing.receivables import selectors
 from invoicing.receivables.models import CreditApplication, Payment
 from tests.invoicing.receivables.test_payments import credit_note, post
-from tests.markers import migration_round_trip
+from tests.markers import landed_migration_round_trip
 
 D = Decimal
 
 
-@migration_round_trip
+@landed_migration_round_trip
 @pytest.mark.django_db(transaction=True)
 def test_paid_amounts_become_payments_and_credit_notes_settle(people):
     credited = post(people)
