@@ -143,15 +143,26 @@ def layout_text(invoice) -> str:
 _RENDERED: dict[tuple, str] = {}
 
 
-def rendered(people, seller, language: str, *, layout: bool = True, exempt_hours=None) -> str:
-    """The text of the basic invoice of ``seller`` in ``language`` (``post`` with its defaults),
-    rendered once per module and scenario: its text depends on nothing but the scenario (the
-    tests that read a worker's name match any number), so the tests that each look for one
-    field share one PDF instead of posting and rendering 40 times."""
-    key = (seller.__name__, language, layout, exempt_hours)
+def rendered(
+    people, seller, language: str, *, layout: bool = True, exempt_hours=None, scenario="basic"
+) -> str:
+    """The text of one of the module's documents of ``seller`` in ``language``, rendered once
+    per module and scenario: the basic invoice (``post`` with its defaults), a reverse-charge
+    invoice to a German buyer, or the basic invoice credited in full. Its text depends on
+    nothing but the scenario (the tests that read a worker's name match any number), so the
+    tests that each look for one field share one PDF instead of posting and rendering again."""
+    key = (seller.__name__, language, layout, exempt_hours, scenario)
     if key not in _RENDERED:
-        invoice = post(people, seller=seller(), language=language, exempt_hours=exempt_hours)
-        _RENDERED[key] = layout_text(invoice) if layout else text_of(invoice)
+        if scenario == "reverse_charge":
+            document = post(
+                people, seller=seller(), language=language, customer=german_buyer(),
+                tax_group=reverse_charge(),
+            )  # fmt: skip
+        else:
+            document = post(people, seller=seller(), language=language, exempt_hours=exempt_hours)
+            if scenario == "credit_note":
+                document = credit_all(document, people)
+        _RENDERED[key] = layout_text(document) if layout else text_of(document)
     return _RENDERED[key]
 
 
@@ -203,11 +214,7 @@ def test_the_sellers_vat_registration_number(people, seller, language, printed):
 def test_the_buyers_vat_number_when_the_buyer_accounts_for_the_vat(
     people, seller, language, printed
 ):
-    invoice = post(
-        people, seller=seller(), language=language, customer=german_buyer(),
-        tax_group=reverse_charge(),
-    )  # fmt: skip
-    text = text_of(invoice)
+    text = rendered(people, seller, language, layout=False, scenario="reverse_charge")
     assert printed in text
     assert "DE136695976" in text.split(printed)[0]  # in the address block too
 
@@ -361,11 +368,7 @@ def test_the_reference_to_the_exemption(people, language, printed):
     ],
 )
 def test_the_reverse_charge_statement(people, seller, language, printed):
-    invoice = post(
-        people, seller=seller(), language=language, customer=german_buyer(),
-        tax_group=reverse_charge(),
-    )  # fmt: skip
-    text = text_of(invoice)
+    text = rendered(people, seller, language, layout=False, scenario="reverse_charge")
     assert printed in text
     assert "Reverse charge, article 196 Council Directive 2006/112/EC (VATEX-EU-AE)." in text
 
@@ -391,8 +394,7 @@ def test_the_reverse_charge_statement(people, seller, language, printed):
     ],
 )
 def test_a_credit_note_names_the_original_invoice_and_the_reason(people, seller, language, printed):
-    note = credit_all(post(people, seller=seller(), language=language), people)
-    text = layout_text(note)
+    text = rendered(people, seller, language, scenario="credit_note")
     for row in printed:
         assert row in text
 
