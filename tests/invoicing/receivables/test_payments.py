@@ -359,4 +359,3 @@ def test_a_reversed_payment_lets_the_credit_note_settle_its_invoice_again(invoic
     assert selectors.customer_credit_available(invoice.customer, "SEK") == D("0.00")
     assert selectors.customer_balance(invoice.customer, "SEK") == D("22987.50")
     assert state(invoice)[1] == "partly_paid"
-
