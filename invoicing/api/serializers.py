@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from contracts.models import Milestone, Project, ProjectContract
 from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
-from invoicing.invoices.models import EInvoice, Invoice, InvoiceLine, InvoiceTax
+from invoicing.invoices.models import EInvoice, EInvoiceSyntax, Invoice, InvoiceLine, InvoiceTax
 from invoicing.proposals.models import InvoiceProposal, ProposalLine
 from invoicing.transactions.models import ProjectTransaction, TransactionAllocation
 
@@ -384,7 +384,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def get_einvoice_sha256(self, invoice) -> str | None:
         stored = getattr(invoice, "peppol_einvoices", None)
         if stored is None:  # not prefetched (a single invoice just posted)
-            stored = list(invoice.einvoices.filter(syntax="peppol-bis-3-ubl"))
+            stored = list(invoice.einvoices.filter(syntax=EInvoiceSyntax.PEPPOL_BIS_UBL))
         return stored[0].sha256 if stored else None
 
 

@@ -31,7 +31,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from contracts.identifiers import VAT_SCHEMES
-from contracts.models import TransactionKind
+from contracts.models import PeppolScheme, TransactionKind
+from contracts.models.parties import REASON_CATEGORIES
 from contracts.money import round_money
 from einvoice.document import (
     BRANCH_BANKGIRO,
@@ -57,15 +58,10 @@ from einvoice.validation import validate_or_raise
 from invoicing.invoices.facturx import facturx_einvoice_create, facturx_wanted
 from invoicing.invoices.models import DocumentType, EInvoice, EInvoiceSyntax, Invoice
 
-#: ISO 6523 ICD of the organisation numbers we know: the Swedish organisation number and the
-#: Danish CVR number (also their Peppol electronic address schemes).
-SCHEME_SE_ORGANIZATION = "0007"
-SCHEME_DK_CVR = "0184"
-ORGANIZATION_SCHEMES = {"SE": SCHEME_SE_ORGANIZATION, "DK": SCHEME_DK_CVR}
+#: The Peppol schemes (ISO 6523 ICD) of the organisation numbers we know: the Swedish
+#: organisation number and the Danish CVR number.
+ORGANIZATION_SCHEMES = {"SE": PeppolScheme.SE_ORGANIZATION_NUMBER, "DK": PeppolScheme.DK_CVR}
 VAT_SCHEME_OF_COUNTRY = {country: scheme for scheme, country in VAT_SCHEMES.items()}
-#: Categories whose VAT breakdown gives a reason for charging none (BR-E-10, BR-AE-10 ...);
-#: S and Z must not give one (BR-S-10, BR-Z-10).
-CATEGORIES_WITHOUT_REASON = ("S", "Z")
 PRICE_TOLERANCE = Decimal("0.01")
 F_SKATT = "Godkänd för F-skatt"  # its legal wording, in Swedish whatever the document's language
 
@@ -260,7 +256,7 @@ def document_of_record(invoice, invoice_lines: list, taxes: list) -> Document:
         breakdown = []
         for tax in taxes:
             category = category_effective(tax.vat_category, tax.rate)
-            gives_reason = category not in CATEGORIES_WITHOUT_REASON
+            gives_reason = category in REASON_CATEGORIES  # none on S and Z (BR-S-10, BR-Z-10)
             breakdown.append(
                 VatSubtotal(
                     category=category,
