@@ -132,7 +132,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     if is_credit_note and not proposal.credited_invoice_id:
         raise ValidationError(NEGATIVE_INVOICE)
     # A foreign-currency invoice without an exchange rate is refused before it takes a number.
-    tax_currency_rate(
+    exchange_rate = tax_currency_rate(
         currency=contract.currency, legal_entity=contract.legal_entity, on_date=invoice_date
     )
     sequence_number, number = invoice_number_next(legal_entity=contract.legal_entity)
@@ -208,7 +208,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     # Freeze what the document prints, now that its lines are written (the progress statement
     # counts them). On PostgreSQL only this transaction, which inserted the invoice, may write
     # its snapshot, and only once (migration 0009).
-    invoice.snapshot = invoice_snapshot(invoice)
+    invoice.snapshot = invoice_snapshot(invoice, exchange_rate=exchange_rate, taxes=tax_rows)
     Invoice.objects.filter(pk=invoice.pk).update(snapshot=invoice.snapshot)
     # The e-invoice, from that frozen record: a document that breaks a rule of EN 16931 or
     # Peppol BIS 3.0 raises here, and the whole posting, its number included, rolls back.

@@ -156,9 +156,11 @@ def _party(record, language: str, *fields: str) -> dict:
     }
 
 
-def invoice_snapshot(invoice: Invoice) -> dict:
+def invoice_snapshot(invoice: Invoice, *, exchange_rate: ExchangeRate | None, taxes) -> dict:
     """Everything the document prints beyond the invoice's columns, lines and VAT, read from
-    the current records: call it inside the posting transaction, once the lines are written."""
+    the current records: call it inside the posting transaction, once the lines are written,
+    with the exchange rate ``tax_currency_rate`` found before the number was taken (None in the
+    entity's own currency) and the VAT rows just written."""
     contract = invoice.contract
     source = invoice.funding_source
     credited = invoice.credited_invoice
@@ -193,7 +195,7 @@ def invoice_snapshot(invoice: Invoice) -> dict:
         "progress": {
             name: _money(amount) for name, amount in asdict(progress_statement(invoice)).items()
         },
-        "tax_currency": _tax_currency(invoice),
+        "tax_currency": _tax_currency(invoice, exchange_rate, taxes),
     }
 
 
@@ -221,17 +223,14 @@ def tax_currency_rate(
     return rate
 
 
-def _tax_currency(invoice: Invoice) -> dict | None:
+def _tax_currency(invoice: Invoice, rate: ExchangeRate | None, taxes) -> dict | None:
     """The rate used and the VAT in the legal entity's currency, per VAT row and in total
     (``contracts.currency_conversion.vat_converted``, the one function for these figures). A
     credit note uses the rate of its own date."""
-    rate = tax_currency_rate(
-        currency=invoice.currency, legal_entity=invoice.legal_entity, on_date=invoice.invoice_date
-    )
     if rate is None:
         return None
     converted = vat_converted(
-        [VatRow(tax.vat_category, tax.rate, tax.amount) for tax in invoice.taxes.all()],
+        [VatRow(tax.vat_category, tax.rate, tax.amount) for tax in taxes],
         exchange_rate=rate.rate,
         currency=rate.quote_currency,
     )
