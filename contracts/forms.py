@@ -21,6 +21,7 @@ from contracts.models import (
     ProjectContract,
 )
 from contracts.money import plain_number
+from contracts.number_fields import number_field_like
 from contracts.rate_files import LAYOUTS
 from contracts.services import (
     EVIDENCE_MAX_MB,
@@ -35,9 +36,20 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class BootstrapFormMixin:
-    """Adds Bootstrap classes to every widget, and the invalid state to fields with errors."""
+    """Adds Bootstrap classes to every widget, and the invalid state to fields with errors;
+    every DecimalField reads and shows numbers in the page's language (``number_fields``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._localize_numbers()
+
+    def _localize_numbers(self) -> None:
+        for name, field in self.fields.items():
+            if type(field) is forms.DecimalField:
+                self.fields[name] = number_field_like(field)
 
     def _apply_bootstrap(self) -> None:
+        self._localize_numbers()  # fields a form adds after __init__ too
         for name, field in self.fields.items():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
@@ -269,7 +281,7 @@ class BillingRuleProgressForm(BootstrapFormMixin, forms.Form):
         self.rule = rule
         self.field_name = PROGRESS_FIELDS[rule.rule_type]
         field = BillingRule._meta.get_field(self.field_name).formfield(
-            initial=plain_number(getattr(rule, self.field_name)), required=True
+            initial=getattr(rule, self.field_name), required=True
         )
         if self.field_name == "units_delivered":
             field.label = _("Units delivered so far")

@@ -21,10 +21,10 @@ from django.views.generic import DetailView, TemplateView
 
 from contracts.filters import StyledFilterSet
 from contracts.models import ProjectContract
+from contracts.number_fields import number_clean
 from contracts.views import PermissionRequired
 from invoicing.invoices import credits, documents, hooks, outbox, posting, retention
 from invoicing.invoices.einvoices import buyer_endpoint
-from invoicing.invoices.forms import amount_parse
 from invoicing.invoices.models import (
     DocumentType,
     EInvoice,
@@ -180,7 +180,7 @@ class CreditNoteView(PermissionRequired, TemplateView):
             for line, _left in credits.open_to_credit(invoice):
                 if request.POST.get(f"line-{line.pk}"):
                     text = request.POST.get(f"amount-{line.pk}", "").strip()
-                    amounts[line.pk] = amount_parse(text) if text else None
+                    amounts[line.pk] = number_clean(text) if text else None
             proposal = credits.credit_proposal_create(
                 invoice=invoice,
                 amounts=amounts,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import django_filters
 from django import forms
@@ -23,6 +23,7 @@ from django.views.generic import DetailView, TemplateView
 from contracts.filters import StyledFilterSet
 from contracts.forms import DATE_INPUT, BootstrapFormMixin
 from contracts.models import ContractStatus, ProjectContract
+from contracts.number_fields import number_clean
 from contracts.views import PermissionRequired
 from funding.models import FundingSource
 from invoicing.proposals import drafts, generation, rules, selectors, workflow
@@ -200,7 +201,7 @@ class ProposalLineEditView(PermissionRequired, View):
                 line = get_object_or_404(
                     ProposalLine, pk=request.POST.get("line"), proposal=proposal
                 )
-                price = _decimal(request.POST.get("sales_price"))
+                price = _sales_price(request.POST.get("sales_price"))
                 drafts.proposal_line_price_change(
                     proposal=proposal, line=line, sales_price=price, actor=request.user
                 )
@@ -218,14 +219,13 @@ class ProposalLineEditView(PermissionRequired, View):
         return redirect(proposal.get_absolute_url())
 
 
-def _decimal(text) -> Decimal:
-    try:
-        value = Decimal(str(text).replace(",", ".").replace(" ", ""))
-    except (InvalidOperation, TypeError) as error:
-        raise ValidationError(_("Enter the new sales price as a number.")) from error
-    if not value.is_finite() or value < 0:
+def _sales_price(text) -> Decimal:
+    price = number_clean(
+        text or "", _("Enter the new sales price as a number, for example %(example)s.")
+    )
+    if price < 0:
         raise ValidationError(_("The sales price cannot be less than zero."))
-    return value
+    return price
 
 
 class GenerateForm(BootstrapFormMixin, forms.Form):

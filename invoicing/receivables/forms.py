@@ -6,21 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from invoicing.invoices.forms import amount_parse
+from contracts.number_fields import NumberField
 from invoicing.receivables.models import PaymentMethod
-
-
-class AmountField(forms.CharField):
-    """An amount with spaces and a decimal comma allowed (``1 000,50``)."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return None
-        try:
-            return amount_parse(value)
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from error
 
 
 class DateInput(forms.DateInput):
@@ -29,7 +16,14 @@ class DateInput(forms.DateInput):
 
 class PaymentForm(forms.Form):
     paid_on = forms.DateField(label=_("Payment date"), widget=DateInput, initial=timezone.localdate)
-    amount = AmountField(label=_("Amount"))
+    amount = NumberField(
+        label=_("Amount"),
+        max_digits=14,
+        decimal_places=2,
+        error_messages={
+            "invalid": _("Enter the amount paid as a number, for example %(example)s.")
+        },
+    )
     method = forms.ChoiceField(
         label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER
     )
@@ -50,14 +44,14 @@ class ReversalForm(forms.Form):
 
 
 class CreditApplyForm(forms.Form):
-    amount = AmountField(label=_("Amount"), required=False)
+    amount = NumberField(label=_("Amount"), max_digits=14, decimal_places=2, required=False)
 
 
 class RefundForm(forms.Form):
     refunded_on = forms.DateField(
         label=_("Refund date"), widget=DateInput, initial=timezone.localdate
     )
-    amount = AmountField(label=_("Amount"))
+    amount = NumberField(label=_("Amount"), max_digits=14, decimal_places=2)
     method = forms.ChoiceField(
         label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER
     )

@@ -119,7 +119,9 @@ class InvoicePaymentView(PermissionRequired, View):
                     )
                     messages.success(request, _("Customer credit was applied to the invoice."))
                 else:
-                    messages.error(request, _("Enter the amount paid as a number."))
+                    for errors in form.errors.values():
+                        for error in errors:
+                            messages.error(request, error)
             elif operation == "reminder":
                 reminders.invoice_reminder_send(invoice=invoice, actor=request.user)
                 messages.success(request, _("A reminder was e-mailed to the customer."))

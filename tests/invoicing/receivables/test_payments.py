@@ -286,7 +286,7 @@ def test_payment_and_reversal_from_the_invoice_page(client, invoice, people):
         url,
         {
             "operation": "payment",
-            "amount": "1 000,50",
+            "amount": "1,000.50",
             "paid_on": "2026-02-01",
             "method": "plusgiro",
             "reference": "FIK 77",
@@ -301,7 +301,7 @@ def test_payment_and_reversal_from_the_invoice_page(client, invoice, people):
     response = client.post(
         url, {"operation": "payment", "amount": "abc", "paid_on": "2026-02-01"}, follow=True
     )
-    assert "Enter the amount paid as a number" in response.content.decode()
+    assert "Enter the amount paid as a number, for example 1,234.50" in response.content.decode()
     response = client.post(
         url,
         {"operation": "payment", "amount": "30000", "paid_on": "2026-02-01", "method": "cash"},
