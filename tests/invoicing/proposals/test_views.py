@@ -109,7 +109,9 @@ def test_clerk_removes_a_line_and_adds_a_fee(client, draft):
         },
         follow=True,
     )
-    assert "Enter the new sales price as a number, for example 1,234.50" in response.content.decode()
+    assert (
+        "Enter the new sales price as a number, for example 1,234.50" in response.content.decode()
+    )
 
 
 def test_unknown_action_is_not_found(client, draft):
