@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.currencies import CURRENCY_CHOICES
+from contracts.date_inputs import DatePickerInput
 from contracts.models import (
     ContractStatus,
     Customer,
@@ -125,7 +126,7 @@ class ExchangeRateFilter(StyledFilterSet):
         field_name="rate_date",
         lookup_expr="lte",
         label=_("On or before"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DatePickerInput(),
     )
 
     class Meta:

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from contracts.date_inputs import DatePickerInput
 from contracts.file_checks import uploaded_file_media_type
 from contracts.models import (
     BillingPlanTemplate,
@@ -32,7 +33,7 @@ from contracts.services import (
     project_validate,
 )
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = DatePickerInput()
 
 
 class BootstrapFormMixin:

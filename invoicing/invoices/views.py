@@ -3,7 +3,6 @@ proposal, crediting an invoice, and batches of PDFs."""
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 import django_filters
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from contracts.date_inputs import date_clean
 from contracts.filters import StyledFilterSet
 from contracts.models import ProjectContract
 from contracts.number_fields import number_clean
@@ -129,11 +129,9 @@ class ProposalPostView(PermissionRequired, View):
         proposal = get_object_or_404(InvoiceProposal, pk=pk)
         raw_date = request.POST.get("invoice_date") or ""
         try:
-            invoice_date = (
-                datetime.date.fromisoformat(raw_date) if raw_date else timezone.localdate()
-            )
-        except ValueError:
-            messages.error(request, _("Enter the invoice date as YYYY-MM-DD."))
+            invoice_date = date_clean(raw_date) if raw_date else timezone.localdate()
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
             return redirect(proposal.get_absolute_url())
         try:
             document = posting.invoice_post(

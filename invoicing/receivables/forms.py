@@ -6,16 +6,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contracts.date_inputs import DatePickerInput
 from contracts.number_fields import NumberField
 from invoicing.receivables.models import PaymentMethod
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class PaymentForm(forms.Form):
-    paid_on = forms.DateField(label=_("Payment date"), widget=DateInput, initial=timezone.localdate)
+    paid_on = forms.DateField(
+        label=_("Payment date"), widget=DatePickerInput, initial=timezone.localdate
+    )
     amount = NumberField(
         label=_("Amount"),
         max_digits=14,
@@ -49,7 +48,7 @@ class CreditApplyForm(forms.Form):
 
 class RefundForm(forms.Form):
     refunded_on = forms.DateField(
-        label=_("Refund date"), widget=DateInput, initial=timezone.localdate
+        label=_("Refund date"), widget=DatePickerInput, initial=timezone.localdate
     )
     amount = NumberField(label=_("Amount"), max_digits=14, decimal_places=2)
     method = forms.ChoiceField(
@@ -60,8 +59,8 @@ class RefundForm(forms.Form):
 
 class StatementFilterForm(forms.Form):
     currency = forms.ChoiceField(label=_("Currency"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DatePickerInput)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DatePickerInput)
 
     def __init__(self, *args, currencies=(), **kwargs):
         super().__init__(*args, **kwargs)

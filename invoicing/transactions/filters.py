@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from contracts.date_inputs import DatePickerInput
 from contracts.filters import StyledFilterSet
 from contracts.models import Category, Project, ProjectContract, TransactionKind, Worker
 from invoicing.transactions.models import BillingStatus, ImportBatch, ProjectTransaction
@@ -54,6 +55,6 @@ class TransactionFilter(StyledFilterSet):
         form = super().form
         for name, field in form.fields.items():
             if name.startswith("date_"):
-                field.widget.input_type = "date"
+                field.widget = DatePickerInput(field.widget.attrs)
         form.fields["import_batch"].widget = form.fields["import_batch"].hidden_widget()
         return form

@@ -2,6 +2,7 @@
 enters a rate by hand."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -55,3 +56,27 @@ def test_clerk_imports_the_riksbanks_rates_and_enters_one(page, live_server, log
     expect(page.get_by_text("was saved")).to_be_visible()
     expect(page.get_by_test_id("exchange-rates")).to_contain_text("1 USD = 10.4321")
     assert ExchangeRate.objects.get(currency="USD").source == "entered"
+
+
+def test_a_danish_clerk_picks_the_date_from_a_danish_calendar(page, live_server, log_in):
+    """The date input follows the page's language, not the browser's (this browser is en-GB):
+    Danish day names, "I dag", and the date written 31.12.2026; the rate with a decimal comma."""
+    clerk = UserFactory(username="mette", role="finance_clerk")
+    log_in(clerk)
+    page.context.add_cookies([{"name": "django_language", "value": "da", "url": live_server.url}])
+    page.goto(f"{live_server.url}/contracts/exchange-rates/")
+    page.get_by_role("link", name="Registrér en kurs").click()
+    page.select_option("#id_currency", "EUR")
+    page.select_option("#id_quote_currency", "DKK")
+    page.click("#id_rate_date")
+    calendar = page.locator(".air-datepicker.-active-")
+    expect(calendar).to_be_visible()
+    expect(calendar.locator(".air-datepicker-body--day-name").first).to_have_text("ma")
+    calendar.get_by_text("I dag").click()
+    today = datetime.date.today()
+    expect(page.locator("#id_rate_date")).to_have_value(f"{today:%d.%m.%Y}")
+    page.fill("#id_rate", "7,4612")
+    page.locator("main button[type=submit]").click()
+    expect(page.get_by_test_id("exchange-rates")).to_contain_text("1 EUR = 7,4612")
+    rate = ExchangeRate.objects.get(currency="EUR")
+    assert (rate.rate_date, rate.rate) == (today, Decimal("7.4612"))
