@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contracts.currencies import CURRENCY_CHOICES
+from contracts.currencies import currency_choices
 from contracts.date_inputs import DatePickerInput
 from contracts.models import (
     ContractStatus,
@@ -48,7 +48,7 @@ class ContractFilter(StyledFilterSet):
         queryset=LegalEntity.objects.order_by("name"), label=_("Legal entity"), empty_label=_("All")
     )
     currency = django_filters.ChoiceFilter(
-        choices=CURRENCY_CHOICES, label=_("Currency"), empty_label=_("All")
+        choices=currency_choices, label=_("Currency"), empty_label=_("All")
     )
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -117,10 +117,10 @@ class MilestoneFilter(StyledFilterSet):
 
 class ExchangeRateFilter(StyledFilterSet):
     currency = django_filters.ChoiceFilter(
-        choices=CURRENCY_CHOICES, label=_("Currency"), empty_label=_("All")
+        choices=currency_choices, label=_("Currency"), empty_label=_("All")
     )
     quote_currency = django_filters.ChoiceFilter(
-        choices=CURRENCY_CHOICES, label=_("In currency"), empty_label=_("All")
+        choices=currency_choices, label=_("In currency"), empty_label=_("All")
     )
     rate_date = django_filters.DateFilter(
         field_name="rate_date",

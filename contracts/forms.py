@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from contracts.currencies import currency_choices
 from contracts.date_inputs import DatePickerInput
 from contracts.file_checks import uploaded_file_media_type
 from contracts.models import (
@@ -42,15 +43,20 @@ class BootstrapFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._localize_numbers()
+        self._localize_fields()
 
-    def _localize_numbers(self) -> None:
+    def _localize_fields(self) -> None:
         for name, field in self.fields.items():
             if type(field) is forms.DecimalField:
                 self.fields[name] = number_field_like(field)
+            elif name.endswith("currency") and isinstance(field, forms.ChoiceField):
+                # Common currencies first, current ones only, named in the page's language.
+                blank = [choice for choice in field.choices if choice[0] == ""]
+                keep = self.initial.get(name) or ""
+                field.choices = blank + currency_choices(keep=keep)
 
     def _apply_bootstrap(self) -> None:
-        self._localize_numbers()  # fields a form adds after __init__ too
+        self._localize_fields()  # fields a form adds after __init__ too
         for name, field in self.fields.items():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
