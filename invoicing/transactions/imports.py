@@ -154,9 +154,11 @@ def timesheet_check(content: bytes, *, progress=None) -> timesheets.ValidationOu
     references_at = sheet.header.index("entry_id")
     references = [row[references_at].strip() for row in sheet.rows if len(row) > references_at]
     lookups = timesheet_lookups(references=references)
-    return timesheets.timesheet_validate(
+    outcome = timesheets.timesheet_validate(
         sheet.header, sheet.rows, lookups, labels=sheet.labels, progress=progress
     )
+    outcome.encoding = sheet.encoding
+    return outcome
 
 
 TRANSACTION_FIELDS = (
@@ -293,6 +295,7 @@ def import_batch_record(
         processed_rows=outcome.total_rows,
         new_rows=len(outcome.drafts),
         unchanged_rows=outcome.unchanged_rows,
+        encoding=outcome.encoding,
         imported_at=timezone.now(),
     )
     timesheet_drafts_save(drafts=outcome.drafts, batch_id=batch.pk)
@@ -365,6 +368,7 @@ def import_batch_validate(*, batch_id: int, attempt: int | None = None) -> Impor
             "processed_rows": outcome.total_rows,
             "new_rows": len(outcome.drafts),
             "unchanged_rows": outcome.unchanged_rows,
+            "encoding": outcome.encoding,
             "error_count": len(outcome.errors),
             "errors": _errors_as_json(outcome.errors),
             "preview": [timesheets.draft_preview(draft) for draft in outcome.drafts[:PREVIEW_ROWS]],

@@ -103,6 +103,17 @@ class ImportBatch(Heartbeat):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     file_name = models.CharField(_("file name"), max_length=255)
     file_sha256 = models.CharField(_("SHA-256"), max_length=64)
+    encoding = models.CharField(
+        _("read as"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("utf-8", "UTF-8"),
+            ("utf-16", "UTF-16"),
+            ("windows-1252", _("Windows-1252 (Excel's CSV)")),
+        ],
+        help_text=_("The character encoding the file was read in."),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.VALIDATING
     )

@@ -57,23 +57,38 @@ class TimesheetFileError(ValueError):
 # ------------------------------------------------------------------------------------------
 
 
-def timesheet_decode(content: bytes) -> str:
-    """UTF-8 text, with or without BOM; anything else is refused with a clear message."""
+# The encodings a file is read in, and how the batch names them to the clerk.
+UTF_8 = "utf-8"
+UTF_16 = "utf-16"
+WINDOWS_1252 = "windows-1252"
+
+
+def timesheet_decode(content: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read in: UTF-8 (with or without BOM), UTF-16
+    with its BOM (Excel's "Unicode text"), else Windows-1252, what Swedish and Danish Excel
+    saves as "CSV (semicolon)". A file that is none of them is refused with advice."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding, codec = UTF_16, "utf-16"
+    else:
+        encoding, codec = UTF_8, "utf-8-sig"
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise TimesheetFileError(
-            _(
-                "The file is not UTF-8 text (unreadable byte at position %(position)s). "
-                "Save it as 'CSV UTF-8' and upload it again."
-            )
-            % {"position": error.start}
-        ) from error
+        text = content.decode(codec)
+    except UnicodeDecodeError:
+        try:
+            encoding, text = WINDOWS_1252, content.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise TimesheetFileError(
+                _(
+                    "The file is neither UTF-8 nor Windows-1252 text (unreadable byte at "
+                    "position %(position)s). Save it as 'CSV UTF-8' and upload it again."
+                )
+                % {"position": error.start}
+            ) from error
     if "\0" in text:
         # No database stores a NUL in text, so it would fail the import later, not here.
         line = text.count("\n", 0, text.index("\0")) + 1
         raise TimesheetFileError(_csv_problem("NUL", line=line))
-    return text
+    return text, encoding
 
 
 @dataclass
@@ -81,11 +96,12 @@ class TimesheetFile:
     header: list[str]  # canonical column names
     labels: dict[str, str]  # canonical name -> the name written in the file
     rows: list[list[str]]
+    encoding: str = UTF_8
 
 
 def timesheet_read(content: bytes) -> TimesheetFile:
     """Header (canonical column names, and as written) and data rows of a timesheet CSV file."""
-    text = timesheet_decode(content)
+    text, encoding = timesheet_decode(content)
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
         raise TimesheetFileError(
@@ -105,7 +121,7 @@ def timesheet_read(content: bytes) -> TimesheetFile:
             % {"count": len(rows), "limit": MAX_FILE_ROWS}
         )
     labels = {column: raw.strip() for column, raw in zip(header, raw_header, strict=True)}
-    return TimesheetFile(header=header, labels=labels, rows=rows)
+    return TimesheetFile(header=header, labels=labels, rows=rows, encoding=encoding)
 
 
 def _records(reader):

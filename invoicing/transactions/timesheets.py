@@ -145,6 +145,7 @@ class ValidationOutcome:
     unchanged_rows: int
     errors: list[RowError]
     total_rows: int
+    encoding: str = "utf-8"  # what the file was read as (timesheet_reader.timesheet_decode)
 
 
 def transaction_fingerprint(date, project_id, worker_id, category_id, quantity, kind) -> tuple:

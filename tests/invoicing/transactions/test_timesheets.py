@@ -117,9 +117,30 @@ def test_swedish_and_danish_column_names_are_accepted():
     assert outcome.errors == [] and len(outcome.drafts) == 1
 
 
-def test_file_that_is_not_utf8_is_refused_with_advice():
-    with pytest.raises(TimesheetFileError, match="not UTF-8"):
-        timesheet_read((HEADER + "\nTS-1;2026-03-02;P-1;W1;DEV;8;Caf\xe9;SEK").encode("latin-1"))
+ROW = "\nTS-1;2026-03-02;P-1;W1;DEV;8;Pärmar åt Café Ölund – €;SEK"
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        ((HEADER + ROW).encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + (HEADER + ROW).encode("utf-8"), "utf-8"),
+        # what Swedish and Danish Excel saves as "CSV (semicolon)"
+        ((HEADER + ROW).encode("cp1252"), "windows-1252"),
+        # Excel's "Unicode text"
+        ((HEADER + ROW).encode("utf-16"), "utf-16"),
+    ],
+)
+def test_utf8_windows_1252_and_utf16_files_are_read_and_say_which(content, encoding):
+    sheet = timesheet_read(content)
+    assert sheet.encoding == encoding
+    assert sheet.rows[0][6] == "Pärmar åt Café Ölund – €"
+
+
+def test_file_in_no_known_encoding_is_refused_with_advice():
+    # 0x81 is undefined in Windows-1252 and not UTF-8 after 0x41
+    with pytest.raises(TimesheetFileError, match="neither UTF-8 nor Windows-1252"):
+        timesheet_read((HEADER + "\nTS-1;2026-03-02;P-1;W1;DEV;8;A").encode() + b"\x81\xe9;SEK")
 
 
 def test_missing_required_column_is_refused():

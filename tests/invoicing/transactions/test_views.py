@@ -99,6 +99,22 @@ def test_upload_preview_confirm_and_find_the_rows(
     assert "7,500.00" in html and "Total, 1 line in SEK" in html
 
 
+def test_a_windows_1252_file_from_excel_is_read_and_the_batch_says_so(
+    clerk_client, billing_setup, django_capture_on_commit_callbacks
+):
+    content = f"{HEADER}\nTS-1;2026-03-02;P-1;W1;DEV;7,5;Mötesanteckningar;SEK\n".encode("cp1252")
+    with django_capture_on_commit_callbacks(execute=True):
+        clerk_client.post(
+            reverse("invoicing:import_upload"), {"file": SimpleUploadedFile("vecka10.csv", content)}
+        )
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.encoding) == ("validated", "windows-1252")
+    html = clerk_client.get(batch.get_absolute_url()).content.decode()
+    assert "Read as Windows-1252 (Excel&#x27;s CSV)" in html and "Mötesanteckningar" in html
+    clerk_client.post(reverse("invoicing:import_confirm", args=[batch.pk]))
+    assert ProjectTransaction.objects.get().description == "Mötesanteckningar"
+
+
 def test_bad_file_shows_every_error_and_offers_the_report(
     clerk_client, billing_setup, django_capture_on_commit_callbacks
 ):
