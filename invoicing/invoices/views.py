@@ -4,6 +4,7 @@ proposal, crediting an invoice, and batches of PDFs."""
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 import django_filters
 from django.conf import settings
@@ -165,10 +166,21 @@ class CreditNoteView(PermissionRequired, TemplateView):
 
     def get_context_data(self, **kwargs):
         invoice = self.get_invoice()
+        # After a refusal the page comes back with the clerk's ticks and amounts as entered.
+        entered = self.request.POST if self.request.method == "POST" else {}
         return {
             **super().get_context_data(**kwargs),
             "invoice": invoice,
-            "open_lines": credits.open_to_credit(invoice),
+            "rows": [
+                SimpleNamespace(
+                    line=line,
+                    left=left,
+                    ticked=bool(entered.get(f"line-{line.pk}")),
+                    amount=entered.get(f"amount-{line.pk}", ""),
+                )
+                for line, left in credits.open_to_credit(invoice)
+            ],
+            "rebill": bool(entered.get("rebill")),
         }
 
     def post(self, request, pk):
@@ -178,7 +190,7 @@ class CreditNoteView(PermissionRequired, TemplateView):
             for line, _left in credits.open_to_credit(invoice):
                 if request.POST.get(f"line-{line.pk}"):
                     text = request.POST.get(f"amount-{line.pk}", "").strip()
-                    amounts[line.pk] = number_clean(text) if text else None
+                    amounts[line.pk] = _credit_amount(text, line) if text else None
             proposal = credits.credit_proposal_create(
                 invoice=invoice,
                 amounts=amounts,
@@ -194,6 +206,16 @@ class CreditNoteView(PermissionRequired, TemplateView):
             return self.render_to_response(self.get_context_data())
         messages.success(request, _("The credit proposal was created; submit it for approval."))
         return redirect(proposal.get_absolute_url())
+
+
+def _credit_amount(text: str, line) -> Decimal:
+    try:
+        return number_clean(text)
+    except ValidationError as refused:
+        raise ValidationError(
+            _("%(line)s: %(problem)s")
+            % {"line": line.description, "problem": " ".join(refused.messages)}
+        ) from refused
 
 
 class PdfBatchStartView(PermissionRequired, View):

@@ -200,6 +200,23 @@ def test_credit_from_the_invoice_page(client, invoice, people):
     assert "INV-1" in html
 
 
+def test_the_credit_form_keeps_ticks_and_amounts_after_a_refusal(client, invoice, people):
+    """Issue 16: a refused credit form came back empty, so the clerk ticked and typed again."""
+    from django.urls import reverse
+
+    client.force_login(people["clerk"])
+    url = reverse("invoicing:invoice_credit", args=[invoice.pk])
+    fee = invoice.lines.get(line_type="fee")
+    entered = {f"line-{fee.pk}": "on", f"amount-{fee.pk}": "1,5", "rebill": "on", "reason": "x"}
+    html = client.post(url, entered).content.decode()
+    # the amount is named with its line, and refused rather than read as 15
+    assert f"{fee.description}: Enter a number, for example 1,234.50." in html
+    assert f'name="line-{fee.pk}" id="line-{fee.pk}" checked' in html
+    assert f'name="amount-{fee.pk}" value="1,5"' in html
+    assert 'id="rebill" checked' in html
+    assert not invoice.credit_proposals.exists()
+
+
 def test_a_prepayment_already_deducted_cannot_be_credited_again(people):
     """Prepayment 5,000.00 invoiced; a later invoice deducts 3,000.00 of it. Crediting the whole
     prepayment would give the customer those 3,000.00 a second time (found by the billing-cycle
