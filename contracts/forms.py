@@ -37,6 +37,14 @@ from contracts.services import (
 DATE_INPUT = DatePickerInput()
 
 
+class CheckboxList(forms.CheckboxSelectMultiple):
+    """Checkboxes as Bootstrap's form-check rows (Django's own markup put the input's class on
+    the list too, and the list collapsed into a 1em box)."""
+
+    template_name = "contracts/widgets/checkbox_list.html"
+    option_template_name = "contracts/widgets/checkbox_option.html"
+
+
 class BootstrapFormMixin:
     """Adds Bootstrap classes to every widget, and the invalid state to fields with errors;
     every DecimalField reads and shows numbers in the page's language (``number_fields``)."""
@@ -59,7 +67,7 @@ class BootstrapFormMixin:
         self._localize_fields()  # fields a form adds after __init__ too
         for name, field in self.fields.items():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"
@@ -259,8 +267,8 @@ class BillingRuleForm(BootstrapFormMixin, forms.ModelForm):
             "propose_at_thresholds",
         ]
         widgets = {
-            "projects": forms.CheckboxSelectMultiple,
-            "chargeable_categories": forms.CheckboxSelectMultiple,
+            "projects": CheckboxList,
+            "chargeable_categories": CheckboxList,
         }
 
     def __init__(self, *args, contract: ProjectContract, **kwargs):
@@ -271,8 +279,6 @@ class BillingRuleForm(BootstrapFormMixin, forms.ModelForm):
         )
         self.fields["chargeable_categories"].queryset = Category.objects.order_by("code")
         self._apply_bootstrap()
-        for name in ("projects", "chargeable_categories"):
-            self.fields[name].widget.attrs["class"] = "form-check-input"
 
     def _save_m2m(self):
         # The service sets the many-to-many relations together with the rule.

@@ -26,6 +26,7 @@ from contracts.models import (
     Project,
     ProjectContract,
 )
+from contracts.models.billing_terms import RULE_TERM_EMPTY, RULE_TYPE_FIELDS
 from contracts.money import plain_number, split_by_percents
 from contracts.notification_kinds import MILESTONE_COMPLETED
 from contracts.roles import finance_team
@@ -424,7 +425,8 @@ def billing_rule_save(
     actor: AbstractBaseUser | None,
 ) -> BillingRule:
     """Validate and save a billing rule with its projects, chargeable categories and (when
-    given) its not-to-exceed caps, which replace the old ones."""
+    given) its not-to-exceed caps, which replace the old ones. Terms of other rule types
+    (a unit price on a fee rule, caps on a milestone rule...) are cleared, never kept unused."""
     needed = "contracts.change_billingrule" if rule.pk else "contracts.add_billingrule"
     if actor is not None and not actor.has_perm(needed):
         raise PermissionDenied(RULE_TERMS_NOT_ALLOWED)
@@ -432,6 +434,14 @@ def billing_rule_save(
         raise ValidationError({"projects": [RULE_NEEDS_PROJECT]})
     if any(project.contract_id != rule.contract_id for project in projects):
         raise ValidationError({"projects": [RULE_PROJECT_OF_OTHER_CONTRACT]})
+    used = RULE_TYPE_FIELDS.get(rule.rule_type, ())
+    for name, empty in RULE_TERM_EMPTY.items():
+        if name not in used:
+            setattr(rule, name, empty)
+    if "chargeable_categories" not in used:
+        chargeable_categories = ()
+    if "caps" not in used:
+        caps = []
     rule.full_clean()
     stored = BillingRule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
     previous = billing_rule_completion(stored) if stored else Decimal("0")

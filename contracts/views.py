@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -32,6 +34,7 @@ from contracts.forms import (
     ScheduleFillForm,
 )
 from contracts.models import BillingRule, Budget, Milestone, Project, ProjectContract
+from contracts.models.billing_terms import RULE_TYPE_FIELDS
 
 
 class PermissionRequired(PermissionRequiredMixin):
@@ -351,6 +354,8 @@ class BillingRuleFormView(ContractChildFormView):
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("caps_formset", self.get_caps_formset())
+        # The form shows the terms of the chosen rule type only (static/js/rule-type-fields.js).
+        kwargs.setdefault("rule_type_fields", json.dumps(RULE_TYPE_FIELDS))
         return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):

@@ -3,6 +3,8 @@ milestones of a schedule (planned -> completed -> invoiced)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -30,6 +32,28 @@ class BillingRuleType(models.TextChoices):
     MILESTONE = "milestone", _("Milestone")
     FEE = "fee", _("Fee")
     TIME_AND_MATERIAL = "time_material", _("Time and material")
+
+
+# The terms each rule type uses; a rule keeps the others empty (``services.billing_rule_save``
+# clears them, the form shows only these). Caps and chargeable categories are time and material's.
+RULE_TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    BillingRuleType.UNIT_OF_DELIVERY: ("unit_name", "unit_price", "total_units", "units_delivered"),
+    BillingRuleType.PROGRESS_MANUAL: ("percent_complete", "propose_at_thresholds"),
+    BillingRuleType.PROGRESS_AUTOMATIC: ("propose_at_thresholds",),
+    BillingRuleType.MILESTONE: (),
+    BillingRuleType.FEE: ("fee_percent",),
+    BillingRuleType.TIME_AND_MATERIAL: ("chargeable_categories", "caps"),
+}
+# Each type-specific term and its value on a rule of another type.
+RULE_TERM_EMPTY = {
+    "unit_name": "",
+    "unit_price": None,
+    "total_units": None,
+    "units_delivered": Decimal("0"),
+    "percent_complete": Decimal("0"),
+    "propose_at_thresholds": False,
+    "fee_percent": None,
+}
 
 
 class BillingRule(models.Model):

@@ -121,6 +121,10 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
         page.click("text=Add billing rule")
         page.fill("#id_name", name)
         page.select_option("#id_rule_type", rule_type)
+        # only the terms of the chosen type show (the unit price is a unit-of-delivery term)
+        expect(page.locator("#id_unit_price")).to_be_hidden()
+        expect(page.locator("#id_fee_percent")).to_be_visible(visible=bool(fee_percent))
+        expect(page.locator("#id_chargeable_categories")).to_be_visible(visible=not fee_percent)
         page.check(f"input[name=projects][value='{project.pk}']")
         if fee_percent:
             page.fill("#id_fee_percent", fee_percent)
