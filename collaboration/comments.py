@@ -57,6 +57,15 @@ def comments_for(instance: models.Model) -> models.QuerySet[Comment]:
     )
 
 
+def mention_example(thread: list[Comment], *, reader) -> str:
+    """The user name of the latest other writer in ``thread`` (already loaded: no query), for
+    the form's help; empty when nobody else wrote."""
+    for comment in reversed(thread):
+        if comment.author_id != getattr(reader, "pk", None) and comment.author.is_active:
+            return comment.author.get_username()
+    return ""
+
+
 def comment_counts(model: type[models.Model], ids) -> dict[int, int]:
     """Comments per object, for badges on lists: one query."""
     rows = (

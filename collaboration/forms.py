@@ -38,8 +38,16 @@ class CommentForm(_BootstrapForm):
         label=_("Comment"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Write @ and a user name to notify someone, for example @karin."),
+        help_text=_("Write @ and a user name to notify someone."),
     )
+
+    def mention_example_set(self, example: str) -> None:
+        """Name someone the writer could mention in the help (a real user: the help once
+        suggested a made-up @karin, which the form then refused)."""
+        if example:
+            self.fields["body"].help_text = _(
+                "Write @ and a user name to notify someone, for example @%(username)s."
+            ) % {"username": example}
 
 
 class NotificationSettingsForm(_BootstrapForm):

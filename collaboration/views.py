@@ -103,12 +103,14 @@ class CommentThreadView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def render_thread(self, request, form, status=200):
+        thread = list(comments.comments_for(self.target))
+        form.mention_example_set(comments.mention_example(thread, reader=request.user))
         context = {
             "target": self.target,
             "target_kind": self.target_kind,
             "target_label": self.target_kind.describe(self.target),
             "target_url": self.target_kind.page(self.target),
-            "comments": comments.comments_for(self.target),
+            "comments": thread,
             "comment_form": form,
         }
         template = (

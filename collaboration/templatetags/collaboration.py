@@ -25,11 +25,16 @@ def with_mentions(text: str, autoescape: bool = True) -> str:
 def comment_thread(context, target):
     """The thread of ``target`` with the form to add to it (two queries)."""
     kind = comment_target_of(target)
+    thread = list(comments.comments_for(target))
+    form = CommentForm()
+    form.mention_example_set(
+        comments.mention_example(thread, reader=getattr(context.get("request"), "user", None))
+    )
     return {
         "target": target,
         "target_kind": kind,
-        "comments": comments.comments_for(target),
-        "comment_form": CommentForm(),
+        "comments": thread,
+        "comment_form": form,
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),

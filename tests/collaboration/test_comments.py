@@ -172,3 +172,21 @@ def test_the_comment_service_refuses_read_only_users(people):
     with pytest.raises(PermissionDenied):
         comment_add(target=ProjectContractFactory(), author=people["reader"], body="Looks fine")
     assert not Comment.objects.exists()
+
+
+def test_the_help_suggests_a_real_colleague_not_a_made_up_name(client, people):
+    """Issue 16: the help said "for example @karin", and the form refused @karin where no
+    karin existed. It now names the latest other writer of the thread, or nobody."""
+    contract = ProjectContractFactory()
+    client.force_login(people["clerk"])
+    html = client.get(contract.get_absolute_url()).content.decode()
+    assert "Write @ and a user name to notify someone." in html and "for example @" not in html
+    client.force_login(people["approver"])
+    client.post(f"/comments/contract/{contract.pk}/", {"body": "Rates checked."})
+    client.force_login(people["clerk"])
+    html = client.get(contract.get_absolute_url()).content.decode()
+    assert "for example @lars." in html
+    response = client.post(f"/comments/contract/{contract.pk}/", {"body": "Thanks @lars"})
+    assert response.status_code == 302  # the suggested name is accepted
+    thread = client.get(f"/comments/contract/{contract.pk}/").content.decode()
+    assert "for example @lars." in thread  # not the reader's own name
