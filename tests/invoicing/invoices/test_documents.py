@@ -152,3 +152,36 @@ def test_a_posted_invoices_pdf_is_unchanged_when_its_customer_and_entity_are_edi
     assert "Renamed" not in after
     assert "Ny gatan" not in after
     assert after == before
+
+
+@pytest.mark.parametrize("extra_lines", [4, 6, 8])
+def test_the_payment_details_stay_with_the_totals_on_one_page(people, extra_lines):
+    """Issue 16: a 6-line invoice printed its bank details alone on page 2. Whatever the number
+    of lines, the page with the amount to pay also carries how to pay it."""
+    from invoicing.proposals import generation, workflow
+    from tests.factories import BillingRuleFactory, WorkerFactory
+    from tests.invoicing.builders import DAY, contract_with_customer, hours
+
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    BillingRuleFactory(
+        contract=contract, rule_type="fee", fee_percent=Decimal("10"), projects=[project]
+    )
+    for number in range(extra_lines):
+        hours(
+            project,
+            WorkerFactory(sales_rate=Decimal("950")),
+            "5",
+            date=DAY - datetime.timedelta(days=number),
+            description=f"Support week {number} " * 3,
+        )
+    [proposal] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
+    invoice = posting.invoice_post(proposal=proposal, actor=people["clerk"], invoice_date=DAY)
+    pages = pdf_text(documents.invoice_pdf(invoice)).split("\f")
+    [with_total] = [page for page in pages if "Att betala SEK" in page]
+    assert "betalning" in with_total.lower() and "avtalets ställning" in with_total.lower()
+    assert "30 dagar netto" in with_total
