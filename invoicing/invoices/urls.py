@@ -10,6 +10,7 @@ urlpatterns = [
         name="proposal_retention_release",
     ),
     path("invoices/", views.InvoiceListView.as_view(), name="invoice_list"),
+    path("invoices/export/", views.InvoiceExportView.as_view(), name="invoice_export"),
     path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice_pdf"),
     path(

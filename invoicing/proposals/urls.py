@@ -4,6 +4,7 @@ from invoicing.proposals import views
 
 urlpatterns = [
     path("proposals/", views.ProposalListView.as_view(), name="proposal_list"),
+    path("proposals/export/", views.ProposalExportView.as_view(), name="proposal_export"),
     path("proposals/<int:pk>/", views.ProposalDetailView.as_view(), name="proposal_detail"),
     path("proposals/<int:pk>/lines/", views.ProposalLineEditView.as_view(), name="proposal_lines"),
     path("billable/", views.BillableNowView.as_view(), name="billable_now"),

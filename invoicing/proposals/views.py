@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 
 import django_filters
 from django import forms
@@ -15,8 +16,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -24,6 +25,7 @@ from contracts.filters import StyledFilterSet
 from contracts.forms import DATE_INPUT, BootstrapFormMixin
 from contracts.models import ContractStatus, ProjectContract
 from contracts.number_fields import number_clean
+from contracts.spreadsheets import DATE, INTEGER, MONEY, Column, table_response
 from contracts.views import PermissionRequired
 from funding.models import FundingSource
 from invoicing.proposals import drafts, generation, rules, selectors, workflow
@@ -79,13 +81,43 @@ class ProposalListView(PermissionRequired, TemplateView):
     template_name = "invoicing/proposals/proposal_list.html"
 
     def get_context_data(self, **kwargs):
-        proposal_filter = ProposalFilter(
-            self.request.GET, queryset=selectors.proposal_list(), request=self.request
-        )
+        proposal_filter = _proposal_list_filter(self.request)
         page = Paginator(proposal_filter.qs, settings.PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )
         return {**super().get_context_data(**kwargs), "filter": proposal_filter, "page": page}
+
+
+def _proposal_list_filter(request) -> ProposalFilter:
+    return ProposalFilter(request.GET, queryset=selectors.proposal_list(), request=request)
+
+
+PROPOSAL_COLUMNS = [
+    Column("#", attrgetter("pk"), INTEGER),
+    Column(_("Contract"), attrgetter("contract.code")),
+    Column(_("Funder"), lambda proposal: str(proposal.funding_source or "")),
+    Column(_("Billed up to"), attrgetter("up_to_date"), DATE),
+    Column(_("Status"), lambda proposal: proposal.get_status_display()),
+    Column(_("Submitted by"), lambda p: p.submitted_by.get_full_name() if p.submitted_by else ""),
+    Column(_("Currency"), attrgetter("contract.currency")),
+    Column(_("Lines"), attrgetter("line_count"), INTEGER),
+    Column(_("Net amount"), attrgetter("total"), MONEY),
+]
+
+
+class ProposalExportView(PermissionRequired, View):
+    """The filtered proposal list as XLSX or CSV."""
+
+    permission_required = "invoicing.view_invoiceproposal"
+
+    def get(self, request):
+        return table_response(
+            PROPOSAL_COLUMNS,
+            _proposal_list_filter(request).qs.iterator(chunk_size=2000),
+            file_format=request.GET.get("format", "csv"),
+            name="proposals",
+            language=get_language(),
+        )
 
 
 class RejectForm(BootstrapFormMixin, forms.Form):

@@ -4,6 +4,7 @@ from invoicing.receivables import views
 
 urlpatterns = [
     path("receivables/", views.ReceivablesView.as_view(), name="receivables"),
+    path("receivables/export/", views.ReceivablesExportView.as_view(), name="receivables_export"),
     path("receivables/reminders/", views.RemindersSendView.as_view(), name="reminders_send"),
     path("invoices/<int:pk>/payment/", views.InvoicePaymentView.as_view(), name="invoice_payment"),
     path("payments/<int:pk>/reverse/", views.PaymentReverseView.as_view(), name="payment_reverse"),

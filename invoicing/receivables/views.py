@@ -3,6 +3,8 @@ reminders and the customer statement (page and PDF)."""
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -13,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from contracts.models import Customer
+from contracts.spreadsheets import DATE, MONEY, Column, table_response
 from contracts.views import PermissionRequired
 from invoicing.invoices import documents
 from invoicing.invoices.models import DocumentType, Invoice
@@ -46,6 +49,36 @@ def invoice_page_receivable(*, invoice: Invoice, request) -> dict:
             invoice.customer, invoice.currency
         )
     return context
+
+
+RECEIVABLE_COLUMNS = [
+    Column(_("Number"), attrgetter("number")),
+    Column(_("Customer"), attrgetter("customer.name")),
+    Column(_("Invoice date"), attrgetter("invoice_date"), DATE),
+    Column(_("Due date"), attrgetter("due_date"), DATE),
+    Column(_("Overdue"), lambda invoice: _("yes") if invoice.is_overdue else _("no")),
+    Column(_("Currency"), attrgetter("currency")),
+    Column(_("Total"), attrgetter("gross_total"), MONEY),
+    Column(_("Paid"), attrgetter("amount_paid"), MONEY),
+    Column(_("Credited"), attrgetter("amount_credited"), MONEY),
+    Column(_("Open"), attrgetter("open_amount"), MONEY),
+]
+
+
+class ReceivablesExportView(PermissionRequired, View):
+    """What the receivables page lists (``?overdue=1``: the overdue ones) as XLSX or CSV."""
+
+    permission_required = "invoicing.view_invoice"
+
+    def get(self, request):
+        invoices = selectors.overdue() if request.GET.get("overdue") else selectors.receivables()
+        return table_response(
+            RECEIVABLE_COLUMNS,
+            invoices,
+            file_format=request.GET.get("format", "csv"),
+            name="receivables",
+            language=translation.get_language(),
+        )
 
 
 class ReceivablesView(PermissionRequired, TemplateView):

@@ -15,18 +15,9 @@ from import_export.formats.base_formats import CSV
 from import_export.results import Result, RowResult
 
 from contracts.models import Category, Project, Worker
+from contracts.spreadsheets import spreadsheet_safe
 from invoicing.transactions import imports, services, timesheet_reader, timesheets
 from invoicing.transactions.models import ProjectTransaction
-
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """Text that a spreadsheet will show as text: a leading formula character gets a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 class ProjectTransactionExportResource(resources.ModelResource):

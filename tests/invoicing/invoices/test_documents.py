@@ -185,3 +185,19 @@ def test_the_payment_details_stay_with_the_totals_on_one_page(people, extra_line
     [with_total] = [page for page in pages if "Att betala SEK" in page]
     assert "betalning" in with_total.lower() and "avtalets ställning" in with_total.lower()
     assert "30 dagar netto" in with_total
+
+
+def test_the_invoice_list_exports_what_it_shows_with_the_open_amount(client, invoice, people):
+    import io
+
+    import openpyxl
+
+    client.force_login(people["clerk"])
+    response = client.get(reverse("invoicing:invoice_export"), {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Number", "Document", "Customer") and rows[0][-1] == "Open"
+    assert rows[1][0] == "INV-1" and rows[1][-2] == 27500 and rows[1][-1] == 27500
+    client.cookies["django_language"] = "da"
+    text = client.get(reverse("invoicing:invoice_export")).content.decode("utf-8-sig")
+    assert "INV-1;" in text and ";27500,00;" in text

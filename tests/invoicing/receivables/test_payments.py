@@ -359,3 +359,18 @@ def test_a_reversed_payment_lets_the_credit_note_settle_its_invoice_again(invoic
     assert selectors.customer_credit_available(invoice.customer, "SEK") == D("0.00")
     assert selectors.customer_balance(invoice.customer, "SEK") == D("22987.50")
     assert state(invoice)[1] == "partly_paid"
+
+
+def test_receivables_and_proposals_export_as_workbooks(client, invoice, people):
+    import io
+
+    import openpyxl
+
+    client.force_login(people["clerk"])
+    response = client.get(reverse("invoicing:receivables_export"), {"format": "xlsx"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert rows[0][0] == "Number" and rows[0][-1] == "Open"
+    assert rows[1][0] == invoice.number and rows[1][-1] == float(invoice.gross_total)
+    response = client.get(reverse("invoicing:proposal_export"), {"format": "xlsx"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert rows[0][-1] == "Net amount" and len(rows) >= 2

@@ -5,13 +5,14 @@ import datetime
 import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from contracts.roles import ROLE_GROUP_NAMES
+from contracts.spreadsheets import spreadsheet_safe
 from invoicing.transactions.models import ImportBatch, ProjectTransaction
-from invoicing.transactions.resources import spreadsheet_safe
 from tests.factories import ImportBatchFactory, ProjectTransactionFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,12 +148,44 @@ def test_export_escapes_cells_a_spreadsheet_would_run(clerk_client, billing_setu
     for text in ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tTab", "\rReturn", "Plain"]:
         ProjectTransactionFactory(project=billing_setup["project"], description=text)
     response = clerk_client.get(reverse("invoicing:transaction_export"))
-    descriptions = {
-        row["description"] for row in csv.DictReader(io.StringIO(response.content.decode()))
-    }
+    rows = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline=""))
+    descriptions = {row["Description"] for row in rows}
     assert descriptions == {
         "'=HYPERLINK(\"http://x\")", "'+1+1", "'-2", "'@SUM(A1)", "'\tTab", "'\rReturn", "Plain",
     }  # fmt: skip
+    # in a workbook the same texts are text cells, never formulas
+    response = clerk_client.get(reverse("invoicing:transaction_export"), {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    cells = [row[header.index("Description")] for row in sheet.iter_rows(min_row=2)]
+    assert {cell.data_type for cell in cells} == {"s"}
+    assert '=HYPERLINK("http://x")' in {cell.value for cell in cells}
+
+
+def test_export_in_swedish_is_semicolon_separated_with_a_decimal_comma(clerk_client, billing_setup):
+    ProjectTransactionFactory(
+        project=billing_setup["project"], quantity=Decimal("7.5"), description="Möte"
+    )
+    clerk_client.cookies["django_language"] = "sv"
+    response = clerk_client.get(reverse("invoicing:transaction_export"))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads å, ä, ö from UTF-8
+    [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
+    assert row["Antal"] == "7,5000" and row["Beskrivning"] == "Möte"
+    assert row["Försäljningsbelopp"].count(",") == 1 and "." not in row["Försäljningsbelopp"]
+
+
+def test_xlsx_export_has_real_numbers_and_dates(clerk_client, billing_setup):
+    transaction = ProjectTransactionFactory(
+        project=billing_setup["project"], quantity=Decimal("7.5")
+    )
+    response = clerk_client.get(reverse("invoicing:transaction_export"), {"format": "xlsx"})
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    row = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert row[header.index("Quantity")] == 7.5
+    assert row[header.index("Date")].date() == transaction.date
+    assert Decimal(str(row[header.index("Sales amount")])) == transaction.sales_amount
 
 
 def test_spreadsheet_safe_leaves_numbers_alone():
