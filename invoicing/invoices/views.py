@@ -20,7 +20,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from contracts.filters import StyledFilterSet
-from contracts.models import ProjectContract
+from contracts.models import Customer, ProjectContract
 from contracts.views import PermissionRequired
 from invoicing.invoices import credits, documents, hooks, outbox, posting, retention
 from invoicing.invoices.einvoices import buyer_endpoint
@@ -47,10 +47,13 @@ class InvoiceFilter(StyledFilterSet):
     contract = django_filters.ModelChoiceFilter(
         queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
     )
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.order_by("name"), label=_("Customer"), empty_label=_("All")
+    )
 
     class Meta:
         model = Invoice
-        fields = ["status", "document_type", "contract"]
+        fields = ["status", "document_type", "contract", "customer"]
 
 
 class RetentionReleaseView(PermissionRequired, View):
