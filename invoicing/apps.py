@@ -95,5 +95,5 @@ class InvoicingConfig(AppConfig):
                 name=str,
                 label=_("proposal %(name)s"),
                 page=lambda proposal: proposal.get_absolute_url(),
-            )
+            ),
         )

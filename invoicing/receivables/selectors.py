@@ -252,9 +252,7 @@ def customer_ledger_totals(
     collect(CreditApplication.objects.all(), "customer_id", "currency", applied=Sum("amount"))
     collect(CustomerRefund.objects.all(), "customer_id", "currency", refunded=Sum("amount"))
     return {
-        key: LedgerTotals(
-            **{name: round_money(amount, key[1]) for name, amount in values.items()}
-        )
+        key: LedgerTotals(**{name: round_money(amount, key[1]) for name, amount in values.items()})
         for key, values in sums.items()
     }
 
@@ -264,7 +262,9 @@ def customer_credit_available(customer: Customer, currency: str) -> Decimal:
     less what was applied to other invoices or refunded. Never negative (the services see to
     it)."""
     totals = customer_ledger_totals([customer.pk], currency=currency)
-    return round_money(totals.get((customer.pk, currency), LedgerTotals()).credit_available, currency)
+    return round_money(
+        totals.get((customer.pk, currency), LedgerTotals()).credit_available, currency
+    )
 
 
 def customer_balance(customer: Customer, currency: str) -> Decimal:

@@ -9,7 +9,9 @@ urlpatterns = [
     path("payments/<int:pk>/reverse/", views.PaymentReverseView.as_view(), name="payment_reverse"),
     path("customers/", customer_views.CustomerListView.as_view(), name="customer_list"),
     path("customers/new/", customer_views.CustomerCreateView.as_view(), name="customer_create"),
-    path("customers/<int:pk>/", customer_views.CustomerDetailView.as_view(), name="customer_detail"),
+    path(
+        "customers/<int:pk>/", customer_views.CustomerDetailView.as_view(), name="customer_detail"
+    ),
     path(
         "customers/<int:pk>/edit/",
         customer_views.CustomerUpdateView.as_view(),

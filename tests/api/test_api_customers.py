@@ -70,7 +70,9 @@ def test_retrieve_carries_the_balance_per_currency_from_the_selector(customer): 
     response = api("read_only").get(f"{URL}{customer.pk}/")
     assert response.status_code == 200
     balances = {row["currency"]: row for row in response.json()["balances"]}
-    positions = {row.currency: row for row in selectors.customers_receivable([customer.pk])[customer.pk]}
+    positions = {
+        row.currency: row for row in selectors.customers_receivable([customer.pk])[customer.pk]
+    }
     assert set(balances) == {"EUR", "SEK"}
     assert Decimal(balances["SEK"]["balance"]) == positions["SEK"].balance == Decimal("20000.00")
     assert Decimal(balances["EUR"]["overdue_amount"]) == Decimal("27500.00")

@@ -317,7 +317,12 @@ def test_a_refused_edit_changes_nothing(customer, people, client):
 
 @pytest.mark.parametrize(
     ("role", "can_change"),
-    [("finance_clerk", True), ("approver", False), ("project_manager", False), ("read_only", False)],
+    [
+        ("finance_clerk", True),
+        ("approver", False),
+        ("project_manager", False),
+        ("read_only", False),
+    ],
 )
 def test_finance_clerks_add_and_change_customers_everyone_reads(client, role, can_change):
     existing = CustomerFactory()
@@ -344,4 +349,3 @@ def test_the_service_refuses_what_the_form_refuses():
         customer_save(customer=unsaved, actor=None)
     assert "peppol_identifier" in refused.value.message_dict
     assert not Customer.objects.filter(code=unsaved.code).exists()
-
