@@ -74,7 +74,8 @@ CUSTOMER_COMMENT_TARGET = CommentTarget(
 
 class CustomerListView(PermissionRequired, TemplateView):
     """Customers with what each owes per currency: balance, open and overdue amounts and the
-    number of open invoices. Seven queries whatever the number of customers and invoices."""
+    number of open invoices. The same queries whatever the number of customers and invoices:
+    the page of customers, then ``customers_receivable`` for those customers only."""
 
     permission_required = ("contracts.view_customer", "invoicing.view_invoice")
     template_name = "invoicing/customers/customer_list.html"
