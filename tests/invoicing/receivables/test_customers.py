@@ -349,3 +349,31 @@ def test_the_service_refuses_what_the_form_refuses():
         customer_save(customer=unsaved, actor=None)
     assert "peppol_identifier" in refused.value.message_dict
     assert not Customer.objects.filter(code=unsaved.code).exists()
+
+
+def test_another_stage_adds_a_card_to_the_customer_page(customer, people, client):
+    """The place left for, e.g., the log of invoices e-mailed to the customer."""
+    from invoicing.receivables import customer_views
+
+    def sent_log(*, customer, request):
+        return {"template": "includes/form_errors.html", "form": None} if customer.pk else None
+
+    customer_views.customer_page_section_register(sent_log)
+    customer_views.customer_page_section_register(sent_log)  # once only
+    try:
+        client.force_login(people["clerk"])
+        response = client.get(detail(customer))
+        assert response.context["sections"] == [
+            {"template": "includes/form_errors.html", "form": None}
+        ]
+    finally:
+        customer_views._page_sections.remove(sent_log)
+
+
+def test_searching_redraws_only_the_table(customer, people, client):
+    client.force_login(people["clerk"])
+    response = client.get(LIST, {"q": customer.name}, headers={"HX-Request": "true"})
+    assert [template.name for template in response.templates][0] == (
+        "invoicing/customers/_customer_table.html"
+    )
+    assert b"<html" not in response.content
