@@ -10,7 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
+from contracts import identifiers
 from contracts.currencies import currency_choices
 from contracts.date_inputs import DatePickerInput
 from contracts.models import (
@@ -76,6 +78,47 @@ class ContractFilter(StyledFilterSet):
             | Q(customer__name__icontains=value)
             | Q(customer_reference__icontains=value)
         )
+
+
+class CustomerFilter(StyledFilterSet):
+    """The customer list's search (code, name, VAT number, Peppol identifier, e-mail, city) and
+    sorting; the invoicing page adds what the customers owe."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    country = django_filters.ChoiceFilter(
+        choices=lambda: _countries_in_use(),
+        label=_("Country"),
+        empty_label=_("All"),
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("code", "code"), ("name", "name"), ("city", "city"), ("country", "country")),
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q", "country"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        compact = identifiers.compact(value)
+        query = (
+            Q(code__icontains=value)
+            | Q(name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(city__icontains=value)
+        )
+        if compact:
+            query |= Q(vat_number__icontains=compact) | Q(peppol_identifier__icontains=compact)
+        return queryset.filter(query)
+
+
+def _countries_in_use() -> list[tuple[str, str]]:
+    """The countries customers are in, by name in the active language (one query)."""
+    used = set(Customer.objects.order_by().values_list("country", flat=True).distinct())
+    return [(code, name) for code, name in countries if code in used]
 
 
 class MilestoneDue(models.TextChoices):

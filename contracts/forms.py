@@ -16,6 +16,7 @@ from contracts.models import (
     BillingRuleCap,
     Budget,
     Category,
+    Customer,
     DocumentKind,
     ExchangeRate,
     Milestone,
@@ -134,6 +135,45 @@ class ContractForm(ContractValidationMixin, BootstrapFormMixin, forms.ModelForm)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._apply_bootstrap()
+
+
+class CustomerForm(BootstrapFormMixin, forms.ModelForm):
+    """A customer's master data. The model's checks (VAT number for the country, Peppol scheme
+    and identifier, unique code) run on the form, and again in ``customer_save``, with the same
+    messages as the admin and the API."""
+
+    class Meta:
+        model = Customer
+        fields = [
+            "code",
+            "name",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "vat_number",
+            "email",
+            "language",
+            "payment_terms",
+            "peppol_scheme",
+            "peppol_identifier",
+            "buyer_reference",
+            "wants_facturx",
+        ]
+        help_texts = {
+            "vat_number": _(
+                "EU customers: with the country code, e.g. SE556677889901 or DK32712452; the "
+                "check digits are checked. Leave empty for private persons."
+            ),
+            "email": _("Where invoices and reminders are sent."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payment_terms"].queryset = self.fields["payment_terms"].queryset.order_by(
+            "net_days", "code"
+        )
         self._apply_bootstrap()
 
 

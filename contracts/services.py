@@ -21,6 +21,7 @@ from contracts.models import (
     BillingRuleCap,
     Budget,
     Category,
+    Customer,
     Milestone,
     MilestoneStatus,
     Project,
@@ -145,6 +146,19 @@ def contract_save(*, contract: ProjectContract, actor: AbstractBaseUser | None) 
     contract_validate(contract=contract)
     with_history_user(contract, actor).save()
     return contract
+
+
+@transaction.atomic
+def customer_save(*, customer: Customer, actor: AbstractBaseUser | None) -> Customer:
+    """Validate and save a customer (new or changed) with the checks the admin applies: the VAT
+    number for the customer's country, the Peppol scheme and identifier together and valid for
+    the scheme, the e-mail address, a unique code. Numbers are stored compacted; the history
+    records ``actor``. Posted documents keep the customer as it was when they were posted."""
+    if customer.pk is not None:
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    customer.full_clean()
+    with_history_user(customer, actor).save()
+    return customer
 
 
 def project_validate(*, project: Project) -> None:

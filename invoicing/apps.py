@@ -65,6 +65,7 @@ class InvoicingConfig(AppConfig):
         from invoicing.notification_kinds import NOTIFICATION_KINDS
         from invoicing.proposals.models import InvoiceProposal
         from invoicing.proposals.shares import work_in_progress_by_funder
+        from invoicing.receivables.customer_views import CUSTOMER_COMMENT_TARGET
         from invoicing.receivables.payments import credit_note_settle_receivable
         from invoicing.receivables.selectors import invoices_with_open_amount
         from invoicing.receivables.views import invoice_page_receivable
@@ -85,6 +86,7 @@ class InvoicingConfig(AppConfig):
         # of each share is still to bill) comes through this registration.
         work_in_progress_provider_register(work_in_progress_by_funder)
         comment_target_register(
+            CUSTOMER_COMMENT_TARGET,
             CommentTarget(
                 key="proposal",
                 model=InvoiceProposal,
@@ -93,5 +95,5 @@ class InvoicingConfig(AppConfig):
                 name=str,
                 label=_("proposal %(name)s"),
                 page=lambda proposal: proposal.get_absolute_url(),
-            )
+            ),
         )

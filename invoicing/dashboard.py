@@ -57,17 +57,7 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
     rejected = list(rejected_all[:LIST_SIZE])
     # What is open comes from the receivables ledger: payments and credit notes applied.
     unpaid = receivable_selectors.receivables(today)
-    receivable_rows = list(
-        unpaid.order_by()
-        .values("currency")
-        .annotate(
-            count=Count("pk"),
-            open=Sum("open_amount"),
-            overdue_count=Count("pk", filter=Q(is_overdue=True)),
-            overdue=Sum("open_amount", filter=Q(is_overdue=True)),
-        )
-        .order_by("currency")
-    )
+    receivable_rows = receivable_selectors.receivable_totals(unpaid)
     limits = list(
         FundingLimit.objects.filter(amount__gt=0, used_amount__gte=F("amount") * LIMIT_WARNING)
         .select_related("source__contract")

@@ -316,6 +316,16 @@ PAGES = [
     page("invoicing:pdf_batch_resume", post=FINANCE_STAFF, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:pdf_batch_download", get=EVERYONE, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:receivables", get=EVERYONE),
+    # Customers: everyone reads them; finance adds and changes them (and the admin).
+    page("invoicing:customer_list", get=EVERYONE),
+    page("invoicing:customer_detail", get=EVERYONE, kwargs=(("pk", "customer"),)),
+    page("invoicing:customer_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
+    page(
+        "invoicing:customer_update",
+        get=FINANCE_STAFF,
+        post=FINANCE_STAFF,
+        kwargs=(("pk", "customer"),),
+    ),
     page("invoicing:customer_statement", get=EVERYONE, kwargs=(("pk", "customer"),)),
     page("invoicing:customer_statement_pdf", get=EVERYONE, kwargs=(("pk", "customer"),)),
     page("invoicing:customer_refund", post=FINANCE_STAFF, kwargs=(("pk", "customer"),)),
@@ -384,6 +394,11 @@ OPERATIONS = [
     operation("GET", "/api/v1/einvoices/", EVERYONE),
     operation("GET", "/api/v1/einvoices/{id}/", EVERYONE),
     operation("POST", "/api/v1/einvoices/{id}/acknowledge/", FINANCE_STAFF, {}),
+    operation("GET", "/api/v1/customers/", EVERYONE),
+    operation("POST", "/api/v1/customers/", FINANCE_STAFF),
+    operation("GET", "/api/v1/customers/{id}/", EVERYONE),
+    operation("PUT", "/api/v1/customers/{id}/", FINANCE_STAFF),
+    operation("PATCH", "/api/v1/customers/{id}/", FINANCE_STAFF),
 ]
 
 # Which record an API path's {id} is, per operation.
@@ -408,6 +423,7 @@ API_OBJECTS = {
     "/api/v1/invoices/{id}/einvoice/": "invoice",
     "/api/v1/einvoices/{id}/": "einvoice",
     "/api/v1/einvoices/{id}/acknowledge/": "einvoice",
+    "/api/v1/customers/{id}/": "customer",
 }
 
 

@@ -23,7 +23,7 @@ from django.views.generic import DetailView, TemplateView
 
 from contracts.date_inputs import date_clean
 from contracts.filters import StyledFilterSet
-from contracts.models import ProjectContract
+from contracts.models import Customer, ProjectContract
 from contracts.number_fields import number_clean
 from contracts.spreadsheets import DATE, MONEY, Column, table_response
 from contracts.views import PermissionRequired
@@ -51,10 +51,13 @@ class InvoiceFilter(StyledFilterSet):
     contract = django_filters.ModelChoiceFilter(
         queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
     )
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.order_by("name"), label=_("Customer"), empty_label=_("All")
+    )
 
     class Meta:
         model = Invoice
-        fields = ["status", "document_type", "contract"]
+        fields = ["status", "document_type", "contract", "customer"]
 
 
 class RetentionReleaseView(PermissionRequired, View):

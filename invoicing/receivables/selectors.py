@@ -3,7 +3,10 @@
 - ``invoices_with_open_amount(qs)``: every invoice of a list annotated with ``amount_paid``,
   ``amount_credited``, ``open_amount``, ``payment_state`` and ``is_overdue`` (in SQL, one query);
 - ``invoice_open_amount(invoice)``: the same for one invoice;
-- ``customer_credit_available(customer, currency)`` and ``customer_balance(customer, currency)``.
+- ``receivable_totals(invoices)``: what is open and overdue per currency (and per customer);
+- ``customer_ledger_totals(customer_ids)``: each customer's ledger sums per currency, from which
+  ``customer_credit_available(customer, currency)`` and ``customer_balance(customer, currency)``;
+- ``customers_receivable(customer_ids)``: both, per customer and currency, for the customer pages.
 
 Open amount of an invoice = gross - payments allocated to it - credit applied to it. A credit
 note owes nothing: at posting it settles the invoice it corrects, the rest becomes customer
@@ -13,12 +16,15 @@ credit (``services.credit_note_settle_receivable``).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
     Case,
     CharField,
+    Count,
     DecimalField,
     F,
     OuterRef,
@@ -160,40 +166,159 @@ def overdue(today: datetime.date | None = None) -> QuerySet[Invoice]:
     return receivables(today).filter(is_overdue=True)
 
 
-def _total(queryset, field: str = "amount") -> Decimal:
-    return queryset.aggregate(total=Coalesce(Sum(field), Value(ZERO), output_field=MONEY_FIELD))[
-        "total"
-    ]
+def receivable_totals(invoices: QuerySet[Invoice], *, per_customer: bool = False) -> list[dict]:
+    """What is open and overdue, and on how many invoices, per currency (and per customer when
+    ``per_customer``), summed in one query from ``invoices``, a queryset of ``receivables()`` or
+    ``overdue()``. Rows: ``currency`` (and ``customer_id``), ``count``, ``open``,
+    ``overdue_count``, ``overdue``, amounts rounded to the currency. The receivables page, the
+    dashboard and the customer pages all add up open amounts through this function."""
+    keys = ("customer_id", "currency") if per_customer else ("currency",)
+    rows = list(
+        invoices.order_by()
+        .values(*keys)
+        .annotate(
+            count=Count("pk"),
+            open=Sum("open_amount"),
+            overdue_count=Count("pk", filter=Q(is_overdue=True)),
+            overdue=Coalesce(
+                Sum("open_amount", filter=Q(is_overdue=True)), Value(ZERO), output_field=MONEY_FIELD
+            ),
+        )
+        .order_by(*keys)
+    )
+    for row in rows:
+        for name in ("open", "overdue"):
+            row[name] = round_money(Decimal(row[name] or ZERO), row["currency"])
+    return rows
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """One customer's receivables ledger in one currency, summed (``customer_ledger_totals``)."""
+
+    invoiced: Decimal = ZERO  # gross of invoices
+    credited: Decimal = ZERO  # gross of credit notes (negative)
+    paid: Decimal = ZERO  # payments less reversals
+    allocated: Decimal = ZERO  # of those payments, allocated to invoices
+    applied: Decimal = ZERO  # credit applied to invoices
+    refunded: Decimal = ZERO
+
+    @property
+    def credit_available(self) -> Decimal:
+        """Customer credit not yet used: credit notes and payments not applied to an invoice,
+        less what was applied to other invoices or refunded."""
+        return -self.credited + self.paid - self.allocated - self.applied - self.refunded
+
+    @property
+    def balance(self) -> Decimal:
+        """What the customer owes (negative: what we owe the customer): invoices - credit notes
+        - payments + refunds."""
+        return self.invoiced + self.credited - self.paid + self.refunded
+
+
+def customer_ledger_totals(
+    customer_ids: Iterable[int], *, currency: str | None = None
+) -> dict[tuple[int, str], LedgerTotals]:
+    """The ledger sums of several customers per (customer id, currency), in five queries
+    whatever the number of customers and rows; ``currency`` limits them to one currency."""
+    customer_ids = list(customer_ids)
+    sums: dict[tuple[int, str], dict[str, Decimal]] = {}
+
+    def collect(queryset, customer: str, currency_field: str, **totals) -> None:
+        if currency is not None:
+            queryset = queryset.filter(**{currency_field: currency})
+        rows = (
+            queryset.filter(**{f"{customer}__in": customer_ids})
+            .order_by()
+            .values(customer, currency_field)
+            .annotate(**totals)
+        )
+        for row in rows:
+            key = (row[customer], row[currency_field])
+            for name in totals:
+                sums.setdefault(key, {})[name] = Decimal(row[name] or ZERO)
+
+    is_invoice = Q(document_type=DocumentType.INVOICE)
+    collect(
+        Invoice.objects.all(), "customer_id", "currency",
+        invoiced=Sum("gross_total", filter=is_invoice),
+        credited=Sum("gross_total", filter=~is_invoice),
+    )  # fmt: skip
+    collect(Payment.objects.all(), "customer_id", "currency", paid=Sum("amount"))
+    collect(
+        PaymentAllocation.objects.all(), "payment__customer_id", "payment__currency",
+        allocated=Sum("amount"),
+    )  # fmt: skip
+    collect(CreditApplication.objects.all(), "customer_id", "currency", applied=Sum("amount"))
+    collect(CustomerRefund.objects.all(), "customer_id", "currency", refunded=Sum("amount"))
+    return {
+        key: LedgerTotals(**{name: round_money(amount, key[1]) for name, amount in values.items()})
+        for key, values in sums.items()
+    }
 
 
 def customer_credit_available(customer: Customer, currency: str) -> Decimal:
     """Customer credit not yet used: credit notes and payments not applied to an invoice,
     less what was applied to other invoices or refunded. Never negative (the services see to
     it)."""
-    credit_notes = _total(
-        Invoice.objects.filter(
-            customer=customer, currency=currency, document_type=DocumentType.CREDIT_NOTE
-        ),
-        "gross_total",
+    totals = customer_ledger_totals([customer.pk], currency=currency)
+    return round_money(
+        totals.get((customer.pk, currency), LedgerTotals()).credit_available, currency
     )
-    payments = _total(Payment.objects.filter(customer=customer, currency=currency))
-    allocated = _total(
-        PaymentAllocation.objects.filter(payment__customer=customer, payment__currency=currency)
-    )
-    applied = _total(CreditApplication.objects.filter(customer=customer, currency=currency))
-    refunded = _total(CustomerRefund.objects.filter(customer=customer, currency=currency))
-    available = -credit_notes + payments - allocated - applied - refunded
-    return round_money(Decimal(available), currency)
 
 
 def customer_balance(customer: Customer, currency: str) -> Decimal:
     """What the customer owes in a currency (negative: what we owe the customer): invoices -
     credit notes - payments + refunds. Always equal to the sum of the open amounts less the
     customer credit available."""
-    documents = _total(Invoice.objects.filter(customer=customer, currency=currency), "gross_total")
-    payments = _total(Payment.objects.filter(customer=customer, currency=currency))
-    refunded = _total(CustomerRefund.objects.filter(customer=customer, currency=currency))
-    return round_money(Decimal(documents - payments + refunded), currency)
+    totals = customer_ledger_totals([customer.pk], currency=currency)
+    return round_money(totals.get((customer.pk, currency), LedgerTotals()).balance, currency)
+
+
+@dataclass(frozen=True)
+class CustomerReceivable:
+    """A customer's position in one currency: what it owes (balance), what is open on its
+    invoices and how much of that is overdue, and the customer credit it has not used."""
+
+    currency: str
+    balance: Decimal
+    open_amount: Decimal
+    overdue_amount: Decimal
+    open_invoices: int
+    overdue_invoices: int
+    credit_available: Decimal
+
+
+def customers_receivable(
+    customer_ids: Iterable[int], *, today: datetime.date | None = None
+) -> dict[int, list[CustomerReceivable]]:
+    """Per customer, its position in every currency it has documents or payments in (currency
+    order), from ``receivable_totals`` and ``customer_ledger_totals``: six queries whatever the
+    number of customers, invoices and payments. Customers with nothing get an empty list."""
+    customer_ids = list(customer_ids)
+    open_rows = {
+        (row["customer_id"], row["currency"]): row
+        for row in receivable_totals(
+            receivables(today).filter(customer_id__in=customer_ids), per_customer=True
+        )
+    }
+    ledger = customer_ledger_totals(customer_ids)
+    positions: dict[int, list[CustomerReceivable]] = {pk: [] for pk in customer_ids}
+    for customer_id, currency in sorted(set(open_rows) | set(ledger)):
+        row = open_rows.get((customer_id, currency), {})
+        totals = ledger.get((customer_id, currency), LedgerTotals())
+        positions[customer_id].append(
+            CustomerReceivable(
+                currency=currency,
+                balance=round_money(totals.balance, currency),
+                open_amount=row.get("open", ZERO),
+                overdue_amount=row.get("overdue", ZERO),
+                open_invoices=row.get("count", 0),
+                overdue_invoices=row.get("overdue_count", 0),
+                credit_available=round_money(totals.credit_available, currency),
+            )
+        )
+    return positions
 
 
 def invoice_payments(invoice: Invoice) -> list[PaymentAllocation]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from invoicing.receivables import views
+from invoicing.receivables import customer_views, views
 
 urlpatterns = [
     path("receivables/", views.ReceivablesView.as_view(), name="receivables"),
@@ -8,6 +8,16 @@ urlpatterns = [
     path("receivables/reminders/", views.RemindersSendView.as_view(), name="reminders_send"),
     path("invoices/<int:pk>/payment/", views.InvoicePaymentView.as_view(), name="invoice_payment"),
     path("payments/<int:pk>/reverse/", views.PaymentReverseView.as_view(), name="payment_reverse"),
+    path("customers/", customer_views.CustomerListView.as_view(), name="customer_list"),
+    path("customers/new/", customer_views.CustomerCreateView.as_view(), name="customer_create"),
+    path(
+        "customers/<int:pk>/", customer_views.CustomerDetailView.as_view(), name="customer_detail"
+    ),
+    path(
+        "customers/<int:pk>/edit/",
+        customer_views.CustomerUpdateView.as_view(),
+        name="customer_update",
+    ),
     path(
         "customers/<int:pk>/statement/",
         views.CustomerStatementView.as_view(),

@@ -92,16 +92,10 @@ class ReceivablesView(PermissionRequired, TemplateView):
         only_overdue = bool(self.request.GET.get("overdue"))
         invoices = selectors.overdue() if only_overdue else selectors.receivables()
         rows = list(invoices)
-        totals: dict[str, dict] = {}
-        for invoice in rows:
-            total = totals.setdefault(invoice.currency, {"open": 0, "overdue": 0})
-            total["open"] += invoice.open_amount
-            if invoice.is_overdue:
-                total["overdue"] += invoice.open_amount
         return {
             **super().get_context_data(**kwargs),
             "invoices": rows,
-            "totals": sorted(totals.items()),
+            "totals": selectors.receivable_totals(invoices),
             "only_overdue": only_overdue,
             "today": timezone.localdate(),
         }

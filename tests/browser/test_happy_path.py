@@ -135,7 +135,7 @@ def test_example_e1_from_contract_setup_to_the_posted_invoice_pdf(
     expect(rules_table).to_contain_text("Management fee")
 
     # When she imports the month's timesheet: upload, check, confirm
-    page.click("#main-nav >> text=Imports")
+    page.locator("#main-nav").get_by_role("link", name="Imports").click()
     page.click("text=Import timesheet")
     page.set_input_files("#id_file", str(timesheet_csv(tmp_path / "timesheet-2026-03.csv")))
     page.click("text=Upload and check")

@@ -20,7 +20,7 @@ from collaboration.registry import (
     notification_kind_register,
 )
 from collaboration.texts import notification_text
-from contracts.models import Customer, ProjectContract
+from contracts.models import Customer, PaymentTerms, ProjectContract
 from tests.factories import UserFactory
 
 
@@ -111,5 +111,5 @@ def test_the_project_registry_refuses_a_target_an_app_registered():
 
 def test_what_is_not_a_target_cannot_be_commented():
     with pytest.raises(ValidationError, match="Comments cannot be written here"):
-        comment_target_of(Customer(name="Nordvind AB"))
-    assert comment_target("customer") is None
+        comment_target_of(PaymentTerms(code="NET30", name="30 days net", net_days=30))
+    assert comment_target("paymentterms") is None

@@ -98,6 +98,11 @@ def check(invoices) -> None:
     statement = selectors.customer_statement(customer, "SEK")
     assert statement.closing_balance == open_total - credit
     assert statement.credit_available == credit
+    # The customer pages' figures (one grouped read for many customers) say the same.
+    [position] = selectors.customers_receivable([customer.pk])[customer.pk]
+    assert (position.open_amount, position.credit_available) == (open_total, credit)
+    assert position.balance == open_total - credit
+    assert position.overdue_amount <= position.open_amount
 
 
 @settings(

@@ -1,0 +1,213 @@
+"""Customers as pages: the list with what each owes per currency, the customer's page (contact
+and e-invoice settings, balance and ageing per currency, contracts, invoices, credit notes,
+payments, customer credit, statement, comments, history) and the create and edit forms.
+
+The form and the service are the customer master data of ``contracts``; the pages live here
+because they show invoices and payments. Every figure comes from ``receivables.selectors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from django.views.generic.edit import CreateView, UpdateView
+
+from collaboration.registry import CommentTarget
+from contracts import selectors as contract_selectors
+from contracts import services as contract_services
+from contracts.filters import CustomerFilter
+from contracts.forms import CustomerForm
+from contracts.models import Customer
+from contracts.views import PermissionRequired, ServiceFormMixin
+from invoicing.invoices.models import DocumentType, Invoice
+from invoicing.receivables import selectors, statements
+from invoicing.receivables.forms import RefundForm
+from invoicing.receivables.models import Payment, PaymentAllocation
+from invoicing.receivables.views import WRITE_PERMISSION
+
+#: Rows per section of the customer page; the section links to the full list beyond that.
+SECTION_LIMIT = 25
+
+BUCKET_LABELS = {
+    statements.NOT_DUE: _("Not yet due"),
+    statements.DAYS_0_30: _("0-30 days"),
+    statements.DAYS_31_60: _("31-60 days"),
+    statements.DAYS_61_90: _("61-90 days"),
+    statements.OVER_90: _("Over 90 days"),
+}
+
+# Other stages add sections to the customer page (e.g. what was e-mailed to the customer):
+# ``provider(customer=..., request=...)`` returns None or a dict with a ``template`` to include
+# and the context it needs.
+_page_sections: list[Callable[..., dict | None]] = []
+
+
+def customer_page_section_register(provider: Callable[..., dict | None]) -> None:
+    if provider not in _page_sections:
+        _page_sections.append(provider)
+
+
+def customer_page_sections(*, customer: Customer, request) -> list[dict]:
+    sections = (provider(customer=customer, request=request) for provider in _page_sections)
+    return [section for section in sections if section]
+
+
+#: Customers carry a comment thread on their page (registered in InvoicingConfig.ready).
+CUSTOMER_COMMENT_TARGET = CommentTarget(
+    key="customer",
+    model=Customer,
+    permission="contracts.view_customer",
+    url=lambda customer: reverse("invoicing:customer_detail", args=[customer.pk]) + "#comments",
+    name=lambda customer: customer.code,
+    label=_("customer %(name)s"),
+    page=lambda customer: reverse("invoicing:customer_detail", args=[customer.pk]),
+)
+
+
+class CustomerListView(PermissionRequired, TemplateView):
+    """Customers with what each owes per currency: balance, open and overdue amounts and the
+    number of open invoices. The same queries whatever the number of customers and invoices:
+    the page of customers, then ``customers_receivable`` for those customers only."""
+
+    permission_required = ("contracts.view_customer", "invoicing.view_invoice")
+    template_name = "invoicing/customers/customer_list.html"
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["invoicing/customers/_customer_table.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        customers = Customer.objects.select_related("payment_terms").order_by("code")
+        owing = self.request.GET.get("owing", "")
+        if owing == "open":
+            customers = customers.filter(pk__in=selectors.receivables().values("customer_id"))
+        elif owing == "overdue":
+            customers = customers.filter(pk__in=selectors.overdue().values("customer_id"))
+        customer_filter = CustomerFilter(self.request.GET, queryset=customers)
+        page = Paginator(customer_filter.qs, settings.PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        positions = selectors.customers_receivable(customer.pk for customer in page.object_list)
+        for customer in page.object_list:
+            customer.positions = positions[customer.pk]
+        context.update(
+            filter=customer_filter,
+            page=page,
+            ordering=self.request.GET.get("ordering", ""),
+            owing=owing,
+            owing_choices=[
+                ("", _("All")),
+                ("open", _("Something open")),
+                ("overdue", _("Something overdue")),
+            ],
+        )
+        return context
+
+
+class CustomerDetailView(PermissionRequired, TemplateView):
+    """One customer: contact and e-invoice settings, balance and ageing per currency, its
+    contracts, invoices, credit notes, payments and customer credit, statement links, comments
+    and history. A bounded number of queries (five more per currency, for the ageing)."""
+
+    permission_required = ("contracts.view_customer", "invoicing.view_invoice")
+    template_name = "invoicing/customers/customer_detail.html"
+
+    def get_customer(self) -> Customer:
+        try:
+            return Customer.objects.select_related("payment_terms").get(pk=self.kwargs["pk"])
+        except Customer.DoesNotExist as missing:
+            raise Http404 from missing
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        customer = self.get_customer()
+        today = timezone.localdate()
+        positions = selectors.customers_receivable([customer.pk], today=today)[customer.pk]
+        open_invoices = list(selectors.receivables(today).filter(customer=customer))
+        balances = []
+        for position in positions:
+            statement = selectors.customer_statement(customer, position.currency, date_to=today)
+            balances.append(
+                {
+                    "position": position,
+                    "ageing": [
+                        (BUCKET_LABELS[key], statement.ageing.buckets[key])
+                        for key in statements.BUCKETS
+                    ],
+                    "credit_invoices": [
+                        invoice
+                        for invoice in open_invoices
+                        if invoice.currency == position.currency
+                    ],
+                }
+            )
+        documents = Invoice.objects.filter(customer=customer).order_by(
+            "-invoice_date", "-sequence_number"
+        )
+        invoices = selectors.invoices_with_open_amount(
+            documents.filter(document_type=DocumentType.INVOICE), today=today
+        ).select_related("contract")
+        credit_notes = documents.filter(document_type=DocumentType.CREDIT_NOTE).select_related(
+            "credited_invoice"
+        )
+        payments = (
+            Payment.objects.filter(customer=customer)
+            .select_related("reverses")
+            .prefetch_related(
+                "reversal",
+                Prefetch(
+                    "allocations",
+                    queryset=PaymentAllocation.objects.select_related("invoice").order_by("pk"),
+                ),
+            )
+            .order_by("-paid_on", "-pk")
+        )
+        contracts = customer.contracts.select_related("legal_entity").order_by("code")
+        context.update(
+            customer=customer,
+            today=today,
+            balances=balances,
+            contracts=list(contracts[: SECTION_LIMIT + 1]),
+            invoices=list(invoices[: SECTION_LIMIT + 1]),
+            credit_notes=list(credit_notes[: SECTION_LIMIT + 1]),
+            payments=list(payments[: SECTION_LIMIT + 1]),
+            section_limit=SECTION_LIMIT,
+            refund_form=RefundForm(),
+            can_write=self.request.user.has_perm(WRITE_PERMISSION),
+            history=contract_selectors.history_entries(customer.history.all()),
+            sections=customer_page_sections(customer=customer, request=self.request),
+        )
+        return context
+
+
+class CustomerFormMixin(ServiceFormMixin):
+    model = Customer
+    form_class = CustomerForm
+    template_name = "invoicing/customers/customer_form.html"
+    context_object_name = "customer"
+
+    def save_with_service(self, form):
+        return contract_services.customer_save(customer=form.instance, actor=self.request.user)
+
+    def get_success_url(self):
+        return reverse("invoicing:customer_detail", args=[self.object.pk])
+
+
+class CustomerCreateView(PermissionRequired, CustomerFormMixin, CreateView):
+    permission_required = "contracts.add_customer"
+    success_message = _("The customer was created.")
+
+
+class CustomerUpdateView(PermissionRequired, CustomerFormMixin, UpdateView):
+    permission_required = "contracts.change_customer"
+    success_message = _("The customer was saved. Invoices already posted keep what they print.")
