@@ -54,9 +54,7 @@ NO_ADDRESS = gettext_lazy(
     "%(customer)s has no invoice e-mail address; add one to the customer or type an address."
 )
 ADDRESS_INVALID = gettext_lazy("%(address)s is not a valid e-mail address.")
-ALREADY_SENT_USE_PAGE = gettext_lazy(
-    "already %(status)s; open the invoice to send it again."
-)
+ALREADY_SENT_USE_PAGE = gettext_lazy("already %(status)s; open the invoice to send it again.")
 NOT_A_FAILED_DISPATCH = gettext_lazy("Only an e-mail that failed can be tried again.")
 RETRY_ALREADY_SENT = gettext_lazy("This e-mail went out on a later attempt; nothing to retry.")
 NOTHING_SELECTED = gettext_lazy("Select the invoices to send first.")
@@ -424,4 +422,3 @@ def email_preview(invoice: Invoice, *, kind: str = DispatchKind.DOCUMENT) -> tup
         names.append(Attachment(f"{invoice.number}.xml", b"", "application/xml"))
     open_amount = _open_amount(invoice)[0] if kind == DispatchKind.REMINDER else None
     return email_texts(invoice, kind=kind, attachments=names, open_amount=open_amount)
-

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from invoicing.receivables import views
+from invoicing.receivables import sending_views, views
 
 urlpatterns = [
     path("receivables/", views.ReceivablesView.as_view(), name="receivables"),
     path("receivables/reminders/", views.RemindersSendView.as_view(), name="reminders_send"),
+    path("invoices/send/", sending_views.InvoicesSendView.as_view(), name="invoices_send"),
+    path("invoices/<int:pk>/send/", sending_views.InvoiceSendView.as_view(), name="invoice_send"),
     path("invoices/<int:pk>/payment/", views.InvoicePaymentView.as_view(), name="invoice_payment"),
     path("payments/<int:pk>/reverse/", views.PaymentReverseView.as_view(), name="payment_reverse"),
     path(

@@ -23,7 +23,6 @@ from invoicing.receivables import reminders, sending
 from invoicing.receivables.dispatch_models import DispatchKind, DispatchResult, InvoiceDispatch
 from invoicing.receivables.payments import PaymentRefused
 from tests.factories import CustomerFactory, LegalEntityFactory
-from tests.invoicing.invoices.test_credits import approve_and_post
 from tests.invoicing.invoices.test_facturx import factory_fields
 from tests.invoicing.invoices.test_posting import approved_e1
 
