@@ -6,9 +6,10 @@ from .base import *  # noqa: F403
 from .base import env_bool
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
-# E-mails are printed to the console unless DJANGO_EMAIL_BACKEND names another backend, e.g.
-# django.core.mail.backends.filebased.EmailBackend (files in DJANGO_EMAIL_FILE_PATH) or the
-# SMTP backend with the DJANGO_EMAIL_* settings of base.py.
+# E-mails are written as files to DJANGO_EMAIL_FILE_PATH (default sent-emails/, one file per
+# run of the server) rather than sent: invoice e-mails carry PDFs, which would flood the
+# console. DJANGO_EMAIL_BACKEND names another backend, e.g. the console one
+# (django.core.mail.backends.console.EmailBackend) or SMTP with the DJANGO_EMAIL_* settings.
 EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )

@@ -141,7 +141,7 @@ class InvoicesSendView(PermissionRequired, View):
             messages.warning(
                 request,
                 ngettext(
-                    "%(count)s was not sent:", "%(count)s were not sent:", count
+                    "%(count)s invoice was not queued:", "%(count)s invoices were not queued:", count
                 ) % {"count": count}
                 + " "
                 + "; ".join(f"{invoice.number}: {reason}" for invoice, reason in result.refused),

@@ -136,7 +136,7 @@ def test_the_list_sends_many_and_says_which_were_refused_and_why(
     assert queued == f"2 e-mails are queued: {ready.number}, {also_ready.number}."
     customer = without_address.customer.name
     assert refused == (
-        f"1 was not sent: {without_address.number}: {customer} has no invoice e-mail address; "
+        f"1 invoice was not queued: {without_address.number}: {customer} has no invoice e-mail address; "
         "add one to the customer or type an address."
     )
     assert len(mail.outbox) == 2
