@@ -420,5 +420,7 @@ def email_preview(invoice: Invoice, *, kind: str = DispatchKind.DOCUMENT) -> tup
     names = [Attachment(f"{invoice.number}.pdf", b"", "application/pdf")]
     if kind == DispatchKind.DOCUMENT and wants_einvoice_xml(invoice):
         names.append(Attachment(f"{invoice.number}.xml", b"", "application/xml"))
+    if kind == DispatchKind.REMINDER:
+        names.append(Attachment("statement.pdf", b"", "application/pdf"))
     open_amount = _open_amount(invoice)[0] if kind == DispatchKind.REMINDER else None
     return email_texts(invoice, kind=kind, attachments=names, open_amount=open_amount)

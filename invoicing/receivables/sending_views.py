@@ -15,7 +15,7 @@ from contracts.views import PermissionRequired
 from invoicing.invoices.facturx import facturx_wanted
 from invoicing.invoices.models import Invoice, InvoiceStatus
 from invoicing.receivables import sending
-from invoicing.receivables.dispatch_models import DispatchResult, InvoiceDispatch
+from invoicing.receivables.dispatch_models import DispatchKind, DispatchResult, InvoiceDispatch
 
 SEND_PERMISSION = "invoicing.add_invoicedispatch"
 #: The log shows the latest e-mails; the admin has them all.
@@ -64,8 +64,9 @@ def invoice_page_sending(*, invoice: Invoice, request) -> dict:
         "dispatch_failed": waiting,
         "send_form": SendForm(initial={"to": invoice.customer.email}),
         "send_attachments": attachment_summary(invoice),
+        # Sent before (a reminder is not the document being sent): sending asks to confirm.
         "send_again": invoice.status != InvoiceStatus.POSTED
-        or any(row.result == DispatchResult.SENT for row in dispatches),
+        or any(row.is_sent and row.kind == DispatchKind.DOCUMENT for row in dispatches),
     }
 
 
