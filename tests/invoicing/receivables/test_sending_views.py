@@ -181,3 +181,13 @@ def test_the_invoice_page_runs_the_same_queries_with_a_long_log(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = page(client, invoice)
     assert html.count("a.pdf") == 31
+
+
+def test_a_reminder_sent_does_not_make_the_invoice_a_resend(client, people):
+    invoice = post(people)
+    InvoiceDispatch.objects.create(
+        invoice=invoice, kind="reminder", request_key=uuid.uuid4(), to=ADDRESS, result="sent"
+    )
+    client.force_login(people["clerk"])
+    html = page(client, invoice)
+    assert "Send by e-mail" in html and "Send again" not in html
