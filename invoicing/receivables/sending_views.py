@@ -14,7 +14,7 @@ from django.views import View
 from contracts.views import PermissionRequired
 from invoicing.invoices.facturx import facturx_wanted
 from invoicing.invoices.models import Invoice, InvoiceStatus
-from invoicing.receivables import sending
+from invoicing.receivables import emails, sending
 from invoicing.receivables.dispatch_models import DispatchKind, DispatchResult, InvoiceDispatch
 
 SEND_PERMISSION = "invoicing.add_invoicedispatch"
@@ -36,7 +36,7 @@ def attachment_summary(invoice: Invoice) -> str:
     """What the e-mail will carry, in the clerk's words."""
     if facturx_wanted(invoice):
         return _("The PDF as Factur-X (the e-invoice inside).")
-    if sending.wants_einvoice_xml(invoice):
+    if emails.wants_einvoice_xml(invoice):
         return _("The PDF and the e-invoice XML (Peppol BIS Billing 3.0).")
     return _("The PDF.")
 

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from invoicing.receivables import sending
+from invoicing.receivables import delivery
 
 
 @task()
@@ -15,8 +15,8 @@ def invoice_dispatch_task(
     request_key: str,
     only_if_unsent: bool = False,
 ) -> None:
-    """E-mail one invoice, credit note or reminder and log the attempt (``sending.py``)."""
-    sending.dispatch_deliver(
+    """E-mail one invoice, credit note or reminder and log the attempt (``delivery.py``)."""
+    delivery.dispatch_deliver(
         invoice_id=invoice_id,
         kind=kind,
         to=to,

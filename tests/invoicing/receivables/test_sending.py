@@ -19,7 +19,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from contracts.models import Customer, LegalEntity
 from invoicing.invoices import posting
 from invoicing.invoices.models import EInvoice, EInvoiceSyntax, Invoice, InvoiceStatus
-from invoicing.receivables import reminders, sending
+from invoicing.receivables import delivery, emails, reminders, sending
 from invoicing.receivables.dispatch_models import DispatchKind, DispatchResult, InvoiceDispatch
 from invoicing.receivables.payments import PaymentRefused
 from tests.factories import CustomerFactory, LegalEntityFactory
@@ -248,7 +248,7 @@ def test_a_task_run_again_after_success_sends_nothing(people, capture):
     key = send(invoice, people, capture)
     dispatch = InvoiceDispatch.objects.get(invoice=invoice)
 
-    again = sending.dispatch_deliver(
+    again = delivery.dispatch_deliver(
         invoice_id=invoice.pk, kind=DispatchKind.DOCUMENT, to=[ADDRESS], cc=[],
         actor_id=people["clerk"].pk, request_key=str(key),
     )  # fmt: skip
@@ -285,7 +285,7 @@ def test_documents_that_cannot_be_made_are_logged_as_failed(people, capture, mon
     def broken(_invoice):
         raise RuntimeError("font missing")
 
-    monkeypatch.setattr(sending.documents, "invoice_pdf", broken)
+    monkeypatch.setattr(emails.documents, "invoice_pdf", broken)
     send(invoice, people, capture)
 
     [dispatch] = InvoiceDispatch.objects.filter(invoice=invoice)
@@ -356,7 +356,7 @@ def test_a_bulk_task_finding_its_invoice_sent_meanwhile_sends_nothing(people, ca
     invoice = post(people)
     send(invoice, people, capture)
 
-    nothing = sending.dispatch_deliver(
+    nothing = delivery.dispatch_deliver(
         invoice_id=invoice.pk, kind=DispatchKind.DOCUMENT, to=[ADDRESS], cc=[], actor_id=None,
         request_key=str(uuid.uuid4()), only_if_unsent=True,
     )  # fmt: skip
@@ -393,7 +393,7 @@ def test_a_reminder_whose_invoice_was_paid_before_the_task_ran_is_not_sent(peopl
     invoice = post(people)
     pay(invoice, people, "27500")
 
-    dispatch = sending.dispatch_deliver(
+    dispatch = delivery.dispatch_deliver(
         invoice_id=invoice.pk, kind=DispatchKind.REMINDER, to=[ADDRESS], cc=[], actor_id=None,
         request_key=str(uuid.uuid4()),
     )  # fmt: skip
