@@ -45,6 +45,10 @@ class AttachmentSerializer(serializers.Serializer):
 
 class DispatchSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
+    # Plain text, not an enum: OpenAPI enum names are per field name and "kind" is taken.
+    kind = serializers.CharField(
+        read_only=True, help_text="document (the invoice e-mail) or reminder"
+    )
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
