@@ -33,6 +33,7 @@ class InvoicingConfig(AppConfig):
             "add_importbatch",
             "add_invoiceproposal",
             "change_invoiceproposal",
+            "add_invoicedispatch",
             "add_proposalline",
             "change_proposalline",
             "delete_proposalline",
@@ -68,6 +69,7 @@ class InvoicingConfig(AppConfig):
         from invoicing.receivables.customer_views import CUSTOMER_COMMENT_TARGET
         from invoicing.receivables.payments import credit_note_settle_receivable
         from invoicing.receivables.selectors import invoices_with_open_amount
+        from invoicing.receivables.sending_views import invoice_page_sending
         from invoicing.receivables.views import invoice_page_receivable
         from invoicing.transactions.hooks import work_in_progress_provider_register
 
@@ -82,6 +84,7 @@ class InvoicingConfig(AppConfig):
         credit_note_posted_listener_register(credit_note_settle_receivable)
         invoice_annotator_register(invoices_with_open_amount)
         invoice_page_context_register(invoice_page_receivable)
+        invoice_page_context_register(invoice_page_sending)
         # transactions cannot import proposals: the list's work in progress per funder (what
         # of each share is still to bill) comes through this registration.
         work_in_progress_provider_register(work_in_progress_by_funder)

@@ -3,6 +3,7 @@ Import them from their stage (``invoicing.proposals.models``), not from here."""
 
 from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine, InvoiceTax, PdfBatch
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
+from invoicing.receivables.dispatch_models import InvoiceDispatch
 from invoicing.receivables.models import (
     CreditApplication,
     CustomerRefund,
@@ -18,6 +19,7 @@ __all__ = [
     "ImportBatch",
     "InternalCharge",
     "Invoice",
+    "InvoiceDispatch",
     "InvoiceLine",
     "InvoiceProposal",
     "InvoiceTax",

@@ -332,6 +332,9 @@ PAGES = [
     page("invoicing:payment_reverse", post=FINANCE_STAFF, kwargs=(("pk", "payment"),)),
     page("invoicing:reminders_send", post=FINANCE_STAFF),
     page("invoicing:invoice_payment", post=FINANCE_STAFF, kwargs=(("pk", "invoice"),)),
+    # Sending by e-mail: finance sends, one or many (the list's selection).
+    page("invoicing:invoice_send", post=FINANCE_STAFF, kwargs=(("pk", "invoice"),)),
+    page("invoicing:invoices_send", post=FINANCE_STAFF),
     page("invoicing:invoice_control", get=EVERYONE, kwargs=OF_CONTRACT),
 ]
 PAGES_BY_LABEL = {entry.label: entry for entry in PAGES}
@@ -391,6 +394,8 @@ OPERATIONS = [
     operation("GET", "/api/v1/invoices/{id}/pdf/", EVERYONE),
     operation("POST", "/api/v1/invoices/{id}/credit/", FINANCE_STAFF, {"lines": [], "reason": "x"}),
     operation("GET", "/api/v1/invoices/{id}/einvoice/", EVERYONE),
+    operation("POST", "/api/v1/invoices/{id}/send/", FINANCE_STAFF, {}),
+    operation("GET", "/api/v1/invoices/{id}/dispatches/", EVERYONE),
     operation("GET", "/api/v1/einvoices/", EVERYONE),
     operation("GET", "/api/v1/einvoices/{id}/", EVERYONE),
     operation("POST", "/api/v1/einvoices/{id}/acknowledge/", FINANCE_STAFF, {}),
@@ -421,6 +426,8 @@ API_OBJECTS = {
     "/api/v1/invoices/{id}/pdf/": "invoice",
     "/api/v1/invoices/{id}/credit/": "invoice",
     "/api/v1/invoices/{id}/einvoice/": "invoice",
+    "/api/v1/invoices/{id}/send/": "invoice",
+    "/api/v1/invoices/{id}/dispatches/": "invoice",
     "/api/v1/einvoices/{id}/": "einvoice",
     "/api/v1/einvoices/{id}/acknowledge/": "einvoice",
     "/api/v1/customers/{id}/": "customer",

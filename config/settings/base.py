@@ -188,6 +188,25 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 # Where the site is reached, for links in e-mails (notifications).
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
+# E-mail (invoices to customers, reminders, notifications; docs/sending.md). Read from the
+# environment here; production sends over SMTP, local prints to the console unless
+# DJANGO_EMAIL_BACKEND says otherwise, tests keep messages in memory (locmem).
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+# A mail server that does not answer fails the e-mail (logged, retried by the clerk) instead
+# of holding a worker for ever.
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "30"))
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "billing@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Contract documents (statement of work, signed contract) up to this size.
 CONTRACT_DOCUMENT_MAX_MB = int(os.environ.get("CONTRACT_DOCUMENT_MAX_MB", "20"))
 

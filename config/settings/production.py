@@ -2,6 +2,7 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
 from .base import *  # noqa: F403
@@ -41,11 +42,10 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # (brotli at its best setting on the three 0.3-1 MB maps was most of collectstatic's time).
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
-EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
-)
-EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
-DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "billing@localhost")
+# E-mail: SMTP, configured by DJANGO_EMAIL_HOST, _PORT, _HOST_USER, _HOST_PASSWORD, _USE_TLS
+# (or _USE_SSL), _TIMEOUT and DJANGO_DEFAULT_FROM_EMAIL, all read in base.py.
+if EMAIL_USE_TLS and EMAIL_USE_SSL:  # noqa: F405
+    raise ImproperlyConfigured("Set DJANGO_EMAIL_USE_TLS or DJANGO_EMAIL_USE_SSL, not both.")
 
 # Structured logs (JSON lines) on standard error, for the log collector.
 LOGGING["formatters"]["json"] = {"()": "config.logging.JsonFormatter"}  # noqa: F405

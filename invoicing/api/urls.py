@@ -7,7 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
-from invoicing.api import customers, views
+from invoicing.api import customers, sending, views
 
 router = SimpleRouter()
 router.register("contracts", views.ContractViewSet)
@@ -35,4 +35,9 @@ urlpatterns = [
         name="api_schema",
     ),
     *router.urls,
+    path("invoices/<int:pk>/send/", login_not_required(sending.InvoiceSendView.as_view())),
+    path(
+        "invoices/<int:pk>/dispatches/",
+        login_not_required(sending.InvoiceDispatchListView.as_view()),
+    ),
 ]

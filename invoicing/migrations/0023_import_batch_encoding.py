@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0019_einvoice_syntaxes'),
+        ('invoicing', '0022_invoice_dispatches'),
     ]
 
     operations = [

@@ -3,6 +3,7 @@ the finance pages record them through the services)."""
 
 from django.contrib import admin
 
+from invoicing.receivables.dispatch_models import InvoiceDispatch
 from invoicing.receivables.models import (
     CreditApplication,
     CustomerRefund,
@@ -55,3 +56,11 @@ class CreditApplicationAdmin(ReadOnlyAdmin):
 class CustomerRefundAdmin(ReadOnlyAdmin):
     list_display = ["refunded_on", "customer", "amount", "currency", "method", "reference"]
     list_select_related = ["customer"]
+
+
+@admin.register(InvoiceDispatch)
+class InvoiceDispatchAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "invoice", "kind", "to", "result", "attempt", "actor"]
+    list_filter = ["result", "kind"]
+    search_fields = ["invoice__number", "to", "subject"]
+    list_select_related = ["invoice", "actor"]

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collaboration.notifications import notifications_send
 from contracts.money import round_money
 from contracts.roles import finance_team
 from invoicing.invoices.models import Invoice
-from invoicing.receivables import notification_kinds
+from invoicing.receivables import notification_kinds, sending
 from invoicing.receivables.payments import PaymentRefused
 from invoicing.receivables.selectors import invoices_with_open_amount, overdue
 
@@ -28,7 +23,10 @@ NOT_OVERDUE = gettext_lazy("This invoice is not overdue.")
 
 @transaction.atomic
 def invoice_reminder_send(*, invoice: Invoice, actor: AbstractBaseUser | None) -> Invoice:
-    """E-mail the customer a reminder for an overdue invoice, in the customer's language."""
+    """Queue a reminder of an overdue invoice to the customer's invoice e-mail, in the
+    customer's language, with the invoice's PDF and the customer's statement attached
+    (``sending.py``). The e-mail and its result are logged on the invoice like any other;
+    ``reminded_at`` is set when it went out."""
     Invoice.objects.select_for_update().filter(pk=invoice.pk).get()
     # Only what is open is reminded: the open amount and "overdue" come from the ledger.
     locked = (
@@ -40,23 +38,13 @@ def invoice_reminder_send(*, invoice: Invoice, actor: AbstractBaseUser | None) -
         raise PaymentRefused(NOT_OVERDUE)
     if not locked.customer.email:
         raise PaymentRefused(NO_EMAIL)
-    with translation.override(locked.language):
-        context = {"invoice": locked, "days": (timezone.localdate() - locked.due_date).days}
-        subject = _("Reminder: invoice %(number)s is overdue") % {"number": locked.number}
-        body = render_to_string("documents/reminder.txt", context)
-    send_mail(
-        subject,
-        body,
-        locked.legal_entity.email or settings.DEFAULT_FROM_EMAIL,
-        [locked.customer.email],
-    )
-    locked.reminded_at = timezone.now()
-    locked.save(update_fields=["reminded_at"])
+    sending.reminder_queue(invoice=locked, actor=actor)
     return locked
 
 
 def overdue_reminders_send(*, actor: AbstractBaseUser | None = None) -> tuple[int, list[str]]:
-    """Remind every overdue invoice's customer; returns how many were sent and the problems."""
+    """Queue a reminder for every overdue invoice; returns how many were queued and the
+    problems (no e-mail address)."""
     sent, problems = 0, []
     for invoice in overdue():
         try:

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from invoicing.receivables import customer_views, views
+from invoicing.receivables import customer_views, sending_views, views
 
 urlpatterns = [
     path("receivables/", views.ReceivablesView.as_view(), name="receivables"),
     path("receivables/export/", views.ReceivablesExportView.as_view(), name="receivables_export"),
     path("receivables/reminders/", views.RemindersSendView.as_view(), name="reminders_send"),
+    path("invoices/send/", sending_views.InvoicesSendView.as_view(), name="invoices_send"),
+    path("invoices/<int:pk>/send/", sending_views.InvoiceSendView.as_view(), name="invoice_send"),
     path("invoices/<int:pk>/payment/", views.InvoicePaymentView.as_view(), name="invoice_payment"),
     path("payments/<int:pk>/reverse/", views.PaymentReverseView.as_view(), name="payment_reverse"),
     path("customers/", customer_views.CustomerListView.as_view(), name="customer_list"),

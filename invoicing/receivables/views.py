@@ -17,9 +17,8 @@ from django.views.generic import TemplateView
 from contracts.models import Customer
 from contracts.spreadsheets import DATE, MONEY, Column, table_response
 from contracts.views import PermissionRequired
-from invoicing.invoices import documents
 from invoicing.invoices.models import DocumentType, Invoice
-from invoicing.receivables import payments, reminders, selectors, statements
+from invoicing.receivables import payments, reminders, selectors
 from invoicing.receivables.forms import (
     CreditApplyForm,
     PaymentForm,
@@ -28,6 +27,7 @@ from invoicing.receivables.forms import (
     StatementFilterForm,
 )
 from invoicing.receivables.models import Payment
+from invoicing.receivables.statement_documents import statement_document_context, statement_pdf
 
 WRITE_PERMISSION = "invoicing.change_invoiceproposal"
 
@@ -215,32 +215,15 @@ def statement_context(request, customer: Customer) -> dict:
     form = StatementFilterForm(request.GET or None, currencies=currencies)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     currency = data.get("currency") or (currencies[0] if currencies else "")
-    date_to = data.get("date_to") or timezone.localdate()
-    statement = selectors.customer_statement(
-        customer, currency, date_from=data.get("date_from"), date_to=date_to
-    )
-    bucket_labels = {
-        statements.NOT_DUE: _("Not yet due"),
-        statements.DAYS_0_30: _("0-30 days"),
-        statements.DAYS_31_60: _("31-60 days"),
-        statements.DAYS_61_90: _("61-90 days"),
-        statements.OVER_90: _("Over 90 days"),
-    }
     return {
-        "customer": customer,
-        "currency": currency,
+        **statement_document_context(
+            customer,
+            currency=currency,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        ),
         "currencies": currencies,
         "form": form,
-        "date_from": data.get("date_from"),
-        "date_to": date_to,
-        "statement": statement,
-        "lines": [
-            {"line": line, "label": selectors.entry_kind_label(line.entry.kind)}
-            for line in statement.lines
-        ],
-        "ageing": [
-            (bucket_labels[key], statement.ageing.buckets[key]) for key in statements.BUCKETS
-        ],
         "refund_form": RefundForm(),
     }
 
@@ -269,7 +252,7 @@ class CustomerStatementPdfView(PermissionRequired, View):
         customer = get_object_or_404(Customer, pk=pk)
         with translation.override(customer.language):
             context = statement_context(request, customer)
-            pdf = documents.html_pdf("documents/statement.html", context)
+            pdf = statement_pdf(context)
         response = HttpResponse(pdf, content_type="application/pdf")
         name = f"statement-{customer.pk}-{context['currency']}-{context['date_to']}.pdf"
         response["Content-Disposition"] = f'inline; filename="{name}"'

@@ -19,4 +19,14 @@
       field.form.submit();
     }
   });
+
+  // <input type="checkbox" data-check-all="invoice">: tick or clear every checkbox named
+  // "invoice" on the page (the rows of a list chosen for one action).
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (box instanceof HTMLInputElement && box.dataset.checkAll) {
+      document.querySelectorAll('input[type="checkbox"][name="' + box.dataset.checkAll + '"]')
+        .forEach(function (other) { other.checked = box.checked; });
+    }
+  });
 })();

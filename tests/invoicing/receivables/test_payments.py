@@ -249,13 +249,16 @@ def test_credit_on_a_paid_invoice_becomes_customer_credit_then_applied_and_refun
     assert note.credit_settlements.count() == 0
 
 
-def test_reminders_only_for_what_is_open(invoice, people, client):
+def test_reminders_only_for_what_is_open(
+    invoice, people, client, django_capture_on_commit_callbacks
+):
     customer = invoice.customer
     customer.email = "ap@customer.example"
     customer.save()
     assert selectors.invoice_with_payment_state(invoice).is_overdue  # due 2026-01-31
     assert list(selectors.overdue()) == [invoice]
-    sent, problems = reminders.overdue_reminders_send(actor=people["clerk"])
+    with django_capture_on_commit_callbacks(execute=True):  # reminders go through a task
+        sent, problems = reminders.overdue_reminders_send(actor=people["clerk"])
     assert (sent, problems) == (1, [])
     assert "INV-1" in mail.outbox[0].subject
     assert "27 500,00" in mail.outbox[0].body.replace("\xa0", " ")  # Swedish customer
@@ -266,7 +269,8 @@ def test_reminders_only_for_what_is_open(invoice, people, client):
     pay(invoice, people, "20000", on=datetime.date(2026, 4, 20))
     [reminded] = selectors.overdue()
     assert reminded.open_amount == D("2987.50")
-    reminders.invoice_reminder_send(invoice=invoice, actor=people["clerk"])
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.invoice_reminder_send(invoice=invoice, actor=people["clerk"])
     assert "2 987,50" in mail.outbox[-1].body.replace("\xa0", " ")
     pay(invoice, people, "2987.50", on=datetime.date(2026, 4, 21))
     assert list(selectors.overdue()) == []
