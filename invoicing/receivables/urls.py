@@ -1,6 +1,7 @@
 from django.urls import path
 
 from invoicing.receivables import views
+from invoicing.receivables.bank_files import urls as bank_files
 
 urlpatterns = [
     path("receivables/", views.ReceivablesView.as_view(), name="receivables"),
@@ -18,4 +19,5 @@ urlpatterns = [
         name="customer_statement_pdf",
     ),
     path("customers/<int:pk>/refund/", views.CustomerRefundView.as_view(), name="customer_refund"),
+    *bank_files.urlpatterns,
 ]

@@ -169,7 +169,9 @@ class _Payment:
 
     @property
     def address(self) -> str:
-        return ", ".join(part for part in (self.street, " ".join(p for p in self.town if p)) if part)
+        return ", ".join(
+            part for part in (self.street, " ".join(p for p in self.town if p)) if part
+        )
 
 
 @dataclass
@@ -224,7 +226,10 @@ def bgmax_parse(content: bytes) -> ParsedBankFile:
         if code == "01":
             raise BankFileError(
                 OUT_OF_PLACE
-                % {"record": RECORD_NAMES[code], "expected": _("only the first line opens the file")},
+                % {
+                    "record": RECORD_NAMES[code],
+                    "expected": _("only the first line opens the file"),
+                },
                 line=number,
             )
         if code == "05":
@@ -262,7 +267,9 @@ def bgmax_parse(content: bytes) -> ParsedBankFile:
                     code=code,
                     payer_account=_bankgiro(_field(record, 3, 12)),
                     reference=_field(record, 13, 37),
-                    amount=(Decimal(_number(record, 38, 55, _("The amount"), number)) / OERE).quantize(CENT),
+                    amount=(
+                        Decimal(_number(record, 38, 55, _("The amount"), number)) / OERE
+                    ).quantize(CENT),
                     reference_code=record[55],
                     serial=_field(record, 58, 69),
                 )
@@ -311,7 +318,9 @@ def _detail_read(payment: _Payment, record: str, line: int) -> None:
         if text := _field(record, 3, 52):
             payment.texts.append(text)
     elif code == "26":
-        payment.names.extend(part for part in (_field(record, 3, 37), _field(record, 38, 72)) if part)
+        payment.names.extend(
+            part for part in (_field(record, 3, 37), _field(record, 38, 72)) if part
+        )
     elif code == "27":
         payment.street = _field(record, 3, 37)
         payment.town.insert(0, _field(record, 38, 46))  # the post code, before the town
@@ -357,7 +366,11 @@ def _deposit_close(deposit: _Deposit, record: str, line: int) -> list[BankPaymen
             payer_organization_number=payment.organization_number,
             # Reference codes 0 and 1: the payer gave none (the field may hold noise).
             references=tuple(
-                ([payment.reference] if payment.reference and payment.reference_code not in "01" else [])
+                (
+                    [payment.reference]
+                    if payment.reference and payment.reference_code not in "01"
+                    else []
+                )
                 + payment.references
             ),
             texts=tuple(payment.texts),
@@ -468,8 +481,14 @@ def bgmax_write(
                 counts["extra"] += 1
                 lines.append(
                     _record(
-                        (1, "22"), (3, "0" * 10), (13, reference[:25].ljust(25)),
-                        (38, _oere(Decimal(0))), (56, "2"), (57, "1"), (58, "0" * 12), (70, "0"),
+                        (1, "22"),
+                        (3, "0" * 10),
+                        (13, reference[:25].ljust(25)),
+                        (38, _oere(Decimal(0))),
+                        (56, "2"),
+                        (57, "1"),
+                        (58, "0" * 12),
+                        (70, "0"),
                     )  # fmt: skip
                 )
             for text in payment.information:
@@ -478,7 +497,11 @@ def bgmax_write(
                 lines.append(_record((1, "26"), (3, payment.payer_name[:35])))
             if payment.payer_address or payment.payer_post_code:
                 lines.append(
-                    _record((1, "27"), (3, payment.payer_address[:35]), (38, payment.payer_post_code[:9]))
+                    _record(
+                        (1, "27"),
+                        (3, payment.payer_address[:35]),
+                        (38, payment.payer_post_code[:9]),
+                    )
                 )
             if payment.payer_town:
                 lines.append(_record((1, "28"), (3, payment.payer_town[:35])))

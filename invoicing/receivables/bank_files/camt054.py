@@ -81,10 +81,14 @@ def _amount(element, entry: str, line: int) -> tuple[Decimal, str]:
     try:
         amount = Decimal((element.text or "").strip())
     except InvalidOperation:
-        raise BankFileError(BAD_AMOUNT % {"entry": entry, "value": repr(element.text)}, line=line) from None
+        raise BankFileError(
+            BAD_AMOUNT % {"entry": entry, "value": repr(element.text)}, line=line
+        ) from None
     currency = element.get("Ccy", "")
     if not is_valid_currency(currency):
-        raise BankFileError(UNKNOWN_CURRENCY % {"entry": entry, "currency": repr(currency)}, line=line)
+        raise BankFileError(
+            UNKNOWN_CURRENCY % {"entry": entry, "currency": repr(currency)}, line=line
+        )
     if not amount.is_finite() or amount <= 0:
         raise BankFileError(BAD_AMOUNT % {"entry": entry, "value": repr(element.text)}, line=line)
     return amount, currency
@@ -108,7 +112,9 @@ def camt054_parse(content: bytes) -> ParsedBankFile:
         raise BankFileError(NOT_XML % {"error": error.msg}, line=error.lineno or 0) from None
     namespace = etree.QName(root).namespace or ""
     if not NAMESPACE.match(namespace):
-        raise BankFileError(WRONG_NAMESPACE % {"namespace": repr(namespace or "none")}, line=root.sourceline or 0)
+        raise BankFileError(
+            WRONG_NAMESPACE % {"namespace": repr(namespace or "none")}, line=root.sourceline or 0
+        )
     read = _Reader(namespace)
     message = read.one(root, "BkToCstmrDbtCdtNtfctn")
     if message is None or not read.all(message, "Ntfctn"):
@@ -123,7 +129,9 @@ def camt054_parse(content: bytes) -> ParsedBankFile:
     debits = not_booked = 0
     entry_number = 0
     for notification in read.all(message, "Ntfctn"):
-        account = read.text(notification, "Acct/Id/IBAN") or read.text(notification, "Acct/Id/Othr/Id")
+        account = read.text(notification, "Acct/Id/IBAN") or read.text(
+            notification, "Acct/Id/Othr/Id"
+        )
         for entry in read.all(notification, "Ntry"):
             entry_number += 1
             label = str(entry_number)
@@ -203,9 +211,7 @@ def _payment(
     if end_to_end.upper() == "NOTPROVIDED":
         end_to_end = ""
     bank_reference = (
-        (not is_entry and read.text(detail, "Refs/AcctSvcrRef"))
-        or end_to_end
-        or fallback_reference
+        (not is_entry and read.text(detail, "Refs/AcctSvcrRef")) or end_to_end or fallback_reference
     )
     references = tuple(
         (element.text or "").strip()

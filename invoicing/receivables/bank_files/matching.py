@@ -42,8 +42,24 @@ ZERO = Decimal("0")
 
 DIGITS = re.compile(r"\d+")
 FIK_IN_TEXT = re.compile(r"\+?71[<#](\d{15})")
-WORD = re.compile(r"[0-9A-Za-zÅÄÖÆØåäöæø][0-9A-Za-zÅÄÖÆØåäöæø_\-/.]*[0-9A-Za-zÅÄÖÆØåäöæø]|[0-9A-Za-z]")
-COMPANY_FORMS = {"ab", "publ", "aps", "as", "a/s", "oy", "oyj", "gmbh", "ltd", "inc", "hb", "kb", "asa"}
+WORD = re.compile(
+    r"[0-9A-Za-zÅÄÖÆØåäöæø][0-9A-Za-zÅÄÖÆØåäöæø_\-/.]*[0-9A-Za-zÅÄÖÆØåäöæø]|[0-9A-Za-z]"
+)
+COMPANY_FORMS = {
+    "ab",
+    "publ",
+    "aps",
+    "as",
+    "a/s",
+    "oy",
+    "oyj",
+    "gmbh",
+    "ltd",
+    "inc",
+    "hb",
+    "kb",
+    "asa",
+}
 
 
 @dataclass(frozen=True)
@@ -166,7 +182,9 @@ def _candidates(payment: IncomingPayment, book: _Book, ids: list[int]) -> list[i
     return ids
 
 
-def _referenced(payment: IncomingPayment, book: _Book, reasons: list[dict]) -> list[tuple[int, dict]]:
+def _referenced(
+    payment: IncomingPayment, book: _Book, reasons: list[dict]
+) -> list[tuple[int, dict]]:
     """The invoices the payment's references and texts name, each with why, in order."""
     found: list[tuple[int, dict]] = []
     seen: set[int] = set()
@@ -193,9 +211,13 @@ def _referenced(payment: IncomingPayment, book: _Book, reasons: list[dict]) -> l
             if len(digits) <= 15 and padded in book.by_fik and fik_payment_id_is_valid(padded):
                 take(book.by_fik[padded], _reason("fik", reference=digits))
                 continue
-            if text in payment.references and digits == compact and len(digits) >= 5:
-                if not ocr_reference_is_valid(digits, length_digit=False):
-                    reasons.append(_reason("bad_check_digit", reference=digits))
+            if (
+                text in payment.references
+                and digits == compact
+                and len(digits) >= 5
+                and not ocr_reference_is_valid(digits, length_digit=False)
+            ):
+                reasons.append(_reason("bad_check_digit", reference=digits))
         for word in WORD.findall(text):
             key = word.casefold()
             if key in book.by_number:
@@ -221,7 +243,9 @@ def _by_reference(payment: IncomingPayment, book: _Book) -> tuple[Match | None, 
             reasons.append({**reason, "code": "other_customer"})
             continue
         if invoice.invoice_date > payment.booked_on:
-            reasons.append({**reason, "code": "dated_after", "date": invoice.invoice_date.isoformat()})
+            reasons.append(
+                {**reason, "code": "dated_after", "date": invoice.invoice_date.isoformat()}
+            )
             continue
         customer_id = invoice.customer_id
         open_amount = book.open[invoice_id]
@@ -241,7 +265,9 @@ def _by_reference(payment: IncomingPayment, book: _Book) -> tuple[Match | None, 
     return _result(customer_id, allocations, left, reasons), reasons
 
 
-def _result(customer_id, allocations: list[Allocation], left: Decimal, reasons: list[dict]) -> Match:
+def _result(
+    customer_id, allocations: list[Allocation], left: Decimal, reasons: list[dict]
+) -> Match:
     if left > 0:
         reasons.append(_reason("surplus", amount=left))
     elif not allocations[-1].pays_in_full:
@@ -279,7 +305,9 @@ def _by_amount(payment: IncomingPayment, book: _Book, reasons: list[dict]) -> Ma
     if not ids:
         return None
     if payment.payer_name:
-        ids_named = [i for i in ids if names_match(payment.payer_name, book.invoices[i].customer_name)]
+        ids_named = [
+            i for i in ids if names_match(payment.payer_name, book.invoices[i].customer_name)
+        ]
         if len(ids_named) != 1:
             reasons.append(
                 _reason("amount_not_unique", amount=payment.amount, count=len(ids_named))
@@ -297,8 +325,11 @@ def _by_amount(payment: IncomingPayment, book: _Book, reasons: list[dict]) -> Ma
     book.open[invoice_id] = ZERO
     reasons.append(
         _reason(
-            code, amount=payment.amount, invoice=invoice.number,
-            customer=invoice.customer_name, payer=payment.payer_name,
+            code,
+            amount=payment.amount,
+            invoice=invoice.number,
+            customer=invoice.customer_name,
+            payer=payment.payer_name,
         )  # fmt: skip
     )
     return _result(
@@ -323,8 +354,12 @@ def reason_text(reason: dict) -> str:
         "fik": _("FIK payment id %(reference)s is invoice %(invoice)s."),
         "number": _("The text names invoice %(invoice)s."),
         "ambiguous": _("Reference %(reference)s fits more than one invoice; match it by hand."),
-        "bad_check_digit": _("Reference %(reference)s is not a valid OCR number (wrong check digit)."),
-        "other_currency": _("Invoice %(invoice)s is in %(currency)s, not in the payment's currency."),
+        "bad_check_digit": _(
+            "Reference %(reference)s is not a valid OCR number (wrong check digit)."
+        ),
+        "other_currency": _(
+            "Invoice %(invoice)s is in %(currency)s, not in the payment's currency."
+        ),
         "other_customer": _("Invoice %(invoice)s is another customer's; it is left out."),
         "dated_after": _("Invoice %(invoice)s is dated %(date)s, after the payment."),
         "nothing_open": _("Invoice %(invoice)s has nothing open."),

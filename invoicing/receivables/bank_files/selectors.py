@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from contracts.money import round_money
 from invoicing.invoices.models import DocumentType, Invoice
@@ -61,11 +61,16 @@ def bank_files_listed() -> QuerySet[BankFile]:
         f"count_{state}": Count("payments", filter=Q(payments__state=state))
         for state in BankPaymentState.values
     }
-    return BankFile.objects.defer("content").select_related("uploaded_by", "confirmed_by").annotate(
-        payment_count=Count("payments"),
-        total=Sum("payments__amount", filter=~Q(payments__state=BankPaymentState.SKIPPED)),
-        count_partly=Count("payments", filter=Q(payments__match_kind=MatchKind.PARTLY_MATCHED)),
-        **states,
+    return (
+        BankFile.objects.defer("content")
+        .select_related("uploaded_by", "confirmed_by")
+        .annotate(
+            payment_count=Count("payments"),
+            total=Sum("payments__amount", filter=~Q(payments__state=BankPaymentState.SKIPPED)),
+            count_partly=Count("payments", filter=Q(payments__match_kind=MatchKind.PARTLY_MATCHED)),
+            **states,
+        )
+        .order_by("-uploaded_at", "-pk")
     )
 
 
@@ -92,3 +97,23 @@ def customer_open_invoices(customer, currency: str) -> list[Invoice]:
         .filter(customer=customer, currency=currency, document_type=DocumentType.INVOICE)
         .order_by("due_date", "pk")
     )
+
+
+def bank_file_summary(rows: Iterable[BankFilePayment]) -> list[dict]:
+    """Per currency: how many payments and how much were matched, partly matched, unmatched
+    (waiting) and skipped, and the file's total (skipped left out). The one computation of
+    these figures: the preview page and the API show it."""
+    groups = ("matched", "partly_matched", "unmatched", "skipped")
+    per_currency: dict[str, dict] = {}
+    for row in rows:
+        summary = per_currency.setdefault(
+            row.currency,
+            {"currency": row.currency, "total": Decimal("0"),
+             **{group: {"count": 0, "amount": Decimal("0")} for group in groups}},
+        )  # fmt: skip
+        group = "skipped" if row.state == BankPaymentState.SKIPPED else row.match_kind
+        summary[group]["count"] += 1
+        summary[group]["amount"] += row.amount
+        if group != "skipped":
+            summary["total"] += row.amount
+    return [per_currency[currency] for currency in sorted(per_currency)]

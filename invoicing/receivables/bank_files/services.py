@@ -45,7 +45,10 @@ PAYMENT_LINE_REFUSED = _(
     "cannot be booked: %(reason)s Nothing was booked."
 )
 
-METHODS = {BankFileKind.BGMAX: PaymentMethod.BANKGIRO, BankFileKind.CAMT054: PaymentMethod.BANK_TRANSFER}
+METHODS = {
+    BankFileKind.BGMAX: PaymentMethod.BANKGIRO,
+    BankFileKind.CAMT054: PaymentMethod.BANK_TRANSFER,
+}
 
 
 class BankFileRefused(ValueError):
@@ -123,7 +126,9 @@ def bank_file_upload(*, content: bytes, file_name: str, actor: AbstractBaseUser)
     parsed = bank_file_read(content)
     try:
         with transaction.atomic():
-            return BankFileUpload(_bank_file_create(parsed, content, digest, file_name, actor), True)
+            return BankFileUpload(
+                _bank_file_create(parsed, content, digest, file_name, actor), True
+            )
     except IntegrityError:
         existing = BankFile.objects.filter(sha256=digest).defer("content").first()
         if existing is not None:  # the same file, uploaded at the same moment
@@ -173,7 +178,9 @@ def _bank_file_create(parsed, content, digest, file_name, actor) -> BankFile:
             row.match = {"reasons": [{"code": "deduction"}]}
         elif payment.bank_reference in earlier:
             row.state = BankPaymentState.SKIPPED
-            row.match = {"reasons": [{"code": "duplicate", "file": earlier[payment.bank_reference]}]}
+            row.match = {
+                "reasons": [{"code": "duplicate", "file": earlier[payment.bank_reference]}]
+            }
         else:
             earlier[payment.bank_reference] = bank_file.file_name
             to_match.append(row)
@@ -231,7 +238,9 @@ def bank_file_confirm(*, bank_file: BankFile, actor: AbstractBaseUser) -> BankFi
     return bank_file
 
 
-def _record(row, *, customer, allocations, keep_surplus_as_credit, actor, method, file_name) -> Payment:
+def _record(
+    row, *, customer, allocations, keep_surplus_as_credit, actor, method, file_name
+) -> Payment:
     try:
         return payments.payment_record(
             customer=customer,

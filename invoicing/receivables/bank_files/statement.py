@@ -32,7 +32,9 @@ class BankFileError(ValueError):
 
     def __str__(self) -> str:
         if self.line:
-            return str(_("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message})
+            return str(
+                _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
+            )
         return str(self.message)
 
 
@@ -74,7 +76,11 @@ class ParsedBankFile:
     def total(self, currency: str) -> Decimal:
         """The credits of ``currency`` in the file (deductions subtracted)."""
         return sum(
-            (-p.amount if p.is_deduction else p.amount for p in self.payments if p.currency == currency),
+            (
+                -p.amount if p.is_deduction else p.amount
+                for p in self.payments
+                if p.currency == currency
+            ),
             Decimal("0"),
         )
 

@@ -54,9 +54,9 @@ def test_two_deposits_read_record_by_record():
     # A deduction (TK21) is marked and subtracted from the deposit
     assert deduction.is_deduction and deduction.amount == D("300.00")
     assert unknown.references == ("1234567890",)
-    assert parsed.total("SEK") == D("27500.00") + D("10000.00") + D("1250.50") + D(
-        "5000.00"
-    ) - D("300.00") + D("99.99")
+    assert parsed.total("SEK") == D("27500.00") + D("10000.00") + D("1250.50") + D("5000.00") - D(
+        "300.00"
+    ) + D("99.99")
 
 
 def test_line_ends_may_be_lf_or_crlf_and_trailing_newlines_are_ignored():

@@ -76,7 +76,10 @@ def test_fik_code_line_and_bare_payment_id_find_the_danish_invoice():
     fik = fik_payment_id_build(18)
     invoices = [invoice(18, "500.00", currency="DKK", ocr="", fik=fik)]
     line, bare = payments_match(
-        [paid("200.00", f"+71<{fik}+81234567<", currency="DKK"), paid("300.00", fik.lstrip("0"), currency="DKK")],
+        [
+            paid("200.00", f"+71<{fik}+81234567<", currency="DKK"),
+            paid("300.00", fik.lstrip("0"), currency="DKK"),
+        ],
         invoices,
     )
     assert line.kind == PARTLY_MATCHED and line.allocated == D("200.00")
@@ -107,7 +110,10 @@ def test_several_references_pay_their_invoices_in_order():
 
 
 def test_amount_and_payer_name_find_the_only_fitting_invoice():
-    invoices = [invoice(1, "800.00", name="Acme AB"), invoice(2, "800.00", customer=2, name="Nordbygg AB")]
+    invoices = [
+        invoice(1, "800.00", name="Acme AB"),
+        invoice(2, "800.00", customer=2, name="Nordbygg AB"),
+    ]
     [match] = payments_match([paid("800.00", payer="NORDBYGG")], invoices)
     assert match.kind == MATCHED and match.customer_id == 2
     assert texts(match) == [

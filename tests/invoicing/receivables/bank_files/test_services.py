@@ -69,7 +69,9 @@ def test_upload_previews_and_confirm_books_through_payment_record(invoices, peop
         BgMaxPaymentOut(amount=D("123.45"), reference="1234567890", payer_name="Nobody"),
         BgMaxPaymentOut(amount=D("50.00"), reference=ocr(other), is_deduction=True),
     )
-    upload = services.bank_file_upload(content=content, file_name="bgmax.txt", actor=people["clerk"])
+    upload = services.bank_file_upload(
+        content=content, file_name="bgmax.txt", actor=people["clerk"]
+    )
     assert upload.is_new
     rows = list(upload.bank_file.payments.order_by("position"))
     assert [(row.match_kind, row.state) for row in rows] == [
@@ -118,7 +120,9 @@ def test_the_same_file_twice_creates_nothing_new(invoices, people):
 
 def test_the_same_payment_in_a_second_file_is_skipped(invoices, people):
     payment = BgMaxPaymentOut(amount=D("27500.00"), reference=ocr(invoices[0]), serial="77")
-    first = services.bank_file_upload(content=bgmax(payment), file_name="a.txt", actor=people["clerk"])
+    first = services.bank_file_upload(
+        content=bgmax(payment), file_name="a.txt", actor=people["clerk"]
+    )
     services.bank_file_confirm(bank_file=first.bank_file, actor=people["clerk"])
     second = services.bank_file_upload(
         content=bgmax(payment, BgMaxPaymentOut(amount=D("1.00"), serial="78")),
@@ -250,7 +254,9 @@ def test_queue_books_by_hand_or_keeps_as_credit(invoices, people):
             bank_payment=small, customer=second.customer, actor=people["clerk"]
         )
     with pytest.raises(services.BankFileRefused, match="Choose the customer"):
-        services.bank_payment_keep_as_credit(bank_payment=small, customer=None, actor=people["clerk"])
+        services.bank_payment_keep_as_credit(
+            bank_payment=small, customer=None, actor=people["clerk"]
+        )
 
 
 def test_a_preview_can_be_discarded_a_confirmed_file_not(invoices, people):
@@ -267,7 +273,9 @@ def test_a_preview_can_be_discarded_a_confirmed_file_not(invoices, people):
 def test_camt054_payment_by_invoice_number_in_free_text(invoices, people):
     first = invoices[0]
     content = read("camt054_v02.xml").replace(b"INV-2", first.number.encode())
-    content = content.replace(b"2026-02-05", b"2026-02-05").replace(b"<Ref>133</Ref>", b"<Ref>1</Ref>")
+    content = content.replace(b"2026-02-05", b"2026-02-05").replace(
+        b"<Ref>133</Ref>", b"<Ref>1</Ref>"
+    )
     content = content.replace(b"10000.00", b"27500.00")
     upload = services.bank_file_upload(content=content, file_name="camt.xml", actor=people["clerk"])
     by_number = upload.bank_file.payments.get(position=2)

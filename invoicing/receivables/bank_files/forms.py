@@ -1,0 +1,49 @@
+"""Forms of the bank file pages: they read what a clerk sent; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Customer
+from invoicing.receivables.forms import AmountField
+
+
+class BankFileUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Bank file"),
+        help_text=_(
+            "Bankgirot BgMax (.txt) or ISO 20022 camt.054 (.xml); the format is read from the file."
+        ),
+    )
+
+
+class CustomerChoiceForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.order_by("name"), required=False,
+        empty_label=_("Choose the customer who paid"),
+    )  # fmt: skip
+
+
+class ManualMatchForm(forms.Form):
+    """One amount per open invoice of the chosen customer (blank: not paid by this payment)."""
+
+    keep_surplus_as_credit = forms.BooleanField(
+        label=_("Keep what is left as customer credit"), required=False
+    )
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invoices = list(invoices)
+        for invoice in self.invoices:
+            self.fields[f"amount_{invoice.pk}"] = AmountField(label=invoice.number, required=False)
+
+    def rows(self):
+        return [(invoice, self[f"amount_{invoice.pk}"]) for invoice in self.invoices]
+
+    def allocations(self):
+        return [
+            (invoice, self.cleaned_data[f"amount_{invoice.pk}"])
+            for invoice in self.invoices
+            if self.cleaned_data.get(f"amount_{invoice.pk}") is not None
+        ]
