@@ -14,30 +14,12 @@ from invoicing.receivables.bank_files.bgmax import BgMaxDepositOut, BgMaxPayment
 from invoicing.receivables.bank_files.models import BankFile, BankFilePayment
 from invoicing.receivables.bank_files.statement import BankFileError
 from invoicing.receivables.models import Payment, PaymentAllocation
-from tests.factories import LegalEntityFactory
+from tests.invoicing.receivables.bank_files.conftest import FEB_3, STAMP, ocr
 from tests.invoicing.receivables.bank_files.test_bgmax import read
-from tests.invoicing.receivables.test_payments import JAN_1, post
+from tests.invoicing.receivables.test_payments import JAN_1
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-FEB_3 = datetime.date(2026, 2, 3)
-STAMP = datetime.datetime(2026, 2, 4, 6, 30)
-
-
-def ocr(invoice) -> str:
-    return invoice.snapshot["payment_reference"]["reference"]
-
-
-@pytest.fixture
-def invoices(people):
-    """Three E1 invoices (27,500.00 each) of one customer, with OCR references, and one of
-    another customer."""
-    entity = LegalEntityFactory(swedish_details=True, invoice_number_prefix="SE-")
-    first = post(people, legal_entity=entity)
-    second = post(people, legal_entity=entity, customer=first.customer)
-    third = post(people, legal_entity=entity, customer=first.customer)
-    other = post(people, legal_entity=entity)
-    return [first, second, third, other]
 
 
 def bgmax(*payments_out, day=FEB_3) -> bytes:
