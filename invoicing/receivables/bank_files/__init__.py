@@ -2,6 +2,7 @@
 open invoices and booked as payments through ``receivables.payments.payment_record``.
 
 - ``statement.py``: what every format reads into (pure dataclasses) and the file error;
+- ``reading.py``: either format, told from the content;
 - ``bgmax.py``: Bankgirot BgMax, read and written (pure);
 - ``camt054.py``: ISO 20022 camt.054 credit notifications, read (pure, lxml);
 - ``matching.py``: which open invoices each payment pays (pure);

@@ -29,7 +29,8 @@ from invoicing.receivables.bank_files.models import (
     BankFileStatus,
     BankPaymentState,
 )
-from invoicing.receivables.bank_files.statement import BankFileError, bank_file_read
+from invoicing.receivables.bank_files.reading import bank_file_read
+from invoicing.receivables.bank_files.statement import BankFileError
 from invoicing.receivables.models import Payment, PaymentMethod
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

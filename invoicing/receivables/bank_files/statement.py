@@ -2,7 +2,7 @@
 currency, date, payer and references. Pure: no ORM, ``Decimal`` amounts.
 
 ``BankFileError`` carries the line (BgMax) or the element (camt.054) a clerk should look at.
-``bank_file_read`` tells the format from the content and reads it.
+``bank_file_kind`` tells the format from the content (``reading.bank_file_read`` reads it).
 """
 
 from __future__ import annotations
@@ -97,13 +97,3 @@ def bank_file_kind(content: bytes) -> str:
     if head.startswith(b"<"):
         return KIND_CAMT054
     raise BankFileError(UNKNOWN_FORMAT)
-
-
-def bank_file_read(content: bytes) -> ParsedBankFile:
-    """Read a bank file of either format (told from its content)."""
-    # Imported here: both format modules import this one for its dataclasses.
-    from invoicing.receivables.bank_files.bgmax import bgmax_parse
-    from invoicing.receivables.bank_files.camt054 import camt054_parse
-
-    kind = bank_file_kind(content)
-    return bgmax_parse(content) if kind == KIND_BGMAX else camt054_parse(content)
