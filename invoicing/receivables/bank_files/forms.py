@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contracts.forms import BootstrapFormMixin
 from contracts.models import Customer
 from invoicing.receivables.forms import AmountField
 
@@ -18,11 +19,15 @@ class BankFileUploadForm(forms.Form):
     )
 
 
-class CustomerChoiceForm(forms.Form):
+class CustomerChoiceForm(BootstrapFormMixin, forms.Form):
     customer = forms.ModelChoiceField(
         label=_("Customer"), queryset=Customer.objects.order_by("name"), required=False,
         empty_label=_("Choose the customer who paid"),
     )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._apply_bootstrap()
 
 
 class ManualMatchForm(forms.Form):

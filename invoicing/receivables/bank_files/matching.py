@@ -122,6 +122,9 @@ class _Book:
     by_fik: dict[str, list[int]] = field(default_factory=dict)
     by_number: dict[str, list[int]] = field(default_factory=dict)
     by_amount: dict[tuple[str, Decimal], list[int]] = field(default_factory=dict)
+    # Invoices a payment of the file already paid part of: their open amount is no longer the
+    # one ``by_amount`` was built with.
+    touched: list[int] = field(default_factory=list)
 
 
 def _book(invoices: Sequence[OpenInvoice]) -> _Book:
@@ -214,7 +217,7 @@ def _referenced(
             if (
                 text in payment.references
                 and digits == compact
-                and len(digits) >= 5
+                and len(digits) >= 2
                 and not ocr_reference_is_valid(digits, length_digit=False)
             ):
                 reasons.append(_reason("bad_check_digit", reference=digits))
@@ -258,6 +261,7 @@ def _by_reference(payment: IncomingPayment, book: _Book) -> tuple[Match | None, 
         part = min(open_amount, left)
         left -= part
         book.open[invoice_id] = open_amount - part
+        book.touched.append(invoice_id)
         allocations.append(Allocation(invoice_id, invoice.number, part, part == open_amount))
         reasons.append(reason)
     if not allocations:
@@ -296,10 +300,12 @@ def names_match(payer: str, customer: str) -> bool:
 
 
 def _by_amount(payment: IncomingPayment, book: _Book, reasons: list[dict]) -> Match | None:
+    candidates = book.by_amount.get((payment.currency, payment.amount), []) + book.touched
     ids = [
         invoice_id
-        for invoice_id in book.by_amount.get((payment.currency, payment.amount), [])
-        if book.open[invoice_id] == payment.amount
+        for invoice_id in dict.fromkeys(candidates)
+        if book.invoices[invoice_id].currency == payment.currency
+        and book.open[invoice_id] == payment.amount
         and book.invoices[invoice_id].invoice_date <= payment.booked_on
     ]
     if not ids:

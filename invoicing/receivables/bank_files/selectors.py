@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from contracts.models import Customer
 from contracts.money import round_money
 from invoicing.invoices.models import DocumentType, Invoice
 from invoicing.receivables import selectors as receivables_selectors
-from invoicing.receivables.bank_files.matching import OpenInvoice
+from invoicing.receivables.bank_files.matching import OpenInvoice, names_match
 from invoicing.receivables.bank_files.models import (
     BankFile,
     BankFilePayment,
@@ -117,3 +118,16 @@ def bank_file_summary(rows: Iterable[BankFilePayment]) -> list[dict]:
         if group != "skipped":
             summary["total"] += row.amount
     return [per_currency[currency] for currency in sorted(per_currency)]
+
+
+def customer_named(payer_name: str):
+    """The one customer whose name is the payer's (``matching.names_match``), or None when
+    none or several are. One query."""
+    if not payer_name:
+        return None
+    found = [
+        customer
+        for customer in Customer.objects.only("pk", "name")
+        if names_match(payer_name, customer.name)
+    ]
+    return found[0] if len(found) == 1 else None

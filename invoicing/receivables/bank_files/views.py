@@ -165,8 +165,11 @@ class BankPaymentMatchView(PermissionRequired, TemplateView):
         )
 
     def _customer(self, row, data):
-        choice = CustomerChoiceForm(data or None, initial={"customer": row.customer_id})
-        customer = row.customer
+        """The customer chosen; before any choice, the one the matcher named or whose name is
+        the payer's."""
+        suggested = row.customer or selectors.customer_named(row.payer_name)
+        choice = CustomerChoiceForm(data or None, initial={"customer": suggested})
+        customer = suggested
         if choice.is_bound and choice.is_valid():
             customer = choice.cleaned_data["customer"]
         return choice, customer

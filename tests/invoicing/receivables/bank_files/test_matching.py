@@ -195,3 +195,13 @@ def test_reasons_are_said_in_swedish_and_danish():
         danish = reason_text(match.reasons[0])
     assert swedish == "OCR 1248 är faktura SE-12."
     assert danish == "OCR 1248 er faktura SE-12."
+
+
+def test_the_rest_of_a_partly_paid_invoice_is_found_by_amount_and_payer():
+    part, rest = payments_match(
+        [paid("400.00", "1248"), paid("850.00", "1249", payer="Acme")],
+        [invoice(12, "1250.00")],
+    )
+    assert part.kind == PARTLY_MATCHED
+    assert rest.kind == MATCHED and rest.allocated == D("850.00")
+    assert texts(rest)[0] == "Reference 1249 is not a valid OCR number (wrong check digit)."
