@@ -41,7 +41,9 @@ def demo_bgmax_file(*, today: datetime.date | None = None) -> tuple[bytes, list[
         assert not ocr_reference_is_valid(wrong, length_digit=False)
         written.append(BgMaxPaymentOut(amount=invoice.open_amount - part, reference=wrong,
                                        payer_name=invoice.customer_name))  # fmt: skip
-        story.append(f"{invoice.number}: the rest with the OCR typed wrong ({wrong}), waits")
+        story.append(
+            f"{invoice.number}: the rest, OCR typed wrong ({wrong}), found by amount and payer"
+        )
     if len(invoices) > 2:
         invoice = invoices[2]
         written.append(BgMaxPaymentOut(amount=invoice.open_amount,
