@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,6 +19,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from contracts.models import Customer
+from contracts.money import is_valid_currency
 from invoicing.api.views import ActionPermissionsMixin, _require
 from invoicing.invoices.models import Invoice
 from invoicing.receivables import payments
@@ -80,7 +82,7 @@ class BankFileDetailSerializer(BankFileSerializer):
             bank_file._rows = list(selectors.bank_file_payments(bank_file))
         return bank_file._rows
 
-    @extend_schema(responses=BankFilePaymentSerializer(many=True))
+    @extend_schema_field(BankFilePaymentSerializer(many=True))
     def get_payments(self, bank_file) -> list[dict]:
         return BankFilePaymentSerializer(self._rows(bank_file), many=True).data
 
@@ -202,6 +204,13 @@ class PaymentRecordSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     keep_surplus_as_credit = serializers.BooleanField(default=False)
     allocations = AllocationRequestSerializer(many=True, required=False)
+
+    def validate_currency(self, value: str) -> str:
+        if not is_valid_currency(value):
+            raise serializers.ValidationError(
+                _("%(currency)s is not a currency code (SEK, DKK, EUR...).") % {"currency": value}
+            )
+        return value
 
 
 class PaymentViewSet(

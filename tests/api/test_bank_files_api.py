@@ -115,3 +115,15 @@ def test_record_a_payment_with_the_checks_of_the_ui(invoices):  # noqa: F811
     assert recorded.json()["allocations"][0]["amount"] == "27500.00"
     assert selectors.customer_credit_available(first.customer, "SEK") == D("2500.00")
     assert clerk.get(f"/api/v1/payments/{recorded.json()['id']}/").status_code == 200
+
+
+def test_an_unknown_currency_is_refused_before_the_ledger(invoices):  # noqa: F811
+    response = api("finance_clerk").post(
+        "/api/v1/payments/",
+        {"customer": invoices[0].customer_id, "currency": "ZZZ", "amount": "10.00",
+         "paid_on": "2026-02-03", "keep_surplus_as_credit": True},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["currency"] == ["ZZZ is not a currency code (SEK, DKK, EUR...)."]
+    assert Payment.objects.count() == 0

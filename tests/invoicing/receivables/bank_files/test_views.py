@@ -163,3 +163,19 @@ def test_pages_in_swedish_and_danish(client, invoices, people):
         html = client.get(bank_file.get_absolute_url()).content.decode()
         for word in words:
             assert word in html, (language, word)
+
+
+def test_admin_shows_bank_files_read_only(client, invoices, people, user_with_role):
+    bank_file = services.bank_file_upload(
+        content=many_payments(invoices, count=2), file_name="adm.txt", actor=people["clerk"]
+    ).bank_file
+    client.force_login(user_with_role("admin", is_staff=True))
+    for url in (
+        "/admin/invoicing/bankfile/",
+        f"/admin/invoicing/bankfile/{bank_file.pk}/change/",
+        "/admin/invoicing/bankfilepayment/",
+        f"/admin/invoicing/bankfilepayment/{bank_file.payments.first().pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert client.get("/admin/invoicing/bankfile/add/").status_code == 403
