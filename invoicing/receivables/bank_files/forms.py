@@ -10,13 +10,18 @@ from contracts.models import Customer
 from invoicing.receivables.forms import AmountField
 
 
-class BankFileUploadForm(forms.Form):
+class BankFileUploadForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(
         label=_("Bank file"),
         help_text=_(
             "Bankgirot BgMax (.txt) or ISO 20022 camt.054 (.xml); the format is read from the file."
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ".txt,.xml,.dat,text/plain,application/xml"
+        self._apply_bootstrap()
 
 
 class CustomerChoiceForm(BootstrapFormMixin, forms.Form):
