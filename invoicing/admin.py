@@ -3,6 +3,13 @@
 from invoicing.invoices import admin as invoices_admin
 from invoicing.proposals import admin as proposals_admin
 from invoicing.receivables import admin as receivables_admin
+from invoicing.receivables.bank_files import admin as bank_files_admin
 from invoicing.transactions import admin as transactions_admin
 
-__all__ = ["invoices_admin", "proposals_admin", "receivables_admin", "transactions_admin"]
+__all__ = [
+    "bank_files_admin",
+    "invoices_admin",
+    "proposals_admin",
+    "receivables_admin",
+    "transactions_admin",
+]

@@ -3,6 +3,7 @@ Import them from their stage (``invoicing.proposals.models``), not from here."""
 
 from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine, InvoiceTax, PdfBatch
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
+from invoicing.receivables.bank_files.models import BankFile, BankFilePayment
 from invoicing.receivables.dispatch_models import InvoiceDispatch
 from invoicing.receivables.models import (
     CreditApplication,
@@ -13,6 +14,8 @@ from invoicing.receivables.models import (
 from invoicing.transactions.models import ImportBatch, ProjectTransaction, TransactionAllocation
 
 __all__ = [
+    "BankFile",
+    "BankFilePayment",
     "BillingRun",
     "CreditApplication",
     "CustomerRefund",

@@ -47,6 +47,11 @@ PURE_MODULES = (
     "invoicing.proposals.billing_checks",
     "invoicing.proposals.billing_plans",
     "invoicing.proposals.totals",
+    "invoicing.receivables.bank_files.bgmax",
+    "invoicing.receivables.bank_files.camt054",
+    "invoicing.receivables.bank_files.matching",
+    "invoicing.receivables.bank_files.reading",
+    "invoicing.receivables.bank_files.statement",
     "invoicing.transactions.timesheet_reader",
     "invoicing.transactions.timesheets",
 )

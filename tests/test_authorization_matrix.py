@@ -41,6 +41,8 @@ from invoicing.invoices.models import PdfBatch
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import BillingRun
 from invoicing.receivables import payments
+from invoicing.receivables.bank_files import services as bank_services
+from invoicing.receivables.bank_files.bgmax import BgMaxDepositOut, BgMaxPaymentOut, bgmax_write
 from tests.factories import (
     BillingRuleFactory,
     BudgetFactory,
@@ -336,6 +338,19 @@ PAGES = [
     page("invoicing:invoice_send", post=FINANCE_STAFF, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoices_send", post=FINANCE_STAFF),
     page("invoicing:invoice_control", get=EVERYONE, kwargs=OF_CONTRACT),
+    # Bank files: finance imports and books them (as it records payments); everyone sees them.
+    page("invoicing:bank_file_list", get=EVERYONE),
+    page("invoicing:bank_file_upload", post=FINANCE_STAFF),
+    page("invoicing:bank_file", get=EVERYONE, kwargs=(("pk", "bank_file"),)),
+    page("invoicing:bank_file_confirm", post=FINANCE_STAFF, kwargs=(("pk", "bank_file"),)),
+    page("invoicing:bank_file_discard", post=FINANCE_STAFF, kwargs=(("pk", "bank_file"),)),
+    page("invoicing:bank_payment_queue", get=EVERYONE),
+    page(
+        "invoicing:bank_payment_match",
+        get=EVERYONE,
+        post=FINANCE_STAFF,
+        kwargs=(("pk", "bank_payment"),),
+    ),
 ]
 PAGES_BY_LABEL = {entry.label: entry for entry in PAGES}
 
@@ -404,6 +419,13 @@ OPERATIONS = [
     operation("GET", "/api/v1/customers/{id}/", EVERYONE),
     operation("PUT", "/api/v1/customers/{id}/", FINANCE_STAFF),
     operation("PATCH", "/api/v1/customers/{id}/", FINANCE_STAFF),
+    operation("GET", "/api/v1/bank-files/", EVERYONE),
+    operation("POST", "/api/v1/bank-files/", FINANCE_STAFF),
+    operation("GET", "/api/v1/bank-files/{id}/", EVERYONE),
+    operation("POST", "/api/v1/bank-files/{id}/confirm/", FINANCE_STAFF),
+    operation("GET", "/api/v1/payments/", EVERYONE),
+    operation("POST", "/api/v1/payments/", FINANCE_STAFF),
+    operation("GET", "/api/v1/payments/{id}/", EVERYONE),
 ]
 
 # Which record an API path's {id} is, per operation.
@@ -431,6 +453,9 @@ API_OBJECTS = {
     "/api/v1/einvoices/{id}/": "einvoice",
     "/api/v1/einvoices/{id}/acknowledge/": "einvoice",
     "/api/v1/customers/{id}/": "customer",
+    "/api/v1/bank-files/{id}/": "bank_file",
+    "/api/v1/bank-files/{id}/confirm/": "bank_file",
+    "/api/v1/payments/{id}/": "payment",
 }
 
 
@@ -521,9 +546,27 @@ def build_world() -> dict:
             allocations=[(invoice, Decimal("10.00"))],
             actor=clerk,
         ).pk,
+        **bank_file_with_a_waiting_payment(clerk),
         "pdf_batch": pdf_batch.pk,
         "billing_run": BillingRun.objects.create(created_by=clerk, up_to_date=DAY).pk,
     }
+
+
+def bank_file_with_a_waiting_payment(clerk) -> dict:
+    """A confirmed BgMax file whose one payment no invoice was found for."""
+    content = bgmax_write(
+        [
+            BgMaxDepositOut(
+                bankgiro="50501055",
+                payment_date=datetime.date(2026, 4, 2),
+                payments=(BgMaxPaymentOut(amount=Decimal("1.23"), payer_name="Matrix"),),
+            )
+        ],
+        created_at=datetime.datetime(2026, 4, 2, 6),
+    )
+    upload = bank_services.bank_file_upload(content=content, file_name="m.txt", actor=clerk)
+    bank_services.bank_file_confirm(bank_file=upload.bank_file, actor=clerk)
+    return {"bank_file": upload.bank_file.pk, "bank_payment": upload.bank_file.payments.get().pk}
 
 
 @pytest.fixture(scope="module")

@@ -279,6 +279,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Bank files have a "kind" and a "status" too: name their enums, and keep the transaction
+    # kind's name as it was.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "contracts.models.catalogue.TransactionKind",
+        "BankFileKindEnum": "invoicing.receivables.bank_files.models.BankFileKind",
+        "BankFileStatusEnum": "invoicing.receivables.bank_files.models.BankFileStatus",
+    },
 }
 
 LOGGING = {

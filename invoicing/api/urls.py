@@ -7,7 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
-from invoicing.api import customers, sending, views
+from invoicing.api import bank_files, customers, sending, views
 
 router = SimpleRouter()
 router.register("contracts", views.ContractViewSet)
@@ -21,6 +21,8 @@ router.register("proposals", views.ProposalViewSet)
 router.register("invoices", views.InvoiceViewSet)
 router.register("einvoices", views.EInvoiceViewSet)
 router.register("customers", customers.CustomerViewSet)
+router.register("bank-files", bank_files.BankFileViewSet)
+router.register("payments", bank_files.PaymentViewSet)
 
 # The API authenticates in the view (token or session), so the site's log-in redirect must not
 # intercept it; every API view still requires an authenticated user with the permission.

@@ -43,7 +43,7 @@ class PostgreSQLOnly(migrations.RunSQL):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0019_einvoice_syntaxes'),
+        ('invoicing', '0021_bank_files'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

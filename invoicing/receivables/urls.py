@@ -1,6 +1,7 @@
 from django.urls import path
 
 from invoicing.receivables import customer_views, sending_views, views
+from invoicing.receivables.bank_files import urls as bank_files
 
 urlpatterns = [
     path("receivables/", views.ReceivablesView.as_view(), name="receivables"),
@@ -31,4 +32,5 @@ urlpatterns = [
         name="customer_statement_pdf",
     ),
     path("customers/<int:pk>/refund/", views.CustomerRefundView.as_view(), name="customer_refund"),
+    *bank_files.urlpatterns,
 ]
