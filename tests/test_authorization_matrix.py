@@ -273,6 +273,7 @@ PAGES = [
     page("invoicing:import_check_again", post=FINANCE_STAFF, kwargs=(("pk", "import_batch"),)),
     # Proposals: finance builds them; approvers approve; everyone sees what is billable.
     page("invoicing:proposal_list", get=EVERYONE),
+    page("invoicing:proposal_export", get=EVERYONE),
     page("invoicing:proposal_detail", get=EVERYONE, kwargs=PROPOSAL_DRAFT),
     page("invoicing:proposal_lines", post=FINANCE_STAFF, kwargs=PROPOSAL_DRAFT),
     page("invoicing:billable_now", get=EVERYONE),
@@ -301,6 +302,7 @@ PAGES = [
     ),
     # Invoices: finance posts, credits, sends PDFs and chases payment; everyone reads them.
     page("invoicing:invoice_list", get=EVERYONE),
+    page("invoicing:invoice_export", get=EVERYONE),
     page("invoicing:invoice_detail", get=EVERYONE, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoice_pdf", get=EVERYONE, kwargs=(("pk", "invoice"),)),
     page(
@@ -318,6 +320,7 @@ PAGES = [
     page("invoicing:pdf_batch_resume", post=FINANCE_STAFF, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:pdf_batch_download", get=EVERYONE, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:receivables", get=EVERYONE),
+    page("invoicing:receivables_export", get=EVERYONE),
     # Customers: everyone reads them; finance adds and changes them (and the admin).
     page("invoicing:customer_list", get=EVERYONE),
     page("invoicing:customer_detail", get=EVERYONE, kwargs=(("pk", "customer"),)),
