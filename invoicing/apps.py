@@ -77,8 +77,8 @@ class InvoicingConfig(AppConfig):
         from invoicing.notification_kinds import NOTIFICATION_KINDS
         from invoicing.proposals.models import InvoiceProposal
         from invoicing.proposals.shares import work_in_progress_by_funder
-        from invoicing.receivables.payments import credit_note_settle_receivable
         from invoicing.receivables.hooks import receivable_recorded_listener_register
+        from invoicing.receivables.payments import credit_note_settle_receivable
         from invoicing.receivables.selectors import invoices_with_open_amount
         from invoicing.receivables.views import invoice_page_receivable
         from invoicing.transactions.hooks import work_in_progress_provider_register

@@ -192,7 +192,7 @@ def chart_update(
         raise ValidationError(problems)
     LegalEntity.objects.select_for_update().filter(pk=legal_entity.pk).first()
     AccountRule.objects.filter(legal_entity=legal_entity).delete()
-    wanted = {number: name for number, name in accounts}
+    wanted = dict(accounts)
     LedgerAccount.objects.filter(legal_entity=legal_entity).exclude(number__in=wanted).delete()
     kept = {
         account.number: account

@@ -122,9 +122,12 @@ class AccountMap:
     def _best(self, purpose: str, **criteria) -> str:
         best: Rule | None = None
         for rule in self.rules:
-            if rule.purpose == purpose and rule.matches(**criteria):
-                if best is None or rule.specificity > best.specificity:
-                    best = rule
+            if (
+                rule.purpose == purpose
+                and rule.matches(**criteria)
+                and (best is None or rule.specificity > best.specificity)
+            ):
+                best = rule
         if best is None:
             raise MappingIncomplete(f"No {purpose} account matches {criteria}.")
         return best.account
