@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import LegalEntity
@@ -163,22 +163,26 @@ def _sie(entity: LegalEntity, vouchers: list[Voucher], *, date_from, actor) -> b
     )
 
 
+#: The journal files' columns, in the context "journal" (debit and credit as nouns).
+JOURNAL_COLUMNS = (
+    pgettext_lazy("journal", "Voucher"),
+    pgettext_lazy("journal", "Date"),
+    pgettext_lazy("journal", "Kind"),
+    pgettext_lazy("journal", "Text"),
+    pgettext_lazy("journal", "Account"),
+    pgettext_lazy("journal", "Account name"),
+    pgettext_lazy("journal", "Debit"),
+    pgettext_lazy("journal", "Credit"),
+    pgettext_lazy("journal", "Document currency"),
+    pgettext_lazy("journal", "Amount in document currency"),
+    pgettext_lazy("journal", "VAT category"),
+    pgettext_lazy("journal", "VAT rate"),
+    pgettext_lazy("journal", "Document"),
+)
+
+
 def journal_header() -> list[str]:
-    return [
-        gettext("Voucher"),
-        gettext("Date"),
-        gettext("Kind"),
-        gettext("Text"),
-        gettext("Account"),
-        gettext("Account name"),
-        gettext("Debit"),
-        gettext("Credit"),
-        gettext("Document currency"),
-        gettext("Amount in document currency"),
-        gettext("VAT category"),
-        gettext("VAT rate"),
-        gettext("Document"),
-    ]
+    return [str(column) for column in JOURNAL_COLUMNS]
 
 
 def journal_rows(vouchers: list[Voucher]) -> list[journal_files.JournalRow]:

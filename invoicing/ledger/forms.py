@@ -68,9 +68,7 @@ class AccountForm(Styled, forms.Form):
 
 
 class RuleForm(Styled, forms.Form):
-    purpose = forms.ChoiceField(
-        label=_("Used for"), choices=[("", "—"), *AccountPurpose.choices]
-    )
+    purpose = forms.ChoiceField(label=_("Used for"), choices=[("", "—"), *AccountPurpose.choices])
     account = forms.CharField(
         label=_("Account"), max_length=10, validators=[account_number_validator],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 6}),

@@ -106,7 +106,9 @@ class VoucherReverseView(PermissionRequired, View):
             for message in refused.messages:
                 messages.error(request, message)
             return redirect(voucher.get_absolute_url())
-        messages.success(request, _("Voucher %(voucher)s reverses it.") % {"voucher": reversal.label})
+        messages.success(
+            request, _("Voucher %(voucher)s reverses it.") % {"voucher": reversal.label}
+        )
         return redirect(reversal.get_absolute_url())
 
 
@@ -162,7 +164,9 @@ class ChartEditView(PermissionRequired, View):
                 for rule in rules
             ],
         )
-        return render(request, self.template_name, self._context(entity, account_formset, rule_formset))
+        return render(
+            request, self.template_name, self._context(entity, account_formset, rule_formset)
+        )
 
     def post(self, request, pk):
         if not request.user.has_perm("invoicing.change_accountrule"):
@@ -192,7 +196,9 @@ class ChartEditView(PermissionRequired, View):
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         try:
-            services.chart_update(legal_entity=entity, accounts=accounts, rules=rules, actor=request.user)
+            services.chart_update(
+                legal_entity=entity, accounts=accounts, rules=rules, actor=request.user
+            )
         except ValidationError as refused:
             return render(
                 request,
@@ -200,7 +206,9 @@ class ChartEditView(PermissionRequired, View):
                 self._context(entity, account_formset, rule_formset, refused.messages),
                 status=400,
             )
-        messages.success(request, _("The chart of accounts of %(entity)s is saved.") % {"entity": entity.name})
+        messages.success(
+            request, _("The chart of accounts of %(entity)s is saved.") % {"entity": entity.name}
+        )
         return redirect("invoicing:chart_edit", pk=entity.pk)
 
 
