@@ -7,7 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
-from invoicing.api import views
+from invoicing.api import ledger, views
 
 router = SimpleRouter()
 router.register("contracts", views.ContractViewSet)
@@ -20,6 +20,9 @@ router.register("milestones", views.MilestoneViewSet)
 router.register("proposals", views.ProposalViewSet)
 router.register("invoices", views.InvoiceViewSet)
 router.register("einvoices", views.EInvoiceViewSet)
+router.register("vouchers", ledger.VoucherViewSet)
+router.register("ledger/exports", ledger.LedgerExportViewSet)
+router.register("ledger/sie", ledger.SieExportViewSet, basename="ledger-sie")
 
 # The API authenticates in the view (token or session), so the site's log-in redirect must not
 # intercept it; every API view still requires an authenticated user with the permission.
