@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import MONEY, RATE, Category, LegalEntity, TransactionKind
 from invoicing.invoices.models import InternalCharge, Invoice
@@ -121,14 +122,14 @@ class AccountRule(models.Model):
 
 
 class VoucherKind(models.TextChoices):
-    INVOICE = "invoice", _("Invoice")
-    CREDIT_NOTE = "credit_note", _("Credit note")
-    PAYMENT = "payment", _("Payment")
-    PAYMENT_REVERSAL = "payment_reversal", _("Payment reversal")
-    CREDIT_APPLICATION = "credit_application", _("Credit application")
-    REFUND = "refund", _("Refund")
-    INTERNAL_CHARGE = "internal_charge", _("Internal charge")
-    REVERSAL = "reversal", _("Reversal")
+    INVOICE = "invoice", pgettext_lazy("voucher kind", "Invoice")
+    CREDIT_NOTE = "credit_note", pgettext_lazy("voucher kind", "Credit note")
+    PAYMENT = "payment", pgettext_lazy("voucher kind", "Payment")
+    PAYMENT_REVERSAL = "payment_reversal", pgettext_lazy("voucher kind", "Payment reversal")
+    CREDIT_APPLICATION = "credit_application", pgettext_lazy("voucher kind", "Credit application")
+    REFUND = "refund", pgettext_lazy("voucher kind", "Refund")
+    INTERNAL_CHARGE = "internal_charge", pgettext_lazy("voucher kind", "Internal charge")
+    REVERSAL = "reversal", pgettext_lazy("voucher kind", "Reversal")
 
 
 class VoucherSeries(models.TextChoices):
