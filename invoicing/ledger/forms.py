@@ -14,7 +14,12 @@ from invoicing.ledger.models import AccountPurpose, ExportFormat, account_number
 
 
 class DateInput(forms.DateInput):
+    """A date picker: its value must be ISO whatever the language's date format."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002 (Django's argument name)
+        super().__init__(attrs, format=format)
 
 
 class Styled:

@@ -232,7 +232,11 @@ class ExportView(PermissionRequired, View):
         )
 
     def get(self, request):
-        return self._render(request, ExportForm(initial=request.GET.dict() or None))
+        initial = request.GET.dict()
+        if "legal_entity" not in initial:
+            first = LegalEntity.objects.order_by("name").first()
+            initial["legal_entity"] = first.pk if first else None
+        return self._render(request, ExportForm(initial=initial))
 
     def post(self, request):
         if not request.user.has_perm("invoicing.add_ledgerexport"):
