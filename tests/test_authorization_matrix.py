@@ -38,6 +38,7 @@ from contracts.documents import contract_document_add
 from contracts.models import BillingRuleType, DocumentKind
 from invoicing.invoices import posting
 from invoicing.invoices.models import PdfBatch
+from invoicing.ledger import exports as ledger_exports
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import BillingRun
 from invoicing.receivables import payments
@@ -323,6 +324,18 @@ PAGES = [
     page("invoicing:reminders_send", post=FINANCE_STAFF),
     page("invoicing:invoice_payment", post=FINANCE_STAFF, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoice_control", get=EVERYONE, kwargs=OF_CONTRACT),
+    # The books: everyone reads them; finance reverses vouchers, edits the chart and exports.
+    page("invoicing:journal", get=EVERYONE),
+    page("invoicing:voucher_detail", get=EVERYONE, kwargs=(("pk", "voucher"),)),
+    page("invoicing:voucher_reverse", post=FINANCE_STAFF, kwargs=(("pk", "voucher"),)),
+    page("invoicing:chart", get=EVERYONE, get_status=302),
+    page(
+        "invoicing:chart_edit",
+        get=EVERYONE,
+        post=FINANCE_STAFF,
+        kwargs=(("pk", "legal_entity"),),
+    ),
+    page("invoicing:ledger_export", get=EVERYONE, post=FINANCE_STAFF),
 ]
 PAGES_BY_LABEL = {entry.label: entry for entry in PAGES}
 
@@ -384,6 +397,11 @@ OPERATIONS = [
     operation("GET", "/api/v1/einvoices/", EVERYONE),
     operation("GET", "/api/v1/einvoices/{id}/", EVERYONE),
     operation("POST", "/api/v1/einvoices/{id}/acknowledge/", FINANCE_STAFF, {}),
+    operation("GET", "/api/v1/vouchers/", EVERYONE),
+    operation("GET", "/api/v1/vouchers/{id}/", EVERYONE),
+    operation("GET", "/api/v1/ledger/exports/", EVERYONE),
+    operation("GET", "/api/v1/ledger/exports/{id}/", EVERYONE),
+    operation("POST", "/api/v1/ledger/sie/", FINANCE_STAFF),
 ]
 
 # Which record an API path's {id} is, per operation.
@@ -408,6 +426,8 @@ API_OBJECTS = {
     "/api/v1/invoices/{id}/einvoice/": "invoice",
     "/api/v1/einvoices/{id}/": "einvoice",
     "/api/v1/einvoices/{id}/acknowledge/": "einvoice",
+    "/api/v1/vouchers/{id}/": "voucher",
+    "/api/v1/ledger/exports/{id}/": "ledger_export",
 }
 
 
@@ -498,6 +518,15 @@ def build_world() -> dict:
             allocations=[(invoice, Decimal("10.00"))],
             actor=clerk,
         ).pk,
+        "voucher": invoice.voucher.pk,
+        "legal_entity": invoice.legal_entity_id,
+        "ledger_export": ledger_exports.ledger_export(
+            legal_entity=invoice.legal_entity,
+            date_from=invoice.invoice_date,
+            date_to=invoice.invoice_date,
+            export_format="sie",
+            actor=clerk,
+        ).record.pk,
         "pdf_batch": pdf_batch.pk,
         "billing_run": BillingRun.objects.create(created_by=clerk, up_to_date=DAY).pk,
     }
