@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -65,12 +65,10 @@ class VoucherDetailView(PermissionRequired, TemplateView):
         try:
             voucher = selectors.voucher_detail(self.kwargs["pk"])
         except Voucher.DoesNotExist:
-            from django.http import Http404
-
             raise Http404 from None
         lines = list(voucher.lines.all())
         label, url = selectors.voucher_source(voucher)
-        reversal = getattr(voucher, "reversal", None) if hasattr(voucher, "reversal") else None
+        reversal = getattr(voucher, "reversal", None)  # the reverse one-to-one, or None
         return {
             **super().get_context_data(**kwargs),
             "voucher": voucher,
