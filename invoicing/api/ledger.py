@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from contracts.models import LegalEntity
 from invoicing.ledger import exports, selectors
-from invoicing.ledger.models import ExportFormat, LedgerExport, Voucher, VoucherLine
+from invoicing.ledger.models import ExportFormat, LedgerExport, Voucher, VoucherKind, VoucherLine
 
 
 class VoucherLineSerializer(serializers.ModelSerializer):
@@ -33,6 +33,11 @@ class VoucherLineSerializer(serializers.ModelSerializer):
 
 class VoucherSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True)
+    # Plain text, not an enum: a second "kind" enum beside the transactions' would make the
+    # schema generator rename both.
+    kind = serializers.CharField(
+        read_only=True, help_text="One of: " + ", ".join(VoucherKind.values)
+    )
     lines = VoucherLineSerializer(many=True, read_only=True)
 
     class Meta:
