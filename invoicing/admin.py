@@ -1,6 +1,7 @@
 """Django's admin discovers ``invoicing.admin``; each stage registers its own models."""
 
 from invoicing.invoices import admin as invoices_admin
+from invoicing.ledger import admin as ledger_admin
 from invoicing.proposals import admin as proposals_admin
 from invoicing.receivables import admin as receivables_admin
 from invoicing.receivables.bank_files import admin as bank_files_admin
@@ -9,6 +10,7 @@ from invoicing.transactions import admin as transactions_admin
 __all__ = [
     "bank_files_admin",
     "invoices_admin",
+    "ledger_admin",
     "proposals_admin",
     "receivables_admin",
     "transactions_admin",

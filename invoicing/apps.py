@@ -39,6 +39,15 @@ class InvoicingConfig(AppConfig):
             "delete_proposalline",
             "add_pdfbatch",
             "add_einvoiceacknowledgement",
+            # The books: reversing a voucher, editing the chart-of-accounts mapping, exporting.
+            "add_voucher",
+            "add_ledgeraccount",
+            "change_ledgeraccount",
+            "delete_ledgeraccount",
+            "add_accountrule",
+            "change_accountrule",
+            "delete_accountrule",
+            "add_ledgerexport",
         ],
         "approver": ["approve_invoiceproposal"],
         # Auditors see everything, which includes downloading the transactions they see.
@@ -60,13 +69,17 @@ class InvoicingConfig(AppConfig):
         from invoicing.automations import milestone_completed_propose, rule_thresholds_propose
         from invoicing.invoices.hooks import (
             credit_note_posted_listener_register,
+            document_posted_listener_register,
             invoice_annotator_register,
             invoice_page_context_register,
         )
+        from invoicing.ledger.services import document_posted_book, receivable_recorded_book
+        from invoicing.ledger.views import invoice_page_voucher
         from invoicing.notification_kinds import NOTIFICATION_KINDS
         from invoicing.proposals.models import InvoiceProposal
         from invoicing.proposals.shares import work_in_progress_by_funder
         from invoicing.receivables.customer_views import CUSTOMER_COMMENT_TARGET
+        from invoicing.receivables.hooks import receivable_recorded_listener_register
         from invoicing.receivables.payments import credit_note_settle_receivable
         from invoicing.receivables.selectors import invoices_with_open_amount
         from invoicing.receivables.sending_views import invoice_page_sending
@@ -85,6 +98,11 @@ class InvoicingConfig(AppConfig):
         invoice_annotator_register(invoices_with_open_amount)
         invoice_page_context_register(invoice_page_receivable)
         invoice_page_context_register(invoice_page_sending)
+        # invoices and receivables cannot import the ledger: every posted document and every
+        # receivables record is booked (a voucher in the same transaction) through these.
+        document_posted_listener_register(document_posted_book)
+        receivable_recorded_listener_register(receivable_recorded_book)
+        invoice_page_context_register(invoice_page_voucher)
         # transactions cannot import proposals: the list's work in progress per funder (what
         # of each share is still to bill) comes through this registration.
         work_in_progress_provider_register(work_in_progress_by_funder)

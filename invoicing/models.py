@@ -2,6 +2,13 @@
 Import them from their stage (``invoicing.proposals.models``), not from here."""
 
 from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine, InvoiceTax, PdfBatch
+from invoicing.ledger.models import (
+    AccountRule,
+    LedgerAccount,
+    LedgerExport,
+    Voucher,
+    VoucherLine,
+)
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
 from invoicing.receivables.bank_files.models import BankFile, BankFilePayment
 from invoicing.receivables.dispatch_models import InvoiceDispatch
@@ -14,8 +21,13 @@ from invoicing.receivables.models import (
 from invoicing.transactions.models import ImportBatch, ProjectTransaction, TransactionAllocation
 
 __all__ = [
+    "AccountRule",
     "BankFile",
     "BankFilePayment",
+    "LedgerAccount",
+    "LedgerExport",
+    "Voucher",
+    "VoucherLine",
     "BillingRun",
     "CreditApplication",
     "CustomerRefund",

@@ -6,6 +6,7 @@ from invoicing import views
 from invoicing.invoices import urls as invoices
 from invoicing.invoices.models import PdfBatch
 from invoicing.invoices.views import PdfBatchStartView
+from invoicing.ledger import urls as ledger
 from invoicing.proposals import urls as proposals
 from invoicing.proposals.models import BillingRun
 from invoicing.proposals.views import BillingRunStartView
@@ -20,6 +21,7 @@ urlpatterns = [
     *invoices.urlpatterns,
     *proposals.workflow_urlpatterns,
     *receivables.urlpatterns,
+    *ledger.urlpatterns,
     # Resuming a job needs the permission that starts it.
     path(
         "billing-runs/<int:pk>/resume/",

@@ -38,6 +38,7 @@ from contracts.documents import contract_document_add
 from contracts.models import BillingRuleType, DocumentKind
 from invoicing.invoices import posting
 from invoicing.invoices.models import PdfBatch
+from invoicing.ledger import exports as ledger_exports
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import BillingRun
 from invoicing.receivables import payments
@@ -354,6 +355,18 @@ PAGES = [
         post=FINANCE_STAFF,
         kwargs=(("pk", "bank_payment"),),
     ),
+    # The books: everyone reads them; finance reverses vouchers, edits the chart and exports.
+    page("invoicing:journal", get=EVERYONE),
+    page("invoicing:voucher_detail", get=EVERYONE, kwargs=(("pk", "voucher"),)),
+    page("invoicing:voucher_reverse", post=FINANCE_STAFF, kwargs=(("pk", "voucher"),)),
+    page("invoicing:chart", get=EVERYONE, get_status=302),
+    page(
+        "invoicing:chart_edit",
+        get=EVERYONE,
+        post=FINANCE_STAFF,
+        kwargs=(("pk", "legal_entity"),),
+    ),
+    page("invoicing:ledger_export", get=EVERYONE, post=FINANCE_STAFF),
 ]
 PAGES_BY_LABEL = {entry.label: entry for entry in PAGES}
 
@@ -429,6 +442,11 @@ OPERATIONS = [
     operation("GET", "/api/v1/payments/", EVERYONE),
     operation("POST", "/api/v1/payments/", FINANCE_STAFF),
     operation("GET", "/api/v1/payments/{id}/", EVERYONE),
+    operation("GET", "/api/v1/vouchers/", EVERYONE),
+    operation("GET", "/api/v1/vouchers/{id}/", EVERYONE),
+    operation("GET", "/api/v1/ledger/exports/", EVERYONE),
+    operation("GET", "/api/v1/ledger/exports/{id}/", EVERYONE),
+    operation("POST", "/api/v1/ledger/sie/", FINANCE_STAFF),
 ]
 
 # Which record an API path's {id} is, per operation.
@@ -459,6 +477,8 @@ API_OBJECTS = {
     "/api/v1/bank-files/{id}/": "bank_file",
     "/api/v1/bank-files/{id}/confirm/": "bank_file",
     "/api/v1/payments/{id}/": "payment",
+    "/api/v1/vouchers/{id}/": "voucher",
+    "/api/v1/ledger/exports/{id}/": "ledger_export",
 }
 
 
@@ -550,6 +570,15 @@ def build_world() -> dict:
             actor=clerk,
         ).pk,
         **bank_file_with_a_waiting_payment(clerk),
+        "voucher": invoice.voucher.pk,
+        "legal_entity": invoice.legal_entity_id,
+        "ledger_export": ledger_exports.ledger_export(
+            legal_entity=invoice.legal_entity,
+            date_from=invoice.invoice_date,
+            date_to=invoice.invoice_date,
+            export_format="sie",
+            actor=clerk,
+        ).record.pk,
         "pdf_batch": pdf_batch.pk,
         "billing_run": BillingRun.objects.create(created_by=clerk, up_to_date=DAY).pk,
     }

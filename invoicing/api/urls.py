@@ -7,7 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
-from invoicing.api import bank_files, customers, sending, views
+from invoicing.api import bank_files, customers, ledger, sending, views
 
 router = SimpleRouter()
 router.register("contracts", views.ContractViewSet)
@@ -23,6 +23,9 @@ router.register("einvoices", views.EInvoiceViewSet)
 router.register("customers", customers.CustomerViewSet)
 router.register("bank-files", bank_files.BankFileViewSet)
 router.register("payments", bank_files.PaymentViewSet)
+router.register("vouchers", ledger.VoucherViewSet)
+router.register("ledger/exports", ledger.LedgerExportViewSet)
+router.register("ledger/sie", ledger.SieExportViewSet, basename="ledger-sie")
 
 # The API authenticates in the view (token or session), so the site's log-in redirect must not
 # intercept it; every API view still requires an authenticated user with the permission.

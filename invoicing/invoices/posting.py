@@ -83,6 +83,7 @@ def invoice_post(
     )
     source = locked.funding_source
     transaction_ids = [line.transaction_id for line in lines if line.transaction_id]
+    posted_lines, posted_taxes = [], []
     if source.source_type == SourceType.ORGANIZATION:
         document = InternalCharge.objects.create(
             proposal=locked,
@@ -92,7 +93,9 @@ def invoice_post(
             posted_by=actor,
         )
     else:
-        document = _invoice_create(locked, lines, actor=actor, invoice_date=invoice_date)
+        document, posted_lines, posted_taxes = _invoice_create(
+            locked, lines, actor=actor, invoice_date=invoice_date
+        )
     locked.lines.update(is_open=False)
     milestones = Milestone.objects.select_for_update().filter(
         transactions__in=transaction_ids, status=MilestoneStatus.COMPLETED
@@ -107,6 +110,8 @@ def invoice_post(
         if isinstance(document, Invoice):
             # Receivables settle the corrected invoice (its open amount goes down).
             hooks.credit_note_posted(credit_note=document, actor=actor)
+    # The ledger books the document (its voucher is numbered in this transaction).
+    hooks.document_posted(document=document, lines=posted_lines, taxes=posted_taxes, actor=actor)
     # Only this proposal's shares are invoiced now: another funder's share of the same
     # transaction stays as it was (in its own proposal, or still to bill).
     transactions_billing_status_refresh(transaction_ids=transaction_ids)
@@ -124,7 +129,8 @@ def _line_tax_fields(treatment) -> dict:
     }
 
 
-def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
+def _invoice_create(proposal, lines, *, actor, invoice_date) -> tuple[Invoice, list, list]:
+    """The invoice or credit note of ``proposal``, with the line and VAT rows it wrote."""
     contract = proposal.contract
     customer = proposal.funding_source.customer or contract.customer
     totals = selectors.proposal_totals(proposal=proposal, lines=lines)
@@ -173,7 +179,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
                 unit_price=line.unit_price,
                 amount=line.amount,
                 **_line_tax_fields(treatment),
-                transaction_id=line.transaction_id,
+                transaction=line.transaction,
                 credited_line_id=line.credited_line_id,
             )
         )
@@ -214,4 +220,4 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> Invoice:
     # Peppol BIS 3.0 raises here, and the whole posting, its number included, rolls back.
     # The rows just written are passed on as they are (in the order the invoice lists them).
     einvoice_create(invoice=invoice, lines=invoice_lines, taxes=tax_rows)
-    return invoice
+    return invoice, invoice_lines, tax_rows

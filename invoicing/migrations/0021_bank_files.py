@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0016_customer_facturx'),
-        ('invoicing', '0019_einvoice_syntaxes'),
+        ('invoicing', '0020_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from contracts.models import Customer
 from contracts.money import round_money
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus
-from invoicing.receivables import selectors
+from invoicing.receivables import hooks, selectors
 from invoicing.receivables.models import (
     CreditApplication,
     CustomerRefund,
@@ -223,6 +223,7 @@ def payment_record(
         PaymentAllocation(payment=payment, invoice=invoice, amount=part) for invoice, part in parts
     )
     invoice_payment_state_sync(invoice_ids=[invoice.pk for invoice, _part in parts])
+    hooks.receivable_recorded(record=payment, actor=actor)
     return payment
 
 
@@ -274,6 +275,7 @@ def payment_reverse(
         PaymentAllocation(payment=reversal, invoice_id=row.invoice_id, amount=-row.amount)
         for row in allocations
     )
+    hooks.receivable_recorded(record=reversal, actor=actor)
     reopened = sorted({row.invoice_id for row in allocations})
     _credit_notes_settle_again(reopened, on=reversed_on, actor=actor)
     invoice_payment_state_sync(invoice_ids=reopened)
@@ -305,7 +307,10 @@ def _credit_notes_settle_again(invoice_ids, *, on: datetime.date, actor) -> None
         )
         if left <= 0:
             continue
-        _credit_note_apply(credit_note, invoice=invoice, amount=left, on=on, actor=actor)
+        application = _credit_note_apply(
+            credit_note, invoice=invoice, amount=left, on=on, actor=actor
+        )
+        hooks.receivable_recorded(record=application, actor=actor)
         invoices = _lock_invoices(invoice_ids)  # the open amount just changed
 
 
@@ -393,6 +398,7 @@ def customer_credit_apply(
         recorded_by=actor,
     )
     invoice_payment_state_sync(invoice_ids=[locked.pk])
+    hooks.receivable_recorded(record=application, actor=actor)
     return application
 
 
@@ -420,7 +426,7 @@ def customer_credit_refund(
         raise PaymentRefused(
             CREDIT_NOT_AVAILABLE % {"available": available, "currency": currency, "amount": amount}
         )
-    return CustomerRefund.objects.create(
+    refund = CustomerRefund.objects.create(
         customer=customer,
         currency=currency,
         refunded_on=refunded_on,
@@ -430,6 +436,8 @@ def customer_credit_refund(
         note=note.strip(),
         recorded_by=actor,
     )
+    hooks.receivable_recorded(record=refund, actor=actor)
+    return refund
 
 
 def invoice_payment_state_sync(*, invoice_ids: Iterable[int]) -> None:

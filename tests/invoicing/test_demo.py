@@ -85,6 +85,29 @@ class TestTheFullDemo:
         assert "clerk" in demo and "clerk-demo-2026" in demo
         assert "1 rejected" in demo and "1 overdue" in demo
 
+    def test_every_posted_document_and_payment_is_booked_in_a_balanced_voucher(self, demo):
+        from decimal import Decimal
+
+        from invoicing.ledger.models import Voucher
+        from invoicing.receivables.models import Payment
+
+        vouchers = list(Voucher.objects.prefetch_related("lines"))
+        assert all(
+            sum((line.amount for line in voucher.lines.all()), Decimal("0")) == 0
+            for voucher in vouchers
+        )
+        assert {voucher.invoice_id for voucher in vouchers} - {None} == set(
+            Invoice.objects.values_list("pk", flat=True)
+        )
+        assert {voucher.payment_id for voucher in vouchers} - {None} == set(
+            Payment.objects.values_list("pk", flat=True)
+        )
+        for entity, series in {(v.legal_entity_id, v.series) for v in vouchers}:
+            numbers = sorted(
+                v.number for v in vouchers if (v.legal_entity_id, v.series) == (entity, series)
+            )
+            assert numbers == list(range(1, len(numbers) + 1))  # no gaps
+
     def test_timesheets_arrive_through_imports(self, demo):
         batches = ImportBatch.objects.all()
         assert batches.count() > 3
