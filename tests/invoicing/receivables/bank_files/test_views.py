@@ -120,7 +120,7 @@ def test_match_by_hand_and_keep_as_credit(clerk, invoices, people):
 
     response = clerk.post(
         url,
-        {"customer": first.customer_id, f"amount_{first.pk}": "27 500,00", "operation": "book"},
+        {"customer": first.customer_id, f"amount_{first.pk}": "27,500.00", "operation": "book"},
         follow=True,
     )
     assert "keep the surplus as customer credit" in response.content.decode()
@@ -130,7 +130,7 @@ def test_match_by_hand_and_keep_as_credit(clerk, invoices, people):
         url,
         {
             "customer": first.customer_id,
-            f"amount_{first.pk}": "27 500,00",
+            f"amount_{first.pk}": "27,500.00",
             "keep_surplus_as_credit": "on",
             "operation": "book",
         },
