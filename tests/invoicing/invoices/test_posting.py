@@ -185,3 +185,41 @@ def test_database_refuses_changes_to_a_posted_invoice(people):
         with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
             change()
     Invoice.objects.filter(pk=invoice.pk).update(status="sent")  # the payment state may change
+
+
+# One posting's queries, its savepoint (BEGIN in production) and release (COMMIT) included:
+# lock the proposal with its contract and parties, read its lines, take the number, read the
+# progress statement (one query over the earlier documents), insert the invoice with its
+# snapshot, its lines, its VAT and its e-invoice, close the proposal's lines, lock the
+# milestones, save the proposal and its history, and refresh the transactions' billing status
+# (their shares in two queries, the stored status, one update). No UPDATE of the invoice.
+# A proposal without transactions (fees only, as in the posting benchmark) skips the
+# milestones and the billing status: 13 queries. On SQLite django-sequences takes a series'
+# first number in four queries (read, savepoint, insert, release) instead of one upsert.
+POSTING_QUERIES = {"postgresql": 18, "sqlite": 21}[connection.vendor]
+
+
+def approved_with_hours(people, transactions: int):
+    contract, project, _source = contract_with_customer()
+    BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+    worker = WorkerFactory(sales_rate=D("100"))
+    for number in range(transactions):
+        hours(project, worker, str(number + 1))
+    [proposal] = generation.proposals_generate(
+        contract=contract, up_to_date=DAY, actor=people["clerk"]
+    )
+    workflow.proposal_submit(proposal=proposal, actor=people["clerk"])
+    workflow.proposal_approve(proposal=proposal, actor=people["approver"])
+    return proposal
+
+
+@pytest.mark.parametrize("transactions", [1, 12])
+def test_posting_runs_the_same_few_queries_whatever_the_number_of_lines(
+    people, transactions, django_assert_num_queries
+):
+    proposal = approved_with_hours(people, transactions)
+    with django_assert_num_queries(POSTING_QUERIES) as captured:
+        invoice = posting.invoice_post(proposal=proposal, actor=people["clerk"])
+    assert invoice.lines.count() == transactions
+    assert invoice.einvoices.count() == 1
+    assert not any('UPDATE "invoicing_invoice"' in query["sql"] for query in captured)
