@@ -106,7 +106,7 @@ def invoice_post(
         milestone.mark_invoiced()
         with_history_user(milestone, actor).save()
     locked.post()
-    with_history_user(locked, actor).save()
+    with_history_user(locked, actor).save(update_fields=["status"])
     if locked.credited_invoice_id:
         credit_note_settle(proposal=locked, actor=actor)
         if isinstance(document, Invoice):

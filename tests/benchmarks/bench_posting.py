@@ -126,25 +126,29 @@ def approved(count: int, lines_each: int, contracts: int = 1, *, label: str = ""
 
 
 class Stages:
-    """Exclusive wall-clock time per stage: while a stage runs inside another, only the inner
-    one is charged. The outermost stage (``posting``) keeps what no other stage took."""
+    """Exclusive wall-clock and CPU time per stage: while a stage runs inside another, only the
+    inner one is charged. The outermost stage (``posting``) keeps what no other stage took."""
 
     def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
         self.stack: list[str] = []
-        self.mark = 0.0
+        self.mark = self.cpu_mark = 0.0
 
-    def enter(self, label: str) -> None:
-        now = time.perf_counter()
+    def _charge(self) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
         if self.stack:
             self.seconds[self.stack[-1]] += now - self.mark
+            self.cpu[self.stack[-1]] += cpu - self.cpu_mark
+        self.mark, self.cpu_mark = now, cpu
+
+    def enter(self, label: str) -> None:
+        self._charge()
         self.stack.append(label)
-        self.mark = now
 
     def leave(self) -> None:
-        now = time.perf_counter()
-        self.seconds[self.stack.pop()] += now - self.mark
-        self.mark = now
+        self._charge()
+        self.stack.pop()
 
     def wrap(self, module, name: str, label) -> None:
         """Time ``module.name`` (if it exists) as ``label``, or ``label(*args)`` if callable."""
@@ -218,6 +222,7 @@ def post_all(proposals, clerk, stages: Stages) -> dict:
         cursor.execute("SELECT pg_backend_pid()")
         [backend] = cursor.fetchone()
     stages.seconds.clear()
+    stages.cpu.clear()
     backend_before = backend_cpu_seconds(backend)
     cpu_before = time.process_time()
     started = time.perf_counter()
@@ -237,6 +242,7 @@ def post_all(proposals, clerk, stages: Stages) -> dict:
         "rate": count / seconds,
         "queries": len(queries),
         "stages": dict(stages.seconds),
+        "cpu": dict(stages.cpu),
         "client_cpu_ms": (time.process_time() - cpu_before) / count * 1000,
         "backend_cpu_ms": None
         if backend_before is None
@@ -245,12 +251,16 @@ def post_all(proposals, clerk, stages: Stages) -> dict:
 
 
 def print_stages(title: str, run: dict, count: int) -> None:
-    seconds = run["stages"]
+    seconds, cpu = run["stages"], run["cpu"]
     total = sum(seconds.values())
     print(f"{title}: {total / count * 1000:.1f} ms a posting, {run['queries']} queries")
+    print(f"  {'stage (ms a posting)':<52}{'wall':>8}{'':>6}{'CPU':>8}")
     for stage, label in STAGE_LABELS.items():
         spent = seconds.get(stage, 0.0)
-        print(f"  {label:<52}{spent / count * 1000:8.2f} ms{spent / total:8.0%}")
+        print(
+            f"  {label:<52}{spent / count * 1000:8.2f}{spent / total:6.0%}"
+            f"{cpu.get(stage, 0.0) / count * 1000:8.2f}"
+        )
     backend = run["backend_cpu_ms"]
     print(
         f"  CPU a posting: {run['client_cpu_ms']:.1f} ms in Python"
