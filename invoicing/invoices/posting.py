@@ -81,11 +81,7 @@ def invoice_post(
         )
     # The lines with what their VAT, the snapshot and the e-invoice read: the transaction's
     # project and tax group, and the invoice line a credit line credits.
-    lines = list(
-        locked.lines.select_related(
-            "transaction__project__tax_group", "transaction__milestone", "credited_line"
-        )
-    )
+    lines = list(locked.lines.select_related("transaction__project__tax_group", "credited_line"))
     source = locked.funding_source
     transaction_ids = [line.transaction_id for line in lines if line.transaction_id]
     if source.source_type == SourceType.ORGANIZATION:
