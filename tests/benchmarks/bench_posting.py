@@ -44,11 +44,11 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = "billing_bench_post"
 SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 # Targets for a 2-core machine. Posting was 111 invoices/s before snapshots, the receivables
-# ledger and e-invoices; with all three it was 28/s (22/s on one contract) on a quiet machine,
-# before the posting-speed work of 3 December (16 -> 13 queries, CPU a posting down 11-12 %,
+# ledger and e-invoices; with all three it was 28/s (22/s on one contract) on a quiet machine
+# before the posting-speed work of 3 December (16 -> 13 queries; CPU a posting down 12-20 %,
 # measured under load). The failing thresholds guard against regressions; the goal (50
-# invoices/s with validation on) is printed beside the first. PDFs: about 1.5 to 2 x the measured
-# 0.09 s and 0.70 s; the design's looser limits were < 0.5 s and < 3 s.
+# invoices/s with validation on) is printed beside the first. PDFs: about 1.5 to 2 x the
+# measured 0.09 s and 0.70 s; the design's looser limits were < 0.5 s and < 3 s.
 TARGET_INVOICES_PER_SECOND = 25
 TARGET_ONE_CONTRACT_PER_SECOND = 20
 GOAL_INVOICES_PER_SECOND = 50
