@@ -10,9 +10,15 @@ What the compiled stylesheet does, per ISO/IEC 19757-3 and as the skeleton imple
 * schema-level and pattern-level ``let`` become global variables (evaluated with the document
   node as context), rule-level ``let`` local variables of the rule's template;
 * ``xsl:function`` (and ``xsl:key``) elements at schema level are copied as they are;
-* each pattern is one mode: the document is walked (elements and attributes) and each node is
-  given to the FIRST rule of the pattern whose context matches it (earlier rules have the higher
-  priority), so a node fires at most one rule per pattern, and every pattern sees every node;
+* each pattern is one mode, and every pattern sees every node the skeleton's walk visits: the
+  document node, its children, and every element and attribute below, in document order; each
+  is given to the FIRST rule of the pattern whose context matches it (earlier rules have the
+  higher priority), so a node fires at most one rule per pattern. The nodes are listed once per
+  run (a global variable) and each mode applies its templates to that list, with no template
+  walking down the tree and nothing done for a node no rule matches (``on-no-match``
+  ``deep-skip``, and an empty rule for the document node, whose children deep-skip would still
+  process): the same nodes, in the same order, as the skeleton's recursive walk, in about half
+  the time, since Saxon no longer runs a walking template for every node of every pattern;
 * a failing ``assert`` (or a true ``report``) writes ``svrl:failed-assert``
   (``svrl:successful-report``) with its ``id``, ``flag``, the node's ``location`` (XPath 3.0
   ``path()``) and its text (``name`` and ``value-of`` evaluated).
@@ -34,7 +40,11 @@ SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 XS = "http://www.w3.org/2001/XMLSchema"
-GENERATOR = "einvoice.schematron 1"
+GENERATOR = "einvoice.schematron 2"
+#: The compiler's own names in the stylesheet (the list of nodes every pattern visits), in a
+#: namespace of their own so that no ``let`` of a schema can clash with them.
+COMPILER = "urn:x-einvoice:schematron-compiler"
+NODES = "compiler:nodes"
 
 
 class SchematronNotSupported(ValueError):
@@ -110,6 +120,7 @@ def _check(template: etree._Element, check: etree._Element) -> None:
 
 
 def _pattern(stylesheet: etree._Element, pattern: etree._Element, mode: str) -> None:
+    etree.SubElement(stylesheet, _xsl("mode"), name=mode, **{"on-no-match": "deep-skip"})
     rules = pattern.findall(_sch("rule"))
     for index, rule in enumerate(rules):
         template = etree.SubElement(
@@ -124,12 +135,11 @@ def _pattern(stylesheet: etree._Element, pattern: etree._Element, mode: str) -> 
                 _variable(template, child)
             elif child.tag in (_sch("assert"), _sch("report")):
                 _check(template, child)
-        etree.SubElement(template, _xsl("apply-templates"), select="@*|*", mode=mode)
-    etree.SubElement(stylesheet, _xsl("template"), match="text()", mode=mode, priority="-1")
-    walk = etree.SubElement(
-        stylesheet, _xsl("template"), match="@*|node()", mode=mode, priority="-2"
+    # The document node is in the list too (a rule may match it); XSLT's deep-skip would still
+    # process its children, which the list already holds, so it gets an empty rule of its own.
+    etree.SubElement(
+        stylesheet, _xsl("template"), match="document-node()", mode=mode, priority="-1"
     )
-    etree.SubElement(walk, _xsl("apply-templates"), select="@*|*", mode=mode)
 
 
 def schematron_compile(schema_bytes: bytes, *, source_name: str = "") -> bytes:
@@ -139,9 +149,12 @@ def schematron_compile(schema_bytes: bytes, *, source_name: str = "") -> bytes:
     if schema.tag != _sch("schema"):
         raise SchematronNotSupported("not an ISO Schematron schema")
     _refuse_unsupported(schema)
-    namespaces = {"xsl": XSL, "svrl": SVRL, "xs": XS}
+    namespaces = {"xsl": XSL, "svrl": SVRL, "xs": XS, "compiler": COMPILER}
     for declaration in schema.findall(_sch("ns")):
-        namespaces[declaration.get("prefix")] = declaration.get("uri")
+        prefix, uri = declaration.get("prefix"), declaration.get("uri")
+        if namespaces.get(prefix, uri) != uri:
+            raise SchematronNotSupported(f"the prefix {prefix!r} is the compiler's own")
+        namespaces[prefix] = uri
     stylesheet = etree.Element(_xsl("stylesheet"), nsmap=namespaces)
     stylesheet.set("version", "3.0")
     stylesheet.set("exclude-result-prefixes", "#all")
@@ -163,6 +176,9 @@ def schematron_compile(schema_bytes: bytes, *, source_name: str = "") -> bytes:
         for let in pattern.findall(_sch("let")):
             _variable(stylesheet, let)
 
+    # What the skeleton's walk visits: the document node, its children (the root element, and
+    # any comment or processing instruction beside it), every element and attribute below.
+    etree.SubElement(stylesheet, _xsl("variable"), name=NODES, select="/ | /node() | //(*|@*)")
     root = etree.SubElement(stylesheet, _xsl("template"), match="/")
     output = etree.SubElement(root, _svrl("schematron-output"))
     title = schema.find(_sch("title"))
@@ -171,7 +187,7 @@ def schematron_compile(schema_bytes: bytes, *, source_name: str = "") -> bytes:
     for number, pattern in enumerate(patterns, start=1):
         active = etree.SubElement(output, _svrl("active-pattern"))
         active.set("id", pattern.get("id") or f"M{number}")
-        etree.SubElement(output, _xsl("apply-templates"), select="/", mode=f"M{number}")
+        etree.SubElement(output, _xsl("apply-templates"), select=f"${NODES}", mode=f"M{number}")
     for number, pattern in enumerate(patterns, start=1):
         _pattern(stylesheet, pattern, f"M{number}")
     etree.cleanup_namespaces(stylesheet, keep_ns_prefixes=list(namespaces))

@@ -257,6 +257,8 @@ def _rule_text(text: str, rule_id: str) -> str:
 
 def svrl_findings(svrl: bytes, *, source: str) -> list[Finding]:
     """The failed asserts and successful reports of an SVRL report, in document order."""
+    if b"failed-assert" not in svrl and b"successful-report" not in svrl:
+        return []  # nothing fired: the report need not be parsed (most documents posted)
     report = etree.fromstring(svrl)
     findings = []
     for element in report.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
@@ -293,25 +295,32 @@ def rules_findings(
 
 
 def _run_rule_sets(xml_bytes: bytes, rule_sets: tuple[RuleSet, ...]) -> list[Finding]:
-    from saxonche import PySaxonApiError
-
     processor, executables = _thread_executables(rule_sets)
-    node = processor.parse_xml(xml_text=xml_bytes.decode("utf-8-sig"))
+    node = _saxon_document(processor, xml_bytes)
     findings = []
     for rule_set in rule_sets:
-        try:
-            svrl = executables[rule_set.name].transform_to_string(xdm_node=node)
-        except PySaxonApiError as error:
-            text = EVALUATION_FAILED % {
-                "rules": rule_set.title,
-                "error": " ".join(str(error).split()),
-            }
-            findings.append(
-                Finding(f"{rule_set.name.upper()}-EVALUATION", FATAL, str(text), "", rule_set.name)
-            )
-            continue
-        findings.extend(svrl_findings(svrl.encode("utf-8"), source=rule_set.name))
+        findings.extend(_rule_set_findings(executables[rule_set.name], node, rule_set))
     return findings
+
+
+def _saxon_document(processor, xml_bytes: bytes):
+    """The document as Saxon's tree, parsed once for every rule set."""
+    return processor.parse_xml(xml_text=xml_bytes.decode("utf-8-sig"))
+
+
+def _rule_set_findings(executable, node, rule_set: RuleSet) -> list[Finding]:
+    """What one compiled rule set finds on the parsed document."""
+    from saxonche import PySaxonApiError
+
+    try:
+        svrl = executable.transform_to_string(xdm_node=node)
+    except PySaxonApiError as error:
+        text = EVALUATION_FAILED % {
+            "rules": rule_set.title,
+            "error": " ".join(str(error).split()),
+        }
+        return [Finding(f"{rule_set.name.upper()}-EVALUATION", FATAL, str(text), "", rule_set.name)]
+    return svrl_findings(svrl.encode("utf-8"), source=rule_set.name)
 
 
 def validate(xml_bytes: bytes, document: DocumentKind = "invoice") -> list[Finding]:

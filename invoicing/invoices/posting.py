@@ -66,6 +66,7 @@ def invoice_post(
             "contract__payment_terms",
             "contract__default_tax_group",
             "funding_source__customer",
+            "credited_invoice",
         )
         .get(pk=proposal.pk)
     )
@@ -78,9 +79,9 @@ def invoice_post(
         raise ValidationError(
             PERIOD_CLOSED % {"entity": entity.name, "date": entity.locked_until.isoformat()}
         )
-    lines = list(
-        locked.lines.select_related("transaction__project__tax_group", "transaction__milestone")
-    )
+    # The lines with what their VAT, the snapshot and the e-invoice read: the transaction's
+    # project and tax group, and the invoice line a credit line credits.
+    lines = list(locked.lines.select_related("transaction__project__tax_group", "credited_line"))
     source = locked.funding_source
     transaction_ids = [line.transaction_id for line in lines if line.transaction_id]
     posted_lines, posted_taxes = [], []
@@ -104,7 +105,7 @@ def invoice_post(
         milestone.mark_invoiced()
         with_history_user(milestone, actor).save()
     locked.post()
-    with_history_user(locked, actor).save()
+    with_history_user(locked, actor).save(update_fields=["status"])
     if locked.credited_invoice_id:
         credit_note_settle(proposal=locked, actor=actor)
         if isinstance(document, Invoice):
@@ -142,7 +143,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> tuple[Invoice, l
         currency=contract.currency, legal_entity=contract.legal_entity, on_date=invoice_date
     )
     sequence_number, number = invoice_number_next(legal_entity=contract.legal_entity)
-    invoice = Invoice.objects.create(
+    invoice = Invoice(
         legal_entity=contract.legal_entity,
         sequence_number=sequence_number,
         number=number,
@@ -157,7 +158,7 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> tuple[Invoice, l
         due_date=invoice_date
         if is_credit_note
         else invoice_date + datetime.timedelta(days=contract.payment_terms.net_days),
-        credited_invoice_id=proposal.credited_invoice_id,
+        credited_invoice=proposal.credited_invoice,
         credit_reason=proposal.credit_reason,
         customer_reference=contract.customer_reference,
         net_total=totals.net,
@@ -179,8 +180,9 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> tuple[Invoice, l
                 unit_price=line.unit_price,
                 amount=line.amount,
                 **_line_tax_fields(treatment),
+                # The records themselves (read with the lines), for the snapshot.
                 transaction=line.transaction,
-                credited_line_id=line.credited_line_id,
+                credited_line=line.credited_line,
             )
         )
     if totals.retention is not None:
@@ -195,29 +197,31 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> tuple[Invoice, l
                 **_line_tax_fields(default),
             )
         )
-    InvoiceLine.objects.bulk_create(invoice_lines)
-    tax_rows = InvoiceTax.objects.bulk_create(
-        [
-            InvoiceTax(
-                invoice=invoice,
-                label=tax.label,
-                vat_category=tax.category,
-                rate=tax.rate,
-                base=tax.base,
-                amount=tax.tax,
-                exemption_reason_code=tax.exemption_reason_code,
-                exemption_reason=tax.exemption_reason,
-            )
-            for tax in totals.taxes
-        ]
+    taxes = [
+        InvoiceTax(
+            invoice=invoice,
+            label=tax.label,
+            vat_category=tax.category,
+            rate=tax.rate,
+            base=tax.base,
+            amount=tax.tax,
+            exemption_reason_code=tax.exemption_reason_code,
+            exemption_reason=tax.exemption_reason,
+        )
+        for tax in totals.taxes
+    ]
+    # Freeze what the document prints before anything is written: the progress statement
+    # counts the earlier documents (read now that the number is taken, so every earlier one of
+    # the series has committed) and these lines. The snapshot goes in with the invoice row,
+    # which nothing writes again.
+    invoice.snapshot = invoice_snapshot(
+        invoice, exchange_rate=exchange_rate, taxes=taxes, lines=invoice_lines
     )
-    # Freeze what the document prints, now that its lines are written (the progress statement
-    # counts them). On PostgreSQL only this transaction, which inserted the invoice, may write
-    # its snapshot, and only once (migration 0009).
-    invoice.snapshot = invoice_snapshot(invoice, exchange_rate=exchange_rate, taxes=tax_rows)
-    Invoice.objects.filter(pk=invoice.pk).update(snapshot=invoice.snapshot)
+    invoice.save(force_insert=True)
+    InvoiceLine.objects.bulk_create(invoice_lines)
+    InvoiceTax.objects.bulk_create(taxes)
     # The e-invoice, from that frozen record: a document that breaks a rule of EN 16931 or
     # Peppol BIS 3.0 raises here, and the whole posting, its number included, rolls back.
     # The rows just written are passed on as they are (in the order the invoice lists them).
-    einvoice_create(invoice=invoice, lines=invoice_lines, taxes=tax_rows)
-    return invoice, invoice_lines, tax_rows
+    einvoice_create(invoice=invoice, lines=invoice_lines, taxes=taxes)
+    return invoice, invoice_lines, taxes

@@ -8,6 +8,7 @@ give-back, invoice control's ledger and the PDF's progress statement all call it
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -104,6 +105,17 @@ def retention_ledgers(
             for name, amount in entry.items():
                 figures[source_id][name] += amount
     return {source_id: RetentionLedger(**entry) for source_id, entry in figures.items()}
+
+
+def retention_ledger_of_totals(
+    totals: Iterable[tuple[str, str | None, Decimal]],
+) -> RetentionLedger:
+    """One funder's ledger from the totals of its posted documents' lines per (line type, type
+    of the line a credit credits), sorted as ``retention_ledgers`` sorts posted documents: what
+    posting freezes in the progress statement, whose lines are not in the database yet."""
+    rows = ((None, line_type, credited_type, total) for line_type, credited_type, total in totals)
+    entry = _movements(rows, pending=False).get(None)
+    return RetentionLedger(**entry) if entry else RetentionLedger()
 
 
 def retention_ledger(

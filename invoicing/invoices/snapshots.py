@@ -32,12 +32,13 @@ BT-6, BT-111); ``None`` when the invoice is in the entity's own currency.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 from django_countries import countries
@@ -53,7 +54,7 @@ from contracts.selectors import (
 )
 from einvoice.references import payment_reference_for
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
-from invoicing.invoices.retention import retention_ledger
+from invoicing.invoices.retention import retention_ledger_of_totals
 
 SNAPSHOT_VERSION = 2
 #: The legal entity's fields printed beyond its name and address: numbers and bank details.
@@ -89,38 +90,78 @@ class ProgressStatement:
 RETENTION_MOVEMENTS = ("retention", "retention_release")
 
 
-def progress_statement(invoice: Invoice) -> ProgressStatement:
+#: A line that bills a prepayment: on account, and not an amount a billing rule or a milestone
+#: makes (a line with no transaction counts, as the outer join has always counted it).
+IS_PREPAYMENT = Q(
+    kind=TransactionKind.ON_ACCOUNT,
+    transaction__billing_rule__isnull=True,
+    transaction__milestone__isnull=True,
+)
+
+
+def _is_prepayment(line: InvoiceLine) -> bool:
+    """``IS_PREPAYMENT`` for a line in memory (its transaction already read)."""
+    if line.kind != TransactionKind.ON_ACCOUNT:
+        return False
+    work = line.transaction if line.transaction_id else None
+    return work is None or (work.billing_rule_id is None and work.milestone_id is None)
+
+
+def _is_retention_movement(line_type: str, credited_type: str | None) -> bool:
+    return line_type in RETENTION_MOVEMENTS or (
+        line_type == "credit" and credited_type in RETENTION_MOVEMENTS
+    )
+
+
+def progress_statement(
+    invoice: Invoice, *, lines: Sequence[InvoiceLine] | None = None
+) -> ProgressStatement:
     """Where the contract stands with this funder once this document is counted, computed from
     the posted records (the document prints the copy frozen at posting).
 
     Billed to date counts billing only: every line of the funder's documents so far (work,
     fees, on-account, deductions and their credits) except retention movements (retention,
     releases, and the retention a credit note gives back or a release it credits), which the
-    retention ledger counts instead. Retained is what the ledger shows outstanding after this
-    document (withheld - released - given back)."""
-    earlier = Invoice.objects.filter(
-        contract=invoice.contract, funding_source=invoice.funding_source
-    ).filter(Q(sequence_number__lte=invoice.sequence_number) | Q(pk=invoice.pk))
-    is_retention_movement = Q(line_type__in=RETENTION_MOVEMENTS) | Q(
-        line_type="credit", credited_line__line_type__in=RETENTION_MOVEMENTS
+    retention ledger counts instead (``retention.retention_ledger_of_totals``). Retained is
+    what the ledger shows outstanding after this document (withheld - released - given back).
+
+    One query: the funder's lines on this contract up to this document in its legal entity's
+    series, totalled per line type, type of the line credited and prepayment or not. Posting
+    passes ``lines``, the document's own lines before they are written (each with its
+    transaction and credited line read, so no query follows them): then the query counts the
+    earlier documents only and the lines are added here."""
+    documents = Q(
+        invoice__contract_id=invoice.contract_id,
+        invoice__funding_source_id=invoice.funding_source_id,
     )
-    sums = InvoiceLine.objects.filter(invoice__in=earlier).aggregate(
-        billed=Sum("amount", filter=~is_retention_movement),
-        prepaid=Sum(
-            "amount",
-            filter=Q(
-                kind=TransactionKind.ON_ACCOUNT,
-                transaction__billing_rule__isnull=True,
-                transaction__milestone__isnull=True,
-            ),
-        ),
+    if lines is None:
+        documents &= Q(invoice__sequence_number__lte=invoice.sequence_number) | Q(invoice=invoice)
+    else:
+        documents &= Q(invoice__sequence_number__lt=invoice.sequence_number)
+    totals = list(
+        InvoiceLine.objects.filter(documents)
+        .annotate(is_prepayment=ExpressionWrapper(IS_PREPAYMENT, output_field=BooleanField()))
+        .values_list("line_type", "credited_line__line_type", "is_prepayment")
+        .annotate(total=Sum("amount"))
+        .order_by()
     )
-    billed = sums["billed"] or Decimal("0")
-    prepaid = sums["prepaid"] or Decimal("0")
-    ledger = retention_ledger(
-        contract=invoice.contract,
-        funding_source_id=invoice.funding_source_id,
-        up_to_invoice=invoice,
+    totals += [
+        (
+            line.line_type,
+            line.credited_line.line_type if line.credited_line_id else None,
+            _is_prepayment(line),
+            line.amount,
+        )
+        for line in lines or ()
+    ]
+    billed = prepaid = Decimal("0")
+    for line_type, credited_type, is_prepayment, total in totals:
+        if not _is_retention_movement(line_type, credited_type):
+            billed += total
+        if is_prepayment:
+            prepaid += total
+    ledger = retention_ledger_of_totals(
+        (line_type, credited_type, total) for line_type, credited_type, _, total in totals
     )
     value = invoice.contract.contract_value
     return ProgressStatement(
@@ -156,11 +197,19 @@ def _party(record, language: str, *fields: str) -> dict:
     }
 
 
-def invoice_snapshot(invoice: Invoice, *, exchange_rate: ExchangeRate | None, taxes) -> dict:
+def invoice_snapshot(
+    invoice: Invoice,
+    *,
+    exchange_rate: ExchangeRate | None,
+    taxes: Sequence,
+    lines: Sequence[InvoiceLine],
+) -> dict:
     """Everything the document prints beyond the invoice's columns, lines and VAT, read from
-    the current records: call it inside the posting transaction, once the lines are written,
-    with the exchange rate ``tax_currency_rate`` found before the number was taken (None in the
-    entity's own currency) and the VAT rows just written."""
+    the current records: call it inside the posting transaction, once the number is taken and
+    before the invoice is written (the snapshot is inserted with it), with the exchange rate
+    ``tax_currency_rate`` found before the number was taken (None in the entity's own
+    currency), and the VAT rows and lines about to be written (each line with its transaction
+    and credited line read: see ``progress_statement``)."""
     contract = invoice.contract
     source = invoice.funding_source
     credited = invoice.credited_invoice
@@ -191,9 +240,10 @@ def invoice_snapshot(invoice: Invoice, *, exchange_rate: ExchangeRate | None, ta
         if credited is None
         else {"number": credited.number, "invoice_date": credited.invoice_date.isoformat()},
         "payment_reference": _payment_reference(invoice),
-        "supply_period": _supply_period(invoice),
+        "supply_period": _supply_period(lines),
         "progress": {
-            name: _money(amount) for name, amount in asdict(progress_statement(invoice)).items()
+            name: _money(amount)
+            for name, amount in asdict(progress_statement(invoice, lines=lines)).items()
         },
         "tax_currency": _tax_currency(invoice, exchange_rate, taxes),
     }
@@ -262,17 +312,15 @@ def _payment_reference(invoice: Invoice) -> dict | None:
     )
 
 
-def _supply_period(invoice: Invoice) -> dict | None:
+def _supply_period(lines: Sequence[InvoiceLine]) -> dict | None:
     """When the work billed was delivered: the first and last date of the transactions behind
-    the posted lines (ISO dates), or None when no line has a transaction (a fee, a release).
+    the lines (ISO dates), or None when no line has a transaction (a fee, a release).
     The document prints it (ML 17 kap. 24 §, momsbekendtgørelsen § 58, stk. 1, nr. 6) and the
     e-invoice's invoice period (BG-14) is read from it: keep its name and format."""
-    dates = invoice.lines.filter(transaction__isnull=False).aggregate(
-        start=Min("transaction__date"), end=Max("transaction__date")
-    )
-    if dates["start"] is None:
+    dates = [line.transaction.date for line in lines if line.transaction_id]
+    if not dates:
         return None
-    return {"start": dates["start"].isoformat(), "end": dates["end"].isoformat()}
+    return {"start": min(dates).isoformat(), "end": max(dates).isoformat()}
 
 
 def _decimal(value: str | None) -> Decimal | None:

@@ -98,6 +98,36 @@ def test_a_compiled_schema_behaves_as_iso_schematron(run):
     ]
 
 
+def test_every_pattern_visits_the_document_its_root_and_attributes_once(run):
+    """The compiled stylesheet hands each pattern a list of the nodes the ISO skeleton's walk
+    visits rather than walking the tree in every pattern: the document node, the root element
+    and every attribute still fire their rule once, in document order."""
+    schema = b"""<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
+      <ns prefix="x" uri="urn:x"/>
+      <pattern>
+        <rule context="/"><report id="DOCUMENT" test="true()">document</report></rule>
+        <rule context="x:list"><report id="ROOT" test="true()">root</report></rule>
+        <rule context="@special"><report id="ATTRIBUTE" test="true()">attribute</report></rule>
+        <rule context="x:item"><report id="ITEM" test="@special">item</report></rule>
+      </pattern>
+    </schema>"""
+    assert [(rule_id, location) for rule_id, _flag, _text, location in run(schema, DOCUMENT)] == [
+        ("DOCUMENT", "/"),
+        ("ROOT", "/*:list"),
+        ("ITEM", "/*:list/*:item[2]"),
+        ("ATTRIBUTE", "/*:list/*:item[2]/@special"),
+    ]
+
+
+def test_a_schema_cannot_take_the_compilers_own_prefix():
+    schema = (
+        b'<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">'
+        b'<ns prefix="compiler" uri="urn:mine"/></schema>'
+    )
+    with pytest.raises(SchematronNotSupported, match="compiler"):
+        schematron_compile(schema)
+
+
 @pytest.mark.parametrize(
     "construct",
     [

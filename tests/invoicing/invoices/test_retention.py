@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from invoicing.invoices import credits, documents, posting, retention
+from invoicing.invoices.models import Invoice
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import InvoiceProposal, ProposalLineType
 from invoicing.proposals.totals import RetentionLedger
@@ -257,3 +258,49 @@ def test_release_and_credit_lock_the_funder_before_reading_the_ledger(withheld, 
 
     # Then each locked the funder's row before it read the ledger
     assert calls == [("lock", funder), ("ledger", {}), ("lock", funder), ("ledger", {})]
+
+
+def frozen_and_recomputed(document):
+    """The progress statement posting froze (counting the document's lines in memory, before
+    they were written) and the one computed now from the posted records."""
+    from invoicing.invoices import snapshots
+
+    recomputed = snapshots.progress_statement(Invoice.objects.get(pk=document.pk))
+    as_frozen = {name: str(Decimal(value).quantize(Decimal("0.01"))) for name, value in
+                 vars(recomputed).items()}  # fmt: skip
+    return document.snapshot["progress"], as_frozen
+
+
+def test_posting_freezes_the_progress_statement_the_posted_records_give(withheld):
+    # Given E1 posted (retention withheld), a credit note giving retention back, a release,
+    # a credit of the release, and a prepayment on account with its deduction
+    from tests.invoicing.proposals.test_generation import prepayment
+
+    invoice, later, clerk = withheld
+    note = posted(credit_the_fee(invoice, clerk), clerk)
+    retention.proposal_retention_release_add(proposal=later, actor=clerk)
+    release = posted(later, clerk)
+    [(release_line, _left)] = credits.open_to_credit(release)
+    release_credit = posted(
+        credits.credit_proposal_create(
+            invoice=release, amounts={release_line.pk: None}, reason="Too early", rebill=False,
+            actor=clerk,
+        ),
+        clerk,
+    )  # fmt: skip
+    project = invoice.contract.projects.get()
+    prepayment(project, "5000")
+    [on_account] = generation.proposals_generate(
+        contract=invoice.contract, up_to_date=DAY, actor=clerk
+    )
+    prepaid = posted(on_account, clerk)
+    hours(project, WorkerFactory(sales_rate=Decimal("100")), "30")
+    [work] = generation.proposals_generate(contract=invoice.contract, up_to_date=DAY, actor=clerk)
+    deducted = posted(work, clerk)
+
+    # Then every document's frozen progress statement is the one its posted records give
+    for document in (invoice, note, release, release_credit, prepaid, deducted):
+        frozen, recomputed = frozen_and_recomputed(document)
+        assert frozen == recomputed, document.number
+    assert Decimal(prepaid.snapshot["progress"]["prepaid"]) == Decimal("5000.00")
+    assert Decimal(release_credit.snapshot["progress"]["retained"]) == Decimal("2000.00")
