@@ -322,6 +322,7 @@ PAGES = [
     page("invoicing:pdf_batch_download", get=EVERYONE, kwargs=(("pk", "pdf_batch"),)),
     page("invoicing:receivables", get=EVERYONE),
     page("invoicing:receivables_export", get=EVERYONE),
+    page("invoicing:customer_export", get=EVERYONE),
     # Customers: everyone reads them; finance adds and changes them (and the admin).
     page("invoicing:customer_list", get=EVERYONE),
     page("invoicing:customer_detail", get=EVERYONE, kwargs=(("pk", "customer"),)),

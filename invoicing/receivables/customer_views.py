@@ -16,7 +16,9 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
@@ -26,6 +28,7 @@ from contracts import services as contract_services
 from contracts.filters import CustomerFilter
 from contracts.forms import CustomerForm
 from contracts.models import Customer
+from contracts.spreadsheets import INTEGER, MONEY, Column, table_response
 from contracts.views import PermissionRequired, ServiceFormMixin
 from invoicing.invoices.models import DocumentType, Invoice
 from invoicing.receivables import selectors, statements
@@ -72,6 +75,56 @@ CUSTOMER_COMMENT_TARGET = CommentTarget(
 )
 
 
+def _customer_list_filter(request) -> CustomerFilter:
+    """The customers the list shows (search, country, "something open / overdue", sorting)."""
+    customers = Customer.objects.select_related("payment_terms").order_by("code")
+    owing = request.GET.get("owing", "")
+    if owing == "open":
+        customers = customers.filter(pk__in=selectors.receivables().values("customer_id"))
+    elif owing == "overdue":
+        customers = customers.filter(pk__in=selectors.overdue().values("customer_id"))
+    return CustomerFilter(request.GET, queryset=customers)
+
+
+CUSTOMER_COLUMNS = [
+    Column(_("Code"), lambda row: row[0].code),
+    Column(_("Name"), lambda row: row[0].name),
+    Column(_("City"), lambda row: row[0].city),
+    Column(_("Country"), lambda row: row[0].country.name if row[0].country else ""),
+    Column(_("VAT number"), lambda row: row[0].vat_number),
+    Column(_("Invoice e-mail"), lambda row: row[0].email),
+    Column(_("Currency"), lambda row: row[1].currency if row[1] else ""),
+    Column(_("Balance"), lambda row: row[1].balance if row[1] else None, MONEY),
+    Column(_("Open"), lambda row: row[1].open_amount if row[1] else None, MONEY),
+    Column(_("Overdue"), lambda row: row[1].overdue_amount if row[1] else None, MONEY),
+    Column(_("Open invoices"), lambda row: row[1].open_invoices if row[1] else None, INTEGER),
+    Column(_("Customer credit"), lambda row: row[1].credit_available if row[1] else None, MONEY),
+]
+
+
+class CustomerExportView(PermissionRequired, View):
+    """The filtered customer list as XLSX or CSV: a row per customer and currency it has a
+    position in (the figures of the list, from ``customers_receivable``)."""
+
+    permission_required = ("contracts.view_customer", "invoicing.view_invoice")
+
+    def get(self, request):
+        customers = list(_customer_list_filter(request).qs)
+        positions = selectors.customers_receivable(customer.pk for customer in customers)
+        rows = [
+            (customer, position)
+            for customer in customers
+            for position in (positions[customer.pk] or [None])
+        ]
+        return table_response(
+            CUSTOMER_COLUMNS,
+            rows,
+            file_format=request.GET.get("format", "csv"),
+            name="customers",
+            language=get_language(),
+        )
+
+
 class CustomerListView(PermissionRequired, TemplateView):
     """Customers with what each owes per currency: balance, open and overdue amounts and the
     number of open invoices. The same queries whatever the number of customers and invoices:
@@ -87,13 +140,8 @@ class CustomerListView(PermissionRequired, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        customers = Customer.objects.select_related("payment_terms").order_by("code")
         owing = self.request.GET.get("owing", "")
-        if owing == "open":
-            customers = customers.filter(pk__in=selectors.receivables().values("customer_id"))
-        elif owing == "overdue":
-            customers = customers.filter(pk__in=selectors.overdue().values("customer_id"))
-        customer_filter = CustomerFilter(self.request.GET, queryset=customers)
+        customer_filter = _customer_list_filter(self.request)
         page = Paginator(customer_filter.qs, settings.PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("invoices/<int:pk>/payment/", views.InvoicePaymentView.as_view(), name="invoice_payment"),
     path("payments/<int:pk>/reverse/", views.PaymentReverseView.as_view(), name="payment_reverse"),
     path("customers/", customer_views.CustomerListView.as_view(), name="customer_list"),
+    path("customers/export/", customer_views.CustomerExportView.as_view(), name="customer_export"),
     path("customers/new/", customer_views.CustomerCreateView.as_view(), name="customer_create"),
     path(
         "customers/<int:pk>/", customer_views.CustomerDetailView.as_view(), name="customer_detail"

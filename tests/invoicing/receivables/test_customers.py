@@ -377,3 +377,23 @@ def test_searching_redraws_only_the_table(customer, people, client):
         "invoicing/customers/_customer_table.html"
     )
     assert b"<html" not in response.content
+
+
+def test_the_customer_list_exports_a_row_per_customer_and_currency(
+    client, django_assert_max_num_queries
+):
+    """The list's figures (customers_receivable) as a workbook, in a bounded number of queries."""
+    import io
+
+    import openpyxl
+    from django.urls import reverse
+
+    from tests.factories import CustomerFactory, UserFactory
+
+    CustomerFactory(code="C-NONE", name="Owes nothing")
+    client.force_login(UserFactory(role="finance_clerk"))
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("invoicing:customer_export"), {"format": "xlsx"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert rows[0][:2] == ("Code", "Name") and rows[0][-1] == "Customer credit"
+    assert ("C-NONE", "Owes nothing") in {row[:2] for row in rows[1:]}
