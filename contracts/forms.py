@@ -23,6 +23,7 @@ from contracts.models import (
     Project,
     ProjectContract,
 )
+from contracts.models.parties import CUSTOMER_EDITABLE_FIELDS
 from contracts.money import plain_number
 from contracts.number_fields import number_field_like
 from contracts.rate_files import LAYOUTS
@@ -145,22 +146,7 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "code",
-            "name",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "vat_number",
-            "email",
-            "language",
-            "payment_terms",
-            "peppol_scheme",
-            "peppol_identifier",
-            "buyer_reference",
-            "wants_facturx",
-        ]
+        fields = list(CUSTOMER_EDITABLE_FIELDS)
         help_texts = {
             "vat_number": _(
                 "EU customers: with the country code, e.g. SE556677889901 or DK32712452; the "

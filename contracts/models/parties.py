@@ -504,6 +504,25 @@ class PeppolScheme(models.TextChoices):
     FR_VAT = "9957", _("9957 – French VAT number")
 
 
+# What finance edits on a customer, in the finance UI and the API alike (the same order).
+CUSTOMER_EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "vat_number",
+    "email",
+    "language",
+    "payment_terms",
+    "peppol_scheme",
+    "peppol_identifier",
+    "buyer_reference",
+    "wants_facturx",
+)
+
+
 class Customer(CodedModel, AddressMixin):
     """Who is invoiced. Documents are rendered in the customer's language; an e-invoice goes
     to its Peppol endpoint with its default buyer reference (BT-10) unless the contract gives

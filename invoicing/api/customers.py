@@ -13,6 +13,7 @@ from rest_framework import mixins, serializers, viewsets
 
 from contracts import services as contract_services
 from contracts.models import Customer
+from contracts.models.parties import CUSTOMER_EDITABLE_FIELDS
 from invoicing.api.views import SavedThroughService
 from invoicing.receivables import selectors
 
@@ -30,23 +31,7 @@ class CustomerBalanceSerializer(serializers.Serializer):
 class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "code",
-            "name",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "vat_number",
-            "email",
-            "language",
-            "payment_terms",
-            "peppol_scheme",
-            "peppol_identifier",
-            "buyer_reference",
-            "wants_facturx",
-        ]
+        fields = ["id", *CUSTOMER_EDITABLE_FIELDS]
         # Uniqueness and every check are the model's, run by the service with the UI's messages.
         validators = []
         extra_kwargs = {"code": {"validators": []}}

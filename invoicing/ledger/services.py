@@ -12,7 +12,7 @@ caller did not pass them (one each), the number, the voucher and its lines (one 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -276,6 +276,33 @@ def _voucher_write(
     return voucher
 
 
+def _book(
+    *,
+    entity: LegalEntity,
+    accounts,
+    currency: str,
+    rate: Decimal | None,
+    legs: Callable[[], Sequence],
+    **voucher,
+) -> Voucher | None:
+    """The legs (made by ``legs()``) as lines in the entity's currency, written as one voucher;
+    a leg the mapping has no account for refuses the whole event, saying what to do."""
+    try:
+        lines = vouchers.voucher_lines(
+            legs(), accounts=accounts, base_currency=entity.base_currency, currency=currency
+        )
+    except vouchers.MappingIncomplete as problem:
+        raise _mapping_refused(entity, problem) from None
+    return _voucher_write(
+        legal_entity=entity,
+        currency=currency,
+        rate=rate,
+        lines=lines,
+        names=dict(accounts.names),
+        **voucher,
+    )
+
+
 def _mapping_refused(entity: LegalEntity, problem: Exception) -> ValidationError:
     return ValidationError(MAPPING_INCOMPLETE % {"entity": entity.name, "problem": problem})
 
@@ -438,30 +465,23 @@ def _invoice_book(invoice: Invoice, *, actor, lines, taxes) -> Voucher | None:
         is_credit_note=is_credit_note,
         settled=settled,
     )
-    accounts = chart_account_map(legal_entity=entity)
-    try:
-        legs = vouchers.sales_document_legs(document, accounts=accounts)
-        voucher_lines = vouchers.voucher_lines(
-            legs, accounts=accounts, base_currency=entity.base_currency, currency=invoice.currency
-        )
-    except vouchers.MappingIncomplete as problem:
-        raise _mapping_refused(entity, problem) from None
     customer = invoice.customer.name
     text = (
         _book_text(entity, TEXT_CREDIT_NOTE, number=invoice.number, customer=customer)
         if is_credit_note
         else _book_text(entity, TEXT_INVOICE, number=invoice.number, customer=customer)
     )
-    return _voucher_write(
-        legal_entity=entity,
+    accounts = chart_account_map(legal_entity=entity)
+    return _book(
+        entity=entity,
+        accounts=accounts,
+        currency=invoice.currency,
+        rate=rate,
+        legs=lambda: vouchers.sales_document_legs(document, accounts=accounts),
         series=VoucherSeries.SALES,
         kind=VoucherKind.CREDIT_NOTE if is_credit_note else VoucherKind.INVOICE,
         date=invoice.invoice_date,
         text=text,
-        currency=invoice.currency,
-        rate=rate,
-        lines=voucher_lines,
-        names=dict(accounts.names),
         actor=actor,
         invoice=invoice,
     )
@@ -472,23 +492,18 @@ def _internal_charge_book(charge: InternalCharge, *, actor) -> Voucher | None:
     entity = contract.legal_entity
     rate = _rate_required(contract.currency, entity, charge.charge_date)
     accounts = chart_account_map(legal_entity=entity)
-    try:
-        legs = vouchers.internal_charge_legs(amount=charge.amount, rate=rate, accounts=accounts)
-        lines = vouchers.voucher_lines(
-            legs, accounts=accounts, base_currency=entity.base_currency, currency=contract.currency
-        )
-    except vouchers.MappingIncomplete as problem:
-        raise _mapping_refused(entity, problem) from None
-    return _voucher_write(
-        legal_entity=entity,
+    return _book(
+        entity=entity,
+        accounts=accounts,
+        currency=contract.currency,
+        rate=rate,
+        legs=lambda: vouchers.internal_charge_legs(
+            amount=charge.amount, rate=rate, accounts=accounts
+        ),
         series=VoucherSeries.INTERNAL,
         kind=VoucherKind.INTERNAL_CHARGE,
         date=charge.charge_date,
         text=_book_text(entity, TEXT_INTERNAL_CHARGE, organization=charge.funding_source.name),
-        currency=contract.currency,
-        rate=rate,
-        lines=lines,
-        names=dict(accounts.names),
         actor=actor,
         internal_charge=charge,
     )
@@ -589,15 +604,6 @@ def _payment_book(payment: Payment, *, actor) -> Voucher | None:
         vouchers.Settlement(row.amount, invoice_rate, text=row.invoice.number)
         for row, invoice_rate in zip(allocations, invoice_rates, strict=True)
     ]
-    try:
-        legs = vouchers.payment_legs(
-            amount=payment.amount, rate=rate, settlements=settlements, accounts=accounts
-        )
-        lines = vouchers.voucher_lines(
-            legs, accounts=accounts, base_currency=entity.base_currency, currency=payment.currency
-        )
-    except vouchers.MappingIncomplete as problem:
-        raise _mapping_refused(entity, problem) from None
     if payment.reverses_id:
         kind = VoucherKind.PAYMENT_REVERSAL
         text = _book_text(
@@ -610,16 +616,18 @@ def _payment_book(payment: Payment, *, actor) -> Voucher | None:
             entity, TEXT_PAYMENT, customer=customer,
             reference=payment.reference,
         ).strip()  # fmt: skip
-    return _voucher_write(
-        legal_entity=entity,
+    return _book(
+        entity=entity,
+        accounts=accounts,
+        currency=payment.currency,
+        rate=rate,
+        legs=lambda: vouchers.payment_legs(
+            amount=payment.amount, rate=rate, settlements=settlements, accounts=accounts
+        ),
         series=VoucherSeries.PAYMENTS,
         kind=kind,
         date=payment.paid_on,
         text=text,
-        currency=payment.currency,
-        rate=rate,
-        lines=lines,
-        names=dict(accounts.names),
         actor=actor,
         payment=payment,
     )
@@ -637,33 +645,20 @@ def _credit_application_book(application: CreditApplication, *, actor) -> Vouche
     invoice_rate = invoice_booked_rate(invoice)
     rate = _rate_required(application.currency, entity, application.applied_on, invoice_rate)
     accounts = chart_account_map(legal_entity=entity)
-    try:
-        legs = vouchers.credit_application_legs(
+    return _book(
+        entity=entity,
+        accounts=accounts,
+        currency=application.currency,
+        rate=rate,
+        legs=lambda: vouchers.credit_application_legs(
             amount=application.amount, rate=rate, invoice_rate=invoice_rate, accounts=accounts
-        )
-        lines = vouchers.voucher_lines(
-            legs,
-            accounts=accounts,
-            base_currency=entity.base_currency,
-            currency=application.currency,
-        )
-    except vouchers.MappingIncomplete as problem:
-        raise _mapping_refused(entity, problem) from None
-    return _voucher_write(
-        legal_entity=entity,
+        ),
         series=VoucherSeries.PAYMENTS,
         kind=VoucherKind.CREDIT_APPLICATION,
         date=application.applied_on,
         text=_book_text(
-            entity,
-            TEXT_CREDIT_APPLICATION,
-            number=invoice.number,
-            customer=invoice.customer.name,
-        ),  # fmt: skip
-        currency=application.currency,
-        rate=rate,
-        lines=lines,
-        names=dict(accounts.names),
+            entity, TEXT_CREDIT_APPLICATION, number=invoice.number, customer=invoice.customer.name
+        ),
         actor=actor,
         credit_application=application,
     )
@@ -673,23 +668,16 @@ def _refund_book(refund: CustomerRefund, *, actor) -> Voucher | None:
     entity = customer_legal_entity(refund.customer, refund.currency)
     rate = _rate_required(refund.currency, entity, refund.refunded_on)
     accounts = chart_account_map(legal_entity=entity)
-    try:
-        legs = vouchers.refund_legs(amount=refund.amount, rate=rate, accounts=accounts)
-        lines = vouchers.voucher_lines(
-            legs, accounts=accounts, base_currency=entity.base_currency, currency=refund.currency
-        )
-    except vouchers.MappingIncomplete as problem:
-        raise _mapping_refused(entity, problem) from None
-    return _voucher_write(
-        legal_entity=entity,
+    return _book(
+        entity=entity,
+        accounts=accounts,
+        currency=refund.currency,
+        rate=rate,
+        legs=lambda: vouchers.refund_legs(amount=refund.amount, rate=rate, accounts=accounts),
         series=VoucherSeries.PAYMENTS,
         kind=VoucherKind.REFUND,
         date=refund.refunded_on,
         text=_book_text(entity, TEXT_REFUND, customer=refund.customer.name),
-        currency=refund.currency,
-        rate=rate,
-        lines=lines,
-        names=dict(accounts.names),
         actor=actor,
         refund=refund,
     )
