@@ -44,7 +44,6 @@ PURE_MODULES = (
     "einvoice.validation",
     "funding.allocation",
     "invoicing.ledger.charts",
-    "invoicing.ledger.journal_files",
     "invoicing.ledger.mapping",
     "invoicing.ledger.sie",
     "invoicing.ledger.vouchers",

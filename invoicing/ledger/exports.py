@@ -1,5 +1,5 @@
 """Exporting the journal of a legal entity and a period (SIE 4I, CSV or XLSX): the file is
-built from the vouchers by the pure writers (``sie.py``, ``journal_files.py``), and every
+built from the vouchers by the pure writers (``sie.py``, ``contracts/spreadsheets.py``), and every
 export is recorded (who, when, which entity and period, how many vouchers, the file's
 SHA-256). A period that overlaps an earlier export of the same format is refused until the
 user confirms it: importing the same vouchers twice books them twice."""
@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
+from operator import attrgetter
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +20,8 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import LegalEntity
-from invoicing.ledger import journal_files, selectors, sie
+from contracts.spreadsheets import DATE, MONEY, NUMBER, Column, table_csv, table_xlsx
+from invoicing.ledger import selectors, sie
 from invoicing.ledger.models import ExportFormat, LedgerExport, Voucher
 from invoicing.ledger.services import BOOK_LANGUAGES
 
@@ -163,35 +166,61 @@ def _sie(entity: LegalEntity, vouchers: list[Voucher], *, date_from, actor) -> b
     )
 
 
+@dataclass(frozen=True)
+class JournalRow:
+    """One voucher line of the journal, with what the accountant needs beside it."""
+
+    voucher: str
+    date: datetime.date
+    kind: str
+    text: str
+    account: str
+    account_name: str
+    amount: Decimal
+    currency: str
+    currency_amount: Decimal | None
+    vat_category: str
+    vat_rate: Decimal | None
+    document: str
+
+    @property
+    def debit(self) -> Decimal | None:
+        return self.amount if self.amount > 0 else None
+
+    @property
+    def credit(self) -> Decimal | None:
+        return -self.amount if self.amount < 0 else None
+
+
 #: The journal files' columns, in the context "journal" (debit and credit as nouns).
 JOURNAL_COLUMNS = (
-    pgettext_lazy("journal", "Voucher"),
-    pgettext_lazy("journal", "Date"),
-    pgettext_lazy("journal", "Kind"),
-    pgettext_lazy("journal", "Text"),
-    pgettext_lazy("journal", "Account"),
-    pgettext_lazy("journal", "Account name"),
-    pgettext_lazy("journal", "Debit"),
-    pgettext_lazy("journal", "Credit"),
-    pgettext_lazy("journal", "Document currency"),
-    pgettext_lazy("journal", "Amount in document currency"),
-    pgettext_lazy("journal", "VAT category"),
-    pgettext_lazy("journal", "VAT rate"),
-    pgettext_lazy("journal", "Document"),
+    Column(pgettext_lazy("journal", "Voucher"), attrgetter("voucher")),
+    Column(pgettext_lazy("journal", "Date"), attrgetter("date"), DATE),
+    Column(pgettext_lazy("journal", "Kind"), attrgetter("kind")),
+    Column(pgettext_lazy("journal", "Text"), attrgetter("text")),
+    Column(pgettext_lazy("journal", "Account"), attrgetter("account")),
+    Column(pgettext_lazy("journal", "Account name"), attrgetter("account_name")),
+    Column(pgettext_lazy("journal", "Debit"), attrgetter("debit"), MONEY),
+    Column(pgettext_lazy("journal", "Credit"), attrgetter("credit"), MONEY),
+    Column(pgettext_lazy("journal", "Document currency"), attrgetter("currency")),
+    Column(
+        pgettext_lazy("journal", "Amount in document currency"),
+        attrgetter("currency_amount"),
+        MONEY,
+    ),
+    Column(pgettext_lazy("journal", "VAT category"), attrgetter("vat_category")),
+    Column(pgettext_lazy("journal", "VAT rate"), attrgetter("vat_rate"), NUMBER),
+    Column(pgettext_lazy("journal", "Document"), attrgetter("document")),
 )
 
 
-def journal_header() -> list[str]:
-    return [str(column) for column in JOURNAL_COLUMNS]
-
-
-def journal_rows(vouchers: list[Voucher]) -> list[journal_files.JournalRow]:
+def journal_rows(vouchers: list[Voucher]) -> list[JournalRow]:
     rows = []
     for voucher in vouchers:
         document, _url = selectors.voucher_source(voucher)
         for line in voucher.lines.all():
             rows.append(
-                journal_files.JournalRow(
+                JournalRow(
                     voucher=voucher.label,
                     date=voucher.date,
                     kind=voucher.get_kind_display(),
@@ -210,9 +239,11 @@ def journal_rows(vouchers: list[Voucher]) -> list[journal_files.JournalRow]:
 
 
 def _journal(entity: LegalEntity, vouchers: list[Voucher], export_format: str) -> bytes:
-    # The file is for the entity's accountant: in the language of its books.
-    with translation.override(BOOK_LANGUAGES.get(str(entity.country), "en")):
-        header, rows = journal_header(), journal_rows(vouchers)
+    # The file is for the entity's accountant: in the language of its books, and in the CSV
+    # convention of that language (semicolons and a decimal comma in Swedish and Danish).
+    language = BOOK_LANGUAGES.get(str(entity.country), "en")
+    with translation.override(language):
+        columns, rows = list(JOURNAL_COLUMNS), journal_rows(vouchers)
         if export_format == ExportFormat.CSV:
-            return journal_files.journal_csv(header=header, rows=rows)
-        return journal_files.journal_xlsx(header=header, rows=rows, title=gettext("Journal"))
+            return table_csv(columns, rows, language=language)
+        return table_xlsx(columns, rows, title=gettext("Journal"))

@@ -193,6 +193,8 @@ def test_csv_and_xlsx_journal_have_one_row_per_voucher_line(booked, people):
     lines = sum(v.lines.count() for v in Voucher.objects.filter(legal_entity=booked))
     assert len(text) == 1 + lines
     assert text[0].startswith("Verifikation;Datum;")  # the Swedish entity's accountant's language
+    debits = [row.split(";")[6] for row in text[1:] if row.split(";")[6]]
+    assert debits and all("," in debit and "." not in debit for debit in debits)  # 1234,50
     xlsx = export(booked, people, fmt="xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
