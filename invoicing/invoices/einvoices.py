@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,7 +55,7 @@ from einvoice.document import (
 )
 from einvoice.references import fik_ubl_payment_id
 from einvoice.ubl import ubl_bytes
-from einvoice.validation import validate_or_raise
+from einvoice.validation import validation_started
 from invoicing.invoices.facturx import facturx_einvoice_create, facturx_wanted
 from invoicing.invoices.models import DocumentType, EInvoice, EInvoiceSyntax, Invoice
 
@@ -320,9 +321,21 @@ def document_of_record(invoice, invoice_lines: list, taxes: list) -> Document:
 
 def einvoice_create(*, invoice: Invoice, lines: list | None = None, taxes: list | None = None):
     """Build, validate and store the e-invoice of an invoice being posted (call it inside the
-    posting transaction, after the snapshot). A fatal finding raises ``EInvoiceRejected``.
-    Posting passes the lines and VAT rows it has just written (in the invoice's order), which
-    saves reading them back.
+    posting transaction, after the snapshot). A fatal finding raises ``EInvoiceRejected``."""
+    einvoice, checked = einvoice_started(invoice=invoice, lines=lines, taxes=taxes)
+    checked()
+    return einvoice
+
+
+def einvoice_started(
+    *, invoice: Invoice, lines: list | None = None, taxes: list | None = None
+) -> tuple[EInvoice, Callable[[], object]]:
+    """Build and store the e-invoice of an invoice being posted, and start its validation on a
+    validation thread (``validation_started``); returns the row and the function that waits for
+    the validation, raising ``EInvoiceRejected`` on a fatal finding. Posting writes its other
+    rows meanwhile and calls that function before it commits, so a rejected document still
+    rolls the whole posting back, its number included. Posting passes the lines and VAT rows it
+    has just written (in the invoice's order), which saves reading them back.
 
     When the frozen snapshot says the buyer wants Factur-X, the CII its PDF will carry is
     written from the same document, checked and stored too (``facturx.py``)."""
@@ -331,7 +344,7 @@ def einvoice_create(*, invoice: Invoice, lines: list | None = None, taxes: list 
     else:
         document = document_of_record(invoice, lines, taxes)
     xml = ubl_bytes(document)
-    validate_or_raise(xml, document.kind)
+    checked = validation_started(xml, document.kind)
     einvoice = EInvoice.objects.create(
         invoice=invoice,
         syntax=EInvoiceSyntax.PEPPOL_BIS_UBL,
@@ -339,5 +352,9 @@ def einvoice_create(*, invoice: Invoice, lines: list | None = None, taxes: list 
         sha256=hashlib.sha256(xml).hexdigest(),
     )
     if facturx_wanted(invoice):
-        facturx_einvoice_create(invoice=invoice, document=document)
-    return einvoice
+        try:
+            facturx_einvoice_create(invoice=invoice, document=document)
+        except Exception:
+            checked()  # a rejected UBL is what the clerk reads first, as before
+            raise
+    return einvoice, checked

@@ -274,6 +274,9 @@ def main() -> None:
     parser.add_argument("--database", default=BENCH_DB, help="scratch database (dropped first)")
     parser.add_argument("--count", type=int, default=1000, help="proposals per scenario")
     parser.add_argument("--scenario", choices=("both", "spread", "one-contract"), default="both")
+    parser.add_argument(
+        "--lines", type=int, default=90, help="lines a proposal (90: a realistic month)"
+    )
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF renders")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
@@ -288,7 +291,7 @@ def main() -> None:
     checks, breakdowns = [], []
     count = options.count
     if options.scenario in ("both", "spread"):
-        proposals, clerk = approved(count, 5, contracts=CONTRACTS, label="S")
+        proposals, clerk = approved(count, options.lines, contracts=CONTRACTS, label="S")
         run = post_all(proposals, clerk, stages)
         rate = run["rate"]
         breakdowns.append((f"{count:,} over {CONTRACTS} contracts", run))
@@ -303,7 +306,7 @@ def main() -> None:
             )
         )
     if options.scenario in ("both", "one-contract"):
-        proposals, clerk = approved(count, 5, contracts=1, label="O")
+        proposals, clerk = approved(count, options.lines, contracts=1, label="O")
         run = post_all(proposals, clerk, stages)
         rate = run["rate"]
         breakdowns.append((f"{count:,} on one contract", run))
