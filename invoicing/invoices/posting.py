@@ -240,12 +240,13 @@ def _invoice_create(
     invoice.snapshot = invoice_snapshot(
         invoice, exchange_rate=exchange_rate, taxes=taxes, lines=invoice_lines
     )
+    # The e-invoice, from that frozen record and the rows about to be written (in the order
+    # the invoice lists them), is validated on a validation thread while the rows are written:
+    # a document that breaks a rule of EN 16931 or Peppol BIS 3.0 raises when the verdict is
+    # awaited (``invoice_post``), and the whole posting, its number included, rolls back.
+    einvoice = einvoice_started(invoice=invoice, lines=invoice_lines, taxes=taxes)
     invoice.save(force_insert=True)
     InvoiceLine.objects.bulk_create(invoice_lines)
     InvoiceTax.objects.bulk_create(taxes)
-    # The e-invoice, from that frozen record: a document that breaks a rule of EN 16931 or
-    # Peppol BIS 3.0 raises when the validation is awaited, and the whole posting, its number
-    # included, rolls back. The rows just written are passed on as they are (in the order the
-    # invoice lists them).
-    _einvoice, checked = einvoice_started(invoice=invoice, lines=invoice_lines, taxes=taxes)
-    return invoice, invoice_lines, taxes, checked
+    einvoice.store()
+    return invoice, invoice_lines, taxes, einvoice.checked
