@@ -337,7 +337,7 @@ def main() -> None:
             (
                 f"posting {count:,} over {CONTRACTS} contracts (goal "
                 f"{GOAL_INVOICES_PER_SECOND}/s: {goal})",
-                f"{rate:,.0f} inv/s",
+                f"{rate:,.1f} inv/s",
                 f">= {TARGET_INVOICES_PER_SECOND} inv/s",
                 rate >= TARGET_INVOICES_PER_SECOND,
             )
@@ -350,7 +350,7 @@ def main() -> None:
         checks.append(
             (
                 f"posting {count:,} on one contract",
-                f"{rate:,.0f} inv/s",
+                f"{rate:,.1f} inv/s",
                 f">= {TARGET_ONE_CONTRACT_PER_SECOND} inv/s",
                 rate >= TARGET_ONE_CONTRACT_PER_SECOND,
             )
