@@ -12,12 +12,16 @@ and rendering a one-page and a 200-line invoice PDF (median of several renders),
     .venv/bin/python tests/benchmarks/bench_posting.py
     .venv/bin/python tests/benchmarks/bench_posting.py --database billing_bench_mine --no-pdf
     .venv/bin/python tests/benchmarks/bench_posting.py --scenario spread --count 300
+    .venv/bin/python tests/benchmarks/bench_posting.py --lines 5   # the earlier 5-line figures
+
+Each proposal has ``--lines`` fee lines (90 by default: a month of weekly consulting lines).
 
 For each scenario it prints where one posting's time goes: the time spent in the database
 driver (round trips and PostgreSQL's own work, with the number of queries one posting runs,
 BEGIN and COMMIT included), the snapshot, the e-invoice's mapping and XML, the XML Schema, Saxon's
-parse, each rule set and reading its report, and the rest (the ORM building queries and rows,
-totals, history, SHA-256). The stages are timed by wrapping the functions posting calls (each
+parse, each rule set and reading its report (on the validation thread, overlapping the posting's
+own work), the wait for the validation's verdict, and the rest (the ORM building queries and
+rows, totals, history, SHA-256). The stages are timed by wrapping the functions posting calls (each
 timer is exclusive: a query inside the snapshot counts as database time), which costs a few
 microseconds a posting.
 
@@ -44,14 +48,17 @@ sys.path.insert(0, str(ROOT))
 
 BENCH_DB = "billing_bench_post"
 SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-# Targets for a 2-core machine. Posting was 111 invoices/s before snapshots, the receivables
-# ledger and e-invoices; with all three it was 28/s (22/s on one contract) on a quiet machine
-# before the posting-speed work of 3 December (16 -> 13 queries; CPU a posting down 12-20 %,
-# measured under load). The failing thresholds guard against regressions; the goal (50
-# invoices/s with validation on) is printed beside the first. PDFs: about 1.5 to 2 x the
-# measured 0.09 s and 0.70 s; the design's looser limits were < 0.5 s and < 3 s.
-TARGET_INVOICES_PER_SECOND = 25
-TARGET_ONE_CONTRACT_PER_SECOND = 20
+# Targets for a 2-core machine, for proposals of 90 lines (``--lines``, the realistic month the
+# issue's goal is about). Posting 5-line proposals was 111 invoices/s before snapshots, the
+# receivables ledger and e-invoices; with all three 28/s (22/s on one contract) on a quiet
+# machine. At 90 lines a posting costs about 0.2 s of CPU (Python, its validation thread and
+# PostgreSQL; measured under load on 3 December, when no quiet window was to be had), the CEN
+# rules alone a third of it: the thresholds below guard against regressions and were set from
+# that CPU on two cores, not from a quiet run. The goal (50 invoices/s with validation
+# on) is printed beside the first. PDFs: about 1.5 to 2 x the measured 0.09 s and 0.70 s; the
+# design's looser limits were < 0.5 s and < 3 s.
+TARGET_INVOICES_PER_SECOND = 8
+TARGET_ONE_CONTRACT_PER_SECOND = 6
 GOAL_INVOICES_PER_SECOND = 50
 CONTRACTS = 50
 TARGET_ONE_PAGE_SECONDS = 0.18
