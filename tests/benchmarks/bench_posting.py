@@ -57,8 +57,8 @@ SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:543
 # that CPU on two cores, not from a quiet run. The issue's goal (50 invoices/s with validation
 # on) is printed beside the first. PDFs: about 1.5 to 2 x the measured 0.09 s and 0.70 s; the
 # design's looser limits were < 0.5 s and < 3 s.
-TARGET_INVOICES_PER_SECOND = 8
-TARGET_ONE_CONTRACT_PER_SECOND = 6
+TARGET_INVOICES_PER_SECOND = 6
+TARGET_ONE_CONTRACT_PER_SECOND = 5
 GOAL_INVOICES_PER_SECOND = 50
 CONTRACTS = 50
 TARGET_ONE_PAGE_SECONDS = 0.18
