@@ -369,8 +369,8 @@ def validate_or_raise(xml_bytes: bytes, document: DocumentKind = "invoice") -> l
 
 # Validation threads: lxml and Saxon (native code) let go of the GIL while they work, so a
 # posting can write its other rows while its document is checked, on a machine's other core.
-# Two threads at most: a third posting waits in the queue, never in a slower Saxon.
-VALIDATION_THREADS = 2
+# One thread a core (two at least): more postings at once wait in the queue, not for a core.
+VALIDATION_THREADS = max(2, os.cpu_count() or 2)
 _validators: dict = {}  # pid -> ThreadPoolExecutor (a forked child starts its own)
 
 
