@@ -7,9 +7,10 @@ the ``factur-x`` package's own schematron check, which calls a server on the net
 
 No ORM and no network: bytes in, findings out. Each stylesheet and schema is compiled once per
 process, on first use, under a lock; each thread runs its own clone of the compiled stylesheets.
-Posting calls ``validate_or_raise`` inside its transaction: a fatal finding raises
-``EInvoiceRejected`` (a ``ValidationError`` whose messages a clerk can read), so the transaction
-rolls back and no number is consumed.
+Posting calls ``validate_or_raise`` inside its transaction (through ``validation_started``, on a
+validation thread while it writes its other rows): a fatal finding raises ``EInvoiceRejected``
+(a ``ValidationError`` whose messages a clerk can read), so the transaction rolls back and no
+number is consumed.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import importlib.resources
 import os
 import re
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy, ngettext_lazy
 from lxml import etree
 
@@ -361,6 +365,41 @@ def validate_or_raise(xml_bytes: bytes, document: DocumentKind = "invoice") -> l
     if any(finding.is_fatal for finding in findings):
         raise EInvoiceRejected(findings)
     return findings
+
+
+# Validation threads: lxml and Saxon (native code) let go of the GIL while they work, so a
+# posting can write its other rows while its document is checked, on a machine's other core.
+# One thread a core (two at least): more postings at once wait in the queue, not for a core.
+VALIDATION_THREADS = max(2, os.cpu_count() or 2)
+_validators: dict = {}  # pid -> ThreadPoolExecutor (a forked child starts its own)
+
+
+def _validator() -> ThreadPoolExecutor:
+    pid = os.getpid()
+    if pid not in _validators:
+        with _lock:
+            if pid not in _validators:
+                _validators.clear()
+                _validators[pid] = ThreadPoolExecutor(
+                    max_workers=VALIDATION_THREADS, thread_name_prefix="einvoice-validation"
+                )
+    return _validators[pid]
+
+
+def validation_started(
+    xml_bytes: bytes, document: DocumentKind = "invoice"
+) -> Callable[[], list[Finding]]:
+    """Start ``validate_or_raise`` on one of the process's validation threads and return the
+    function that waits for it: it returns the warnings or raises ``EInvoiceRejected`` (its
+    messages in the caller's language). The caller does other work meanwhile and must call it
+    before it commits: posting calls it last, inside its transaction."""
+    language = translation.get_language()
+
+    def check() -> list[Finding]:
+        with translation.override(language):
+            return validate_or_raise(xml_bytes, document)
+
+    return _validator().submit(check).result
 
 
 def validate_cii(xml_bytes: bytes) -> list[Finding]:

@@ -5,8 +5,9 @@ inside the posting transaction, and stored with its SHA-256.
 
 ``einvoice_document`` maps the record to ``einvoice.document.Document`` (document space: a
 credit note's amounts are negated here, once); ``einvoice.ubl`` writes the XML; posting calls
-``einvoice_create``, which raises ``EInvoiceRejected`` (a ``ValidationError`` that names the
-broken rules in words a clerk can act on) so the posting rolls back and no number is taken.
+``einvoice_started``, whose validation (on a validation thread, awaited before the posting
+commits) raises ``EInvoiceRejected`` (a ``ValidationError`` that names the broken rules in words a
+clerk can act on) so the posting rolls back and no number is taken.
 
 How our lines become EN 16931 constructs:
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,7 +57,7 @@ from einvoice.document import (
 )
 from einvoice.references import fik_ubl_payment_id
 from einvoice.ubl import ubl_bytes
-from einvoice.validation import validate_or_raise
+from einvoice.validation import validation_started
 from invoicing.invoices.facturx import facturx_einvoice_create, facturx_wanted
 from invoicing.invoices.models import DocumentType, EInvoice, EInvoiceSyntax, Invoice
 
@@ -318,26 +321,48 @@ def document_of_record(invoice, invoice_lines: list, taxes: list) -> Document:
     return document
 
 
-def einvoice_create(*, invoice: Invoice, lines: list | None = None, taxes: list | None = None):
-    """Build, validate and store the e-invoice of an invoice being posted (call it inside the
-    posting transaction, after the snapshot). A fatal finding raises ``EInvoiceRejected``.
-    Posting passes the lines and VAT rows it has just written (in the invoice's order), which
-    saves reading them back.
+@dataclass(frozen=True)
+class StartedEInvoice:
+    """An e-invoice built and being validated (``einvoice_started``): ``store`` writes it once
+    the invoice row exists; ``checked`` waits for the verdict, raising ``EInvoiceRejected`` on a
+    fatal finding."""
 
-    When the frozen snapshot says the buyer wants Factur-X, the CII its PDF will carry is
-    written from the same document, checked and stored too (``facturx.py``)."""
+    invoice: Invoice
+    document: Document
+    xml: bytes
+    checked: Callable[[], object]
+
+    def store(self) -> EInvoice:
+        """The e-invoice row (and, when the frozen snapshot says the buyer wants Factur-X, the
+        CII its PDF will carry: written from the same document, checked and stored too,
+        ``facturx.py``)."""
+        einvoice = EInvoice.objects.create(
+            invoice=self.invoice,
+            syntax=EInvoiceSyntax.PEPPOL_BIS_UBL,
+            xml=self.xml.decode("utf-8"),
+            sha256=hashlib.sha256(self.xml).hexdigest(),
+        )
+        if facturx_wanted(self.invoice):
+            try:
+                facturx_einvoice_create(invoice=self.invoice, document=self.document)
+            except Exception:
+                self.checked()  # a rejected UBL is what the clerk reads first, as before
+                raise
+        return einvoice
+
+
+def einvoice_started(
+    *, invoice: Invoice, lines: list | None = None, taxes: list | None = None
+) -> StartedEInvoice:
+    """Build the e-invoice of an invoice being posted and start its validation on a validation
+    thread (``validation_started``). Posting calls it as soon as the snapshot is frozen, writes
+    the invoice, its lines and VAT, the e-invoice (``store``), the proposal and the voucher
+    meanwhile, and awaits the verdict (``checked``) before it commits, so a rejected document
+    still rolls the whole posting back, its number included. Posting passes the lines and VAT
+    rows it is about to write (in the invoice's order): the mapping needs no database id."""
     if lines is None or taxes is None:
         document = einvoice_document(invoice)
     else:
         document = document_of_record(invoice, lines, taxes)
     xml = ubl_bytes(document)
-    validate_or_raise(xml, document.kind)
-    einvoice = EInvoice.objects.create(
-        invoice=invoice,
-        syntax=EInvoiceSyntax.PEPPOL_BIS_UBL,
-        xml=xml.decode("utf-8"),
-        sha256=hashlib.sha256(xml).hexdigest(),
-    )
-    if facturx_wanted(invoice):
-        facturx_einvoice_create(invoice=invoice, document=document)
-    return einvoice
+    return StartedEInvoice(invoice, document, xml, validation_started(xml, document.kind))

@@ -3,7 +3,7 @@ carries the e-invoice inside, as the UN/CEFACT CII XML of the Factur-X EN 16931 
 (ZUGFeRD 2 is the same format).
 
 Whether a document is Factur-X is frozen at posting (the snapshot's ``buyer.wants_facturx``),
-so a posted document's PDF never changes kind. Posting (``einvoices.einvoice_create``) writes
+so a posted document's PDF never changes kind. Posting (``einvoices.einvoice_started``) writes
 the CII from the same ``Document`` as the Peppol UBL, checks it offline (the Factur-X XML
 Schema and CEN's EN 16931 rules for CII: a fatal finding rolls the posting back) and stores it
 as an ``EInvoice`` of syntax ``factur-x-cii``. The PDF (``documents.invoice_pdf``) is rendered

@@ -12,6 +12,7 @@ behind.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,7 @@ from contracts.services import with_history_user
 from funding.models import SourceType
 from invoicing.invoices import hooks
 from invoicing.invoices.credits import credit_note_settle
-from invoicing.invoices.einvoices import einvoice_create
+from invoicing.invoices.einvoices import einvoice_started
 from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, InvoiceLine, InvoiceTax
 from invoicing.invoices.snapshots import invoice_snapshot, tax_currency_rate
 from invoicing.proposals import selectors
@@ -85,6 +86,7 @@ def invoice_post(
     source = locked.funding_source
     transaction_ids = [line.transaction_id for line in lines if line.transaction_id]
     posted_lines, posted_taxes = [], []
+    einvoice_checked = _nothing_to_check
     if source.source_type == SourceType.ORGANIZATION:
         document = InternalCharge.objects.create(
             proposal=locked,
@@ -94,9 +96,28 @@ def invoice_post(
             posted_by=actor,
         )
     else:
-        document, posted_lines, posted_taxes = _invoice_create(
+        document, posted_lines, posted_taxes, einvoice_checked = _invoice_create(
             locked, lines, actor=actor, invoice_date=invoice_date
         )
+    # The e-invoice is being validated on another thread meanwhile; its verdict is awaited
+    # before the transaction commits. A rejected e-invoice is what the clerk is told, even when
+    # something below fails too.
+    try:
+        _proposal_close(locked, document, transaction_ids, posted_lines, posted_taxes, actor)
+    except Exception:
+        einvoice_checked()
+        raise
+    einvoice_checked()
+    return document
+
+
+def _nothing_to_check() -> None:
+    return None
+
+
+def _proposal_close(locked, document, transaction_ids, posted_lines, posted_taxes, actor):
+    """What follows the document: the proposal's lines and milestones, its status, a credit
+    note's settlement, the ledger's voucher and the transactions' billing status."""
     locked.lines.update(is_open=False)
     milestones = Milestone.objects.select_for_update().filter(
         transactions__in=transaction_ids, status=MilestoneStatus.COMPLETED
@@ -116,7 +137,6 @@ def invoice_post(
     # Only this proposal's shares are invoiced now: another funder's share of the same
     # transaction stays as it was (in its own proposal, or still to bill).
     transactions_billing_status_refresh(transaction_ids=transaction_ids)
-    return document
 
 
 def _line_tax_fields(treatment) -> dict:
@@ -130,8 +150,11 @@ def _line_tax_fields(treatment) -> dict:
     }
 
 
-def _invoice_create(proposal, lines, *, actor, invoice_date) -> tuple[Invoice, list, list]:
-    """The invoice or credit note of ``proposal``, with the line and VAT rows it wrote."""
+def _invoice_create(
+    proposal, lines, *, actor, invoice_date
+) -> tuple[Invoice, list, list, Callable]:
+    """The invoice or credit note of ``proposal``, with the line and VAT rows it wrote and the
+    function that awaits its e-invoice's validation (``einvoices.einvoice_started``)."""
     contract = proposal.contract
     customer = proposal.funding_source.customer or contract.customer
     totals = selectors.proposal_totals(proposal=proposal, lines=lines)
@@ -217,11 +240,13 @@ def _invoice_create(proposal, lines, *, actor, invoice_date) -> tuple[Invoice, l
     invoice.snapshot = invoice_snapshot(
         invoice, exchange_rate=exchange_rate, taxes=taxes, lines=invoice_lines
     )
+    # The e-invoice, from that frozen record and the rows about to be written (in the order
+    # the invoice lists them), is validated on a validation thread while the rows are written:
+    # a document that breaks a rule of EN 16931 or Peppol BIS 3.0 raises when the verdict is
+    # awaited (``invoice_post``), and the whole posting, its number included, rolls back.
+    einvoice = einvoice_started(invoice=invoice, lines=invoice_lines, taxes=taxes)
     invoice.save(force_insert=True)
     InvoiceLine.objects.bulk_create(invoice_lines)
     InvoiceTax.objects.bulk_create(taxes)
-    # The e-invoice, from that frozen record: a document that breaks a rule of EN 16931 or
-    # Peppol BIS 3.0 raises here, and the whole posting, its number included, rolls back.
-    # The rows just written are passed on as they are (in the order the invoice lists them).
-    einvoice_create(invoice=invoice, lines=invoice_lines, taxes=taxes)
-    return invoice, invoice_lines, taxes
+    einvoice.store()
+    return invoice, invoice_lines, taxes, einvoice.checked

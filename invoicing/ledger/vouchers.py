@@ -298,18 +298,24 @@ def sales_document_legs(document: SalesDocument, *, accounts: AccountMap) -> lis
     is customer credit."""
     rate = document.rate
     legs: list[Leg] = []
+    # A 90-line invoice has a handful of distinct (kind, category, VAT) lines: each is looked
+    # up in the mapping once.
+    revenue_accounts: dict[tuple, str] = {}
     for line in document.lines:
         if line.role == LineRole.RETENTION:
             account = accounts.account(Purpose.RETENTION)
         elif line.role == LineRole.PREPAYMENT:
             account = accounts.account(Purpose.PREPAYMENT)
         else:
-            account = accounts.revenue_account(
-                kind=line.kind,
-                category_id=line.category_id,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-            )
+            key = (line.kind, line.category_id, line.vat_category, line.vat_rate)
+            if key not in revenue_accounts:
+                revenue_accounts[key] = accounts.revenue_account(
+                    kind=line.kind,
+                    category_id=line.category_id,
+                    vat_category=line.vat_category,
+                    vat_rate=line.vat_rate,
+                )
+            account = revenue_accounts[key]
         legs.append(
             Leg(
                 account,

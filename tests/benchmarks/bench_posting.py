@@ -12,12 +12,16 @@ and rendering a one-page and a 200-line invoice PDF (median of several renders),
     .venv/bin/python tests/benchmarks/bench_posting.py
     .venv/bin/python tests/benchmarks/bench_posting.py --database billing_bench_mine --no-pdf
     .venv/bin/python tests/benchmarks/bench_posting.py --scenario spread --count 300
+    .venv/bin/python tests/benchmarks/bench_posting.py --lines 5   # the earlier 5-line figures
+
+Each proposal has ``--lines`` fee lines (90 by default: a month of weekly consulting lines).
 
 For each scenario it prints where one posting's time goes: the time spent in the database
 driver (round trips and PostgreSQL's own work, with the number of queries one posting runs,
 BEGIN and COMMIT included), the snapshot, the e-invoice's mapping and XML, the XML Schema, Saxon's
-parse, each rule set and reading its report, and the rest (the ORM building queries and rows,
-totals, history, SHA-256). The stages are timed by wrapping the functions posting calls (each
+parse, each rule set and reading its report (on the validation thread, overlapping the posting's
+own work), the wait for the validation's verdict, and the rest (the ORM building queries and
+rows, totals, history, SHA-256). The stages are timed by wrapping the functions posting calls (each
 timer is exclusive: a query inside the snapshot counts as database time), which costs a few
 microseconds a posting.
 
@@ -33,6 +37,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -43,14 +48,17 @@ sys.path.insert(0, str(ROOT))
 
 BENCH_DB = "billing_bench_post"
 SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-# Targets for a 2-core machine. Posting was 111 invoices/s before snapshots, the receivables
-# ledger and e-invoices; with all three it was 28/s (22/s on one contract) on a quiet machine
-# before the posting-speed work of 3 December (16 -> 13 queries; CPU a posting down 12-20 %,
-# measured under load). The failing thresholds guard against regressions; the issue's goal (50
-# invoices/s with validation on) is printed beside the first. PDFs: about 1.5 to 2 x the
-# measured 0.09 s and 0.70 s; the design's looser limits were < 0.5 s and < 3 s.
-TARGET_INVOICES_PER_SECOND = 25
-TARGET_ONE_CONTRACT_PER_SECOND = 20
+# Targets for a 2-core machine, for proposals of 90 lines (``--lines``, the realistic month the
+# issue's goal is about). Posting 5-line proposals was 111 invoices/s before snapshots, the
+# receivables ledger and e-invoices; with all three 28/s (22/s on one contract) on a quiet
+# machine. At 90 lines a posting costs about 0.2 s of CPU (Python, its validation thread and
+# PostgreSQL; measured under load on 3 December, when no quiet window was to be had), the CEN
+# rules alone a third of it: the thresholds below guard against regressions and were set from
+# that CPU on two cores, not from a quiet run. The issue's goal (50 invoices/s with validation
+# on) is printed beside the first. PDFs: about 1.5 to 2 x the measured 0.09 s and 0.70 s; the
+# design's looser limits were < 0.5 s and < 3 s.
+TARGET_INVOICES_PER_SECOND = 6
+TARGET_ONE_CONTRACT_PER_SECOND = 5
 GOAL_INVOICES_PER_SECOND = 50
 CONTRACTS = 50
 TARGET_ONE_PAGE_SECONDS = 0.18
@@ -127,29 +135,45 @@ def approved(count: int, lines_each: int, contracts: int = 1, *, label: str = ""
 
 
 class Stages:
-    """Exclusive wall-clock and CPU time per stage: while a stage runs inside another, only the
-    inner one is charged. The outermost stage (``posting``) keeps what no other stage took."""
+    """Exclusive wall-clock and CPU time per stage, per thread: while a stage runs inside
+    another on the same thread, only the inner one is charged. The outermost stage of the
+    posting's thread (``posting``) keeps what no other stage took. The validation runs on a
+    validation thread, overlapping the posting's own work: its stages are charged there (CPU
+    of that thread), and the posting's thread is charged ``awaiting validation`` for the time
+    it waits for the verdict."""
 
     def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
-        self.stack: list[str] = []
-        self.mark = self.cpu_mark = 0.0
+        self.local = threading.local()
+        self.lock = threading.Lock()
+
+    def _state(self):
+        if not hasattr(self.local, "stack"):
+            self.local.stack, self.local.mark, self.local.cpu_mark = [], 0.0, 0.0
+        return self.local
 
     def _charge(self) -> None:
-        now, cpu = time.perf_counter(), time.process_time()
-        if self.stack:
-            self.seconds[self.stack[-1]] += now - self.mark
-            self.cpu[self.stack[-1]] += cpu - self.cpu_mark
-        self.mark, self.cpu_mark = now, cpu
+        state = self._state()
+        now, cpu = time.perf_counter(), time.thread_time()
+        if state.stack:
+            with self.lock:
+                self.seconds[state.stack[-1]] += now - state.mark
+                self.cpu[state.stack[-1]] += cpu - state.cpu_mark
+        state.mark, state.cpu_mark = now, cpu
 
     def enter(self, label: str) -> None:
         self._charge()
-        self.stack.append(label)
+        self._state().stack.append(label)
 
     def leave(self) -> None:
         self._charge()
-        self.stack.pop()
+        self._state().stack.pop()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.seconds.clear()
+            self.cpu.clear()
 
     def wrap(self, module, name: str, label) -> None:
         """Time ``module.name`` (if it exists) as ``label``, or ``label(*args)`` if callable."""
@@ -183,8 +207,12 @@ STAGE_LABELS = {
     "cen": "CEN EN 16931 rules (XSLT)",
     "peppol": "Peppol BIS 3.0 rules (XSLT)",
     "svrl": "reading the rules' reports",
+    "awaiting validation": "waiting for the validation thread's verdict",
     "posting": "the rest: ORM, totals, history, SHA-256",
 }
+# Stages run on the validation thread, overlapping the posting's own (their wall time is not
+# part of a posting's; their CPU is).
+ON_VALIDATION_THREAD = ("xsd", "saxon parse", "cen", "peppol", "svrl")
 
 
 def instrument(stages: Stages) -> None:
@@ -199,6 +227,21 @@ def instrument(stages: Stages) -> None:
     stages.wrap(validation, "_saxon_document", "saxon parse")
     stages.wrap(validation, "_rule_set_findings", lambda executable, node, rule_set: rule_set.name)
     stages.wrap(validation, "svrl_findings", "svrl")
+    started = validation.validation_started
+
+    def validation_started(*args, **kwargs):
+        verdict = started(*args, **kwargs)
+
+        def awaited():
+            stages.enter("awaiting validation")
+            try:
+                return verdict()
+            finally:
+                stages.leave()
+
+        return awaited
+
+    einvoices.validation_started = validation_started
 
 
 def backend_cpu_seconds(pid: int) -> float | None:
@@ -222,8 +265,7 @@ def post_all(proposals, clerk, stages: Stages) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         [backend] = cursor.fetchone()
-    stages.seconds.clear()
-    stages.cpu.clear()
+    stages.clear()
     backend_before = backend_cpu_seconds(backend)
     cpu_before = time.process_time()
     started = time.perf_counter()
@@ -253,10 +295,12 @@ def post_all(proposals, clerk, stages: Stages) -> dict:
 
 def print_stages(title: str, run: dict, count: int) -> None:
     seconds, cpu = run["stages"], run["cpu"]
-    total = sum(seconds.values())
+    total = sum(spent for stage, spent in seconds.items() if stage not in ON_VALIDATION_THREAD)
     print(f"{title}: {total / count * 1000:.1f} ms a posting, {run['queries']} queries")
     print(f"  {'stage (ms a posting)':<52}{'wall':>8}{'':>6}{'CPU':>8}")
     for stage, label in STAGE_LABELS.items():
+        if stage in ON_VALIDATION_THREAD:
+            label = f"(validation thread) {label}"
         spent = seconds.get(stage, 0.0)
         print(
             f"  {label:<52}{spent / count * 1000:8.2f}{spent / total:6.0%}"
@@ -274,6 +318,9 @@ def main() -> None:
     parser.add_argument("--database", default=BENCH_DB, help="scratch database (dropped first)")
     parser.add_argument("--count", type=int, default=1000, help="proposals per scenario")
     parser.add_argument("--scenario", choices=("both", "spread", "one-contract"), default="both")
+    parser.add_argument(
+        "--lines", type=int, default=90, help="lines a proposal (90: a realistic month)"
+    )
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF renders")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
@@ -288,7 +335,7 @@ def main() -> None:
     checks, breakdowns = [], []
     count = options.count
     if options.scenario in ("both", "spread"):
-        proposals, clerk = approved(count, 5, contracts=CONTRACTS, label="S")
+        proposals, clerk = approved(count, options.lines, contracts=CONTRACTS, label="S")
         run = post_all(proposals, clerk, stages)
         rate = run["rate"]
         breakdowns.append((f"{count:,} over {CONTRACTS} contracts", run))
@@ -297,20 +344,20 @@ def main() -> None:
             (
                 f"posting {count:,} over {CONTRACTS} contracts (goal "
                 f"{GOAL_INVOICES_PER_SECOND}/s: {goal})",
-                f"{rate:,.0f} inv/s",
+                f"{rate:,.1f} inv/s",
                 f">= {TARGET_INVOICES_PER_SECOND} inv/s",
                 rate >= TARGET_INVOICES_PER_SECOND,
             )
         )
     if options.scenario in ("both", "one-contract"):
-        proposals, clerk = approved(count, 5, contracts=1, label="O")
+        proposals, clerk = approved(count, options.lines, contracts=1, label="O")
         run = post_all(proposals, clerk, stages)
         rate = run["rate"]
         breakdowns.append((f"{count:,} on one contract", run))
         checks.append(
             (
                 f"posting {count:,} on one contract",
-                f"{rate:,.0f} inv/s",
+                f"{rate:,.1f} inv/s",
                 f">= {TARGET_ONE_CONTRACT_PER_SECOND} inv/s",
                 rate >= TARGET_ONE_CONTRACT_PER_SECOND,
             )

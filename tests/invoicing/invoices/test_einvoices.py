@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 from lxml import etree
 
 from contracts import services as contract_services
@@ -17,6 +18,7 @@ from contracts.models import Customer, LegalEntity, ProjectType
 from einvoice.validation import EInvoiceRejected, validate
 from invoicing.invoices import credits, einvoices, posting
 from invoicing.invoices.models import EInvoice, Invoice
+from invoicing.ledger.models import Voucher
 from invoicing.proposals import generation, workflow
 from invoicing.proposals.models import ProposalStatus
 from invoicing.transactions import services as transaction_services
@@ -269,6 +271,24 @@ def test_a_customer_that_cannot_be_reached_gets_a_clear_message(people):
     assert messages[1].startswith(
         "PEPPOL-EN16931-R010: Enter the customer's Peppol endpoint (scheme and id) or its VAT"
     )
+
+
+def test_the_refusal_is_in_the_clerks_language_though_the_validation_runs_on_its_own_thread(
+    people,
+):
+    # Posting validates its e-invoice on a validation thread while it writes the proposal,
+    # voucher and billing status; the refusal still speaks the clerk's language and nothing of
+    # what was written meanwhile is kept.
+    proposal = approved_e1(people, customer=CustomerFactory(vat_number=""))
+    with translation.override("sv"), pytest.raises(ValidationError) as refused:
+        posting.invoice_post(proposal=proposal, actor=people["clerk"], invoice_date=APRIL)
+    assert refused.value.messages[1].startswith(
+        "PEPPOL-EN16931-R010: Ange kundens Peppol-adress (schema och id)"
+    )
+    assert not Invoice.objects.exists() and not Voucher.objects.exists()
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.APPROVED
+    assert proposal.lines.filter(is_open=True).count() == proposal.lines.count()
 
 
 def test_the_stored_einvoice_is_the_one_built_again_from_the_frozen_record(people):
