@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "billing_bench"
+BENCH_DB = os.environ.get("BENCH_IMPORT_DATABASE", "billing_bench")
 SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 FILE = Path("/tmp/bench-timesheet-100k.csv")
 HEADER = "Entry ID;Date;Project;Employee;Activity;Hours;Comment;Currency"
