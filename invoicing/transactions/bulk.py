@@ -41,6 +41,13 @@ def rows_insert(
     return [obj.pk for obj in objects]
 
 
+def copy_statement(model: type[models.Model], fields: Sequence[str]) -> str:
+    """``COPY table (columns of fields) FROM STDIN`` for rows the caller formats itself."""
+    meta = model._meta
+    quoted = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in fields)
+    return f"COPY {connection.ops.quote_name(meta.db_table)} ({quoted}) FROM STDIN"
+
+
 def _copy_insert(model, fields, rows, *, with_ids: bool) -> list[int]:
     ids = ids_reserve(model, len(rows)) if with_ids else []
     meta = model._meta

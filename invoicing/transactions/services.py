@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -76,29 +77,45 @@ def _facts(transaction_id, *, amount, date, currency, kind, project_id, ancestor
     )
 
 
-def transactions_fund(
-    *, contracts: Sequence[ProjectContract], facts_by_contract: dict
-) -> list[tuple]:
-    """Allocate chargeable transactions to funding sources, carrying limit usage forward.
+@dataclass
+class FundingSession:
+    """The funding of one writer's transactions, allocated in as many batches as it likes:
+    the contracts' limits locked, their set-ups read once, and the usage carried from one
+    batch to the next (``transactions_funding_open``, ``funding_allocate``,
+    ``transactions_funding_close``)."""
 
-    Locks the limits of the contracts (in primary-key order, so two writers cannot deadlock),
-    runs the pure engine in one batch per contract, saves the new usage, and returns allocation
-    rows in ``ALLOCATION_FIELDS`` order for the caller to insert. Must run in a transaction.
-    """
+    limits: list[FundingLimit]
+    setups: dict[int, allocation.FundingSetup]
+    usage: dict[int, Decimal]
+
+
+def transactions_funding_open(*, contracts: Sequence[ProjectContract]) -> FundingSession:
+    """Lock the limits of the contracts (in primary-key order, so two writers cannot
+    deadlock) and read their funding set-ups. Must run in a transaction."""
     contract_ids = [contract.pk for contract in contracts]
     limits = list(
         FundingLimit.objects.select_for_update()
         .filter(source__contract_id__in=contract_ids)
         .order_by("pk")
     )
-    usage = {limit.pk: limit.used_amount for limit in limits}
-    setups = funding_selectors.funding_setups(contracts=contracts)
+    return FundingSession(
+        limits=limits,
+        setups=funding_selectors.funding_setups(contracts=contracts),
+        usage={limit.pk: limit.used_amount for limit in limits},
+    )
+
+
+def funding_allocate(session: FundingSession, facts_by_contract: dict) -> list[tuple]:
+    """Allocation rows (``ALLOCATION_FIELDS`` order) of one batch of chargeable transactions,
+    by contract; the usage is carried in the session. Pure: no query, so it may run while the
+    connection writes the previous batch."""
     rows: list[tuple] = []
-    for contract in contracts:
-        facts = facts_by_contract.get(contract.pk)
+    usage = session.usage
+    for contract_id in sorted(facts_by_contract):
+        facts = facts_by_contract[contract_id]
         if not facts:
             continue
-        results, usage = allocation.allocate_batch(facts, setups[contract.pk], usage)
+        results, usage = allocation.allocate_batch(facts, session.setups[contract_id], usage)
         for result in results:
             for share in result.allocations:
                 rows.append(
@@ -115,12 +132,36 @@ def transactions_fund(
                         share.is_on_hold,
                     )
                 )
+    session.usage = usage
+    return rows
+
+
+def transactions_funding_close(*, session: FundingSession) -> None:
+    """Save the limits' new usage."""
     changed = [
-        limit for limit in limits if usage.get(limit.pk, limit.used_amount) != limit.used_amount
+        limit
+        for limit in session.limits
+        if session.usage.get(limit.pk, limit.used_amount) != limit.used_amount
     ]
     for limit in changed:
-        limit.used_amount = usage[limit.pk]
+        limit.used_amount = session.usage[limit.pk]
     FundingLimit.objects.bulk_update(changed, ["used_amount"])
+
+
+def transactions_fund(
+    *, contracts: Sequence[ProjectContract], facts_by_contract: dict
+) -> list[tuple]:
+    """Allocate chargeable transactions to funding sources, carrying limit usage forward.
+
+    Locks the limits of the contracts (in primary-key order, so two writers cannot deadlock),
+    runs the pure engine in one batch per contract, saves the new usage, and returns allocation
+    rows in ``ALLOCATION_FIELDS`` order for the caller to insert. Must run in a transaction.
+    """
+    session = transactions_funding_open(contracts=contracts)
+    rows = funding_allocate(
+        session, {contract.pk: facts_by_contract.get(contract.pk) for contract in contracts}
+    )
+    transactions_funding_close(session=session)
     return rows
 
 

@@ -114,7 +114,7 @@ def timesheet_read(content: bytes) -> TimesheetFile:
     records = _records(reader)
     raw_header = next(records)
     header = columns_map(raw_header)
-    rows = [row for row in records if any(cell.strip() for cell in row)]
+    rows = [row for row in records if "".join(row).strip()]  # blank lines are skipped
     if len(rows) > MAX_FILE_ROWS:
         raise TimesheetFileError(
             _("The file has %(count)s rows; at most %(limit)s rows can be imported at once.")

@@ -176,11 +176,17 @@ def timesheet_validate(
     *,
     labels: dict[str, str] | None = None,
     progress=None,
+    first_index: int = 0,
+    first_row_of: dict[str, int] | None = None,
 ) -> ValidationOutcome:
     """Check every row. Row numbers are file lines as a spreadsheet shows them (header = 1);
     columns are named as in the file's header (``labels``), or by their canonical name.
 
     ``progress(rows_checked)`` is called every ``PROGRESS_EVERY`` rows when given.
+
+    A file checked in chunks passes each chunk's ``rows`` with the index of its first row in
+    the file (``first_index``) and the same ``first_row_of`` dict every time (the row where
+    each entry id was first seen), so row numbers and repeated entry ids are the whole file's.
     """
     labels = labels or {}
     position = {column: index for index, column in enumerate(header)}
@@ -188,11 +194,11 @@ def timesheet_validate(
     drafts: list[TransactionDraft] = []
     errors: list[RowError] = []
     unchanged = 0
-    first_row_of: dict[str, int] = {}
+    first_row_of = {} if first_row_of is None else first_row_of
     projects, workers, categories = lookups.projects, lookups.workers, lookups.categories
     items, line_properties, existing = lookups.items, lookups.line_properties, lookups.existing
 
-    for index, cells in enumerate(rows):
+    for index, cells in enumerate(rows, start=first_index):
         row = index + 2
         if progress is not None and index and index % PROGRESS_EVERY == 0:
             progress(index)

@@ -206,15 +206,14 @@ def killed_when_it_says(script: str, word: str) -> None:
 
 IMPORT_KILLED_AFTER_WRITING = """
 from invoicing.transactions import imports
-written = imports.timesheet_drafts_save
+written = imports.import_chunk_write
 
-def save_then_hang(**kwargs):
-    ids = written(**kwargs)
-    print("WRITTEN", flush=True)  # every row is inserted; the transaction is still open
+def write_then_hang(**kwargs):
+    written(**kwargs)
+    print("WRITTEN", flush=True)  # every row is inserted (one chunk); the transaction is open
     time.sleep(60)
-    return ids
 
-imports.timesheet_drafts_save = save_then_hang
+imports.import_chunk_write = write_then_hang
 imports.import_batch_commit(batch_id={batch_id})
 """
 

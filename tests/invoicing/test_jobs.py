@@ -320,14 +320,13 @@ def test_an_import_marked_failed_while_it_ran_writes_nothing(uploaded, monkeypat
     """The sweep (or a clerk) gave up on an import that was in fact still running: when it
     reaches its end it finds the batch taken from it and rolls everything back."""
     ImportBatch.objects.filter(pk=uploaded.pk).update(status=ImportStatus.IMPORTING)
-    original = imports.timesheet_drafts_save
+    original = imports.import_chunk_write
 
     def meanwhile_failed(**kwargs):
-        ids = original(**kwargs)
+        original(**kwargs)
         ImportBatch.objects.filter(pk=uploaded.pk).update(status=ImportStatus.FAILED)
-        return ids
 
-    monkeypatch.setattr(imports, "timesheet_drafts_save", meanwhile_failed)
+    monkeypatch.setattr(imports, "import_chunk_write", meanwhile_failed)
     batch = imports.import_batch_commit(batch_id=uploaded.pk)
     # (in this one-connection test the "meanwhile" update is rolled back with the import; the
     # PostgreSQL fault tests do it from another connection)

@@ -227,14 +227,20 @@ def test_a_failure_half_way_leaves_nothing_behind(
     billing_setup, django_capture_on_commit_callbacks, monkeypatch
 ):
     batch = import_file(GOOD, django_capture_on_commit_callbacks)
-    original = bulk.rows_insert
+    original, original_copy = bulk.rows_insert, bulk.copy_statement
 
     def fail_on_allocations(model, fields, rows):
         if model is TransactionAllocation:
             raise RuntimeError("disk full")
         return original(model, fields, rows)
 
+    def fail_on_copying_allocations(model, fields):  # the import's COPY path (PostgreSQL)
+        if model is TransactionAllocation:
+            raise RuntimeError("disk full")
+        return original_copy(model, fields)
+
     monkeypatch.setattr(bulk, "rows_insert", fail_on_allocations)
+    monkeypatch.setattr(bulk, "copy_statement", fail_on_copying_allocations)
     uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     batch.refresh_from_db()
     assert batch.status == ImportStatus.FAILED
