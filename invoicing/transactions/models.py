@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from contracts.currencies import CURRENCY_CHOICES, CURRENCY_CODES
@@ -432,7 +433,9 @@ class JobChunk(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED
     )
-    worker = models.CharField(_("worker"), max_length=255, blank=True)
+    worker = models.CharField(
+        pgettext_lazy("background process", "worker"), max_length=255, blank=True
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)

@@ -158,10 +158,12 @@ def test_a_pdf_batch_is_rendered_in_chunks_and_put_together_in_order(
     from invoicing.invoices.models import Invoice
     from tests.invoicing.invoices.test_posting import approved_e1
 
-    for _ in range(3):
-        posting.invoice_post(
-            proposal=approved_e1(people), actor=people["clerk"], invoice_date=DAY_AFTER
-        )
+    for number in range(3):
+        proposal = approved_e1(people)
+        entity = proposal.contract.legal_entity
+        entity.invoice_number_prefix = f"E{number}-"  # one file name per invoice in the ZIP
+        entity.save()
+        posting.invoice_post(proposal=proposal, actor=people["clerk"], invoice_date=DAY_AFTER)
     ordered = list(Invoice.objects.order_by("legal_entity", "sequence_number"))
     settings.PDF_BATCH_CHUNK_INVOICES = 1
     rendered = []
