@@ -132,6 +132,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Behind PgBouncer in transaction mode a server-side cursor (the streamed CSV exports'
+    # `.iterator()`) cannot outlive its transaction: set this to use client-side cursors.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
+    )
     # A second connection to the same database: import progress is written on it, so it is
     # visible while the import's own transaction is still open. Tests share the default one.
     DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
