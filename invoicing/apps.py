@@ -48,6 +48,8 @@ class InvoicingConfig(AppConfig):
             "change_accountrule",
             "delete_accountrule",
             "add_ledgerexport",
+            # The jobs page: background work's chunks, workers and errors; retry failed chunks.
+            "change_jobchunk",
         ],
         "approver": ["approve_invoiceproposal"],
         # Auditors see everything, which includes downloading the transactions they see.

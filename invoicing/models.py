@@ -18,7 +18,12 @@ from invoicing.receivables.models import (
     Payment,
     PaymentAllocation,
 )
-from invoicing.transactions.models import ImportBatch, ProjectTransaction, TransactionAllocation
+from invoicing.transactions.models import (
+    ImportBatch,
+    JobChunk,
+    ProjectTransaction,
+    TransactionAllocation,
+)
 
 __all__ = [
     "AccountRule",
@@ -38,6 +43,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceProposal",
     "InvoiceTax",
+    "JobChunk",
     "Payment",
     "PaymentAllocation",
     "PdfBatch",

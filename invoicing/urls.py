@@ -41,5 +41,11 @@ urlpatterns = [
         ),
         name="pdf_batch_resume",
     ),
+    path("jobs/", views.JobsView.as_view(), name="jobs"),
+    path(
+        "jobs/<str:kind>/<int:pk>/retry/",
+        views.JobChunksRetryView.as_view(),
+        name="job_chunks_retry",
+    ),
     path("control/<int:contract_pk>/", views.InvoiceControlView.as_view(), name="invoice_control"),
 ]

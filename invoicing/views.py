@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import control, dashboard, jobs
+from invoicing import control, dashboard, job_overview, jobs
+from invoicing.invoices.models import PdfBatch
+from invoicing.proposals.models import BillingRun
+from invoicing.transactions.models import JobKind
 
 
 class InvoiceControlView(PermissionRequired, TemplateView):
@@ -63,3 +68,41 @@ class JobResumeView(PermissionRequired, View):
         else:
             messages.success(request, _("The job was started again."))
         return redirect(self.url_name, pk=pk)
+
+
+class JobsView(PermissionRequired, TemplateView):
+    """The operator's page: running and recent jobs with their chunks, workers and errors."""
+
+    permission_required = "invoicing.change_jobchunk"
+    template_name = "invoicing/jobs.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "rows": job_overview.jobs_overview()}
+
+
+class JobChunksRetryView(PermissionRequired, View):
+    """Put a billing run's or PDF batch's failed chunks back in the queue
+    (``invoicing.jobs.job_chunks_retry``)."""
+
+    permission_required = "invoicing.change_jobchunk"
+
+    def post(self, request, kind, pk):
+        model = {JobKind.BILLING_RUN: BillingRun, JobKind.PDF_BATCH: PdfBatch}.get(kind)
+        if model is None:
+            raise Http404
+        job = get_object_or_404(model, pk=pk)
+        try:
+            count = jobs.job_chunks_retry(job=job, actor=request.user)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s failed chunk was queued again.",
+                    "%(count)s failed chunks were queued again.",
+                    count,
+                )
+                % {"count": count},
+            )
+        return redirect("invoicing:jobs")

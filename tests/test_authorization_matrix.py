@@ -285,6 +285,13 @@ PAGES = [
     page("invoicing:billing_run_start", post=FINANCE_STAFF),
     page("invoicing:billing_run", get=EVERYONE, kwargs=(("pk", "billing_run"),)),
     page("invoicing:billing_run_resume", post=FINANCE_STAFF, kwargs=(("pk", "billing_run"),)),
+    # The operator's jobs page and its "retry failed chunks" (issue 18).
+    page("invoicing:jobs", get=FINANCE_STAFF),
+    page(
+        "invoicing:job_chunks_retry",
+        post=FINANCE_STAFF,
+        kwargs=(("kind", "=billing_run"), ("pk", "billing_run")),
+    ),
     page("invoicing:proposal_post", post=FINANCE_STAFF, kwargs=(("pk", "submitted"),)),
     page("invoicing:proposal_retention_release", post=FINANCE_STAFF, kwargs=PROPOSAL_DRAFT),
     *(

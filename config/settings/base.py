@@ -132,6 +132,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Behind PgBouncer in transaction mode a server-side cursor (the streamed CSV exports'
+    # `.iterator()`) cannot outlive its transaction: set this to use client-side cursors.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
+    )
     # A second connection to the same database: import progress is written on it, so it is
     # visible while the import's own transaction is still open. Tests share the default one.
     DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
@@ -247,6 +252,11 @@ JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
 TASK_QUEUE_MAX_AGE = datetime.timedelta(
     seconds=int(os.environ.get("TASK_QUEUE_MAX_AGE_SECONDS", "900"))
 )
+# Divisible jobs (docs/operations.md, "Scaling out"): a billing run is cut into chunks of this
+# many contracts and a PDF batch into chunks of this many invoices; each chunk is its own task,
+# claimed by whichever worker is free.
+BILLING_RUN_CHUNK_CONTRACTS = int(os.environ.get("BILLING_RUN_CHUNK_CONTRACTS", "50"))
+PDF_BATCH_CHUNK_INVOICES = int(os.environ.get("PDF_BATCH_CHUNK_INVOICES", "20"))
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -18,6 +18,8 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +33,8 @@ from invoicing.invoices.snapshots import (  # noqa: F401 - progress_statement is
     progress_statement,
     snapshot_context,
 )
+from invoicing.transactions import chunks
+from invoicing.transactions.models import ChunkStatus, JobKind
 
 logger = logging.getLogger(__name__)
 
@@ -213,38 +217,122 @@ class PdfBatchSuperseded(Exception):
 
 
 def pdf_batch_render(*, batch_id: int, attempt: int | None = None) -> None:
-    """Render every invoice of a batch into one ZIP file, reporting progress (and a heartbeat)
-    after each PDF. ``attempt`` is the batch's attempt the task was queued for: a task of an
-    earlier attempt stops. A resumed batch renders the ZIP again from the start (it writes
-    nothing else). Any error marks the batch failed with its reason."""
+    """Start (or resume) a PDF batch: cut its invoices (in the order of the file) into chunks
+    of ``PDF_BATCH_CHUNK_INVOICES`` the first time, put back in the queue every chunk that is
+    not done and that no living worker holds, queue a task per chunk and work through chunks
+    itself too (``transactions/chunks.py``). Each chunk keeps its PDFs as a ZIP of its own;
+    the worker that finishes the last chunk puts them together into the batch's file. A resumed
+    batch renders only the chunks not done. ``attempt`` is the batch's attempt the task was
+    queued for: a task of an earlier attempt stops. Any error marks the batch failed."""
+    from invoicing.invoices.tasks import pdf_batch_chunk_task
+
     batch = PdfBatch.objects.get(pk=batch_id)
     if batch.status != PdfBatch.Status.RUNNING or (
         attempt is not None and batch.attempts != attempt
     ):
         return
-    current = PdfBatch.objects.filter(
-        pk=batch_id, status=PdfBatch.Status.RUNNING, attempts=batch.attempts
-    )
-    buffer = io.BytesIO()
     try:
-        current.update(processed=0, heartbeat_at=timezone.now())
-        invoices = Invoice.objects.filter(pk__in=batch.invoice_ids)
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for number, invoice in enumerate(
-                invoices.order_by("legal_entity", "sequence_number"), start=1
+        with transaction.atomic():
+            locked = PdfBatch.objects.select_for_update().get(pk=batch_id)
+            if locked.status != PdfBatch.Status.RUNNING or locked.attempts != batch.attempts:
+                raise PdfBatchSuperseded
+            if not chunks.job_chunks(JobKind.PDF_BATCH, batch_id).exists():
+                ordered = list(
+                    Invoice.objects.filter(pk__in=batch.invoice_ids)
+                    .order_by("legal_entity", "sequence_number")
+                    .values_list("pk", flat=True)
+                )
+                chunks.chunks_create(
+                    kind=JobKind.PDF_BATCH,
+                    job_id=batch_id,
+                    item_ids=ordered,
+                    size=settings.PDF_BATCH_CHUNK_INVOICES,
+                )
+            else:
+                chunks.chunks_requeue(kind=JobKind.PDF_BATCH, job_id=batch_id)
+            locked.heartbeat_at = timezone.now()
+            locked.save(update_fields=["heartbeat_at"])
+            for chunk_id in (
+                chunks.job_chunks(JobKind.PDF_BATCH, batch_id)
+                .filter(status=ChunkStatus.QUEUED)
+                .values_list("pk", flat=True)
             ):
-                archive.writestr(f"{invoice.number}.pdf", invoice_pdf(invoice))
-                if not current.update(processed=number, heartbeat_at=timezone.now()):
-                    raise PdfBatchSuperseded
-        batch.archive.save(f"invoices-{batch_id}.zip", ContentFile(buffer.getvalue()), save=False)
-        current.update(
-            archive=batch.archive.name,
-            status=PdfBatch.Status.DONE,
-            processed=len(batch.invoice_ids),
-            heartbeat_at=timezone.now(),
-        )
+                transaction.on_commit(
+                    lambda chunk_id=chunk_id: pdf_batch_chunk_task.enqueue(batch_id, chunk_id)
+                )
+        pdf_batch_chunks_work(batch_id=batch_id)
     except PdfBatchSuperseded:
         return
     except Exception as error:  # noqa: BLE001 - the batch page explains any failure
         logger.exception("PDF batch %s failed", batch_id)
-        current.update(status=PdfBatch.Status.FAILED, message=str(error))
+        PdfBatch.objects.filter(
+            pk=batch_id, status=PdfBatch.Status.RUNNING, attempts=batch.attempts
+        ).update(status=PdfBatch.Status.FAILED, message=str(error))
+
+
+def pdf_batch_chunks_work(*, batch_id: int, chunk_id: int | None = None) -> None:
+    """A worker's share of a PDF batch: claim a chunk (``chunk_id`` first), render its PDFs
+    (a heartbeat after each), keep them with the chunk and mark it done in one transaction; go
+    on until no chunk is left, then put the batch's file together if every chunk is done."""
+    if not PdfBatch.objects.filter(pk=batch_id, status=PdfBatch.Status.RUNNING).exists():
+        return
+    prefer = chunk_id
+    while chunk := chunks.chunk_claim(kind=JobKind.PDF_BATCH, job_id=batch_id, prefer=prefer):
+        prefer = None
+        PdfBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
+        try:
+            _pdf_batch_chunk_render(batch_id, chunk)
+        except chunks.ChunkSuperseded:
+            continue
+        except Exception as error:  # noqa: BLE001 - the chunk and the batch explain any failure
+            logger.exception("PDF batch %s: %s failed", batch_id, chunk)
+            chunks.chunk_failed(chunk, error)
+    pdf_batch_finish(batch_id=batch_id)
+
+
+def _pdf_batch_chunk_render(batch_id: int, chunk) -> None:
+    invoices = Invoice.objects.in_bulk(chunk.item_ids)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as part:
+        for number, invoice_id in enumerate(chunk.item_ids, start=1):
+            invoice = invoices[invoice_id]
+            part.writestr(f"{invoice.number}.pdf", invoice_pdf(invoice))
+            chunks.chunk_heartbeat(chunk, processed=number)
+    with transaction.atomic():
+        locked = chunks.chunk_lock_own(chunk)
+        chunks.chunk_done(locked, processed=len(chunk.item_ids), output=buffer.getvalue())
+        PdfBatch.objects.filter(pk=batch_id).update(
+            processed=F("processed") + len(chunk.item_ids), heartbeat_at=timezone.now()
+        )
+
+
+def pdf_batch_finish(*, batch_id: int) -> None:
+    """When no chunk of a running batch is queued or running any more: put the chunks' PDFs
+    together, in order, into the batch's ZIP file and mark it done (or failed with the first
+    failed chunk's error). The batch's row lock makes it happen once."""
+    with transaction.atomic():
+        batch = PdfBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != PdfBatch.Status.RUNNING:
+            return
+        counts = chunks.chunk_counts(JobKind.PDF_BATCH, batch_id)
+        if any(counts.get(status) for status in chunks.UNFINISHED):
+            return
+        parts = chunks.job_chunks(JobKind.PDF_BATCH, batch_id).order_by("number")
+        failed = parts.filter(status=ChunkStatus.FAILED).first()
+        if failed is not None:
+            batch.status = PdfBatch.Status.FAILED
+            batch.message = failed.error
+            batch.save(update_fields=["status", "message"])
+            return
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part in parts.iterator():
+                with zipfile.ZipFile(io.BytesIO(bytes(part.output))) as pdfs:
+                    for name in pdfs.namelist():
+                        archive.writestr(name, pdfs.read(name))
+        batch.archive.save(f"invoices-{batch_id}.zip", ContentFile(buffer.getvalue()), save=False)
+        batch.status = PdfBatch.Status.DONE
+        batch.processed = len(batch.invoice_ids)
+        batch.heartbeat_at = timezone.now()
+        batch.save(update_fields=["archive", "status", "processed", "heartbeat_at"])
+        parts.update(output=None)  # the batch's file holds them now

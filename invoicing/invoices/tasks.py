@@ -8,3 +8,8 @@ from invoicing.invoices import documents
 @task()
 def pdf_batch_task(batch_id: int, attempt: int | None = None) -> None:
     documents.pdf_batch_render(batch_id=batch_id, attempt=attempt)
+
+
+@task()
+def pdf_batch_chunk_task(batch_id: int, chunk_id: int) -> None:
+    documents.pdf_batch_chunks_work(batch_id=batch_id, chunk_id=chunk_id)

@@ -260,7 +260,8 @@ class ProposalLine(models.Model):
 
 
 class BillingRun(BackgroundJob):
-    """Generating proposals for many contracts up to a date, as a background task."""
+    """Generating proposals for many contracts up to a date, as background work divided into
+    chunks of contracts (``JobChunk``, ``runs.py``); its figures are the sums of its chunks'."""
 
     up_to_date = models.DateField(_("billed up to"))
     split_by_kind = models.BooleanField(_("one proposal per transaction kind"), default=False)
@@ -269,9 +270,6 @@ class BillingRun(BackgroundJob):
     proposals_created = models.PositiveIntegerField(_("proposals created"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    # Contracts are billed in primary-key order and each chunk commits this cursor with its
-    # proposals: a resumed run starts after it, so no contract is billed twice.
-    last_contract_id = models.BigIntegerField(_("last contract billed"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
 
     class Meta:

@@ -39,9 +39,6 @@ PROPOSALS_NOT_ALLOWED = gettext_lazy("Your role cannot create invoice proposals.
 PROPOSAL_CHANGE_NOT_ALLOWED = gettext_lazy("Your role cannot submit or cancel invoice proposals.")
 
 
-RUN_CHUNK = 50
-
-
 class NothingToBill(ValidationError):
     """The billing rules found nothing to bill (not an error in a billing run)."""
 

@@ -8,3 +8,8 @@ from invoicing.proposals import runs
 @task()
 def billing_run_task(run_id: int, attempt: int | None = None) -> None:
     runs.billing_run_execute(run_id=run_id, attempt=attempt)
+
+
+@task()
+def billing_run_chunk_task(run_id: int, chunk_id: int) -> None:
+    runs.billing_run_chunks_work(run_id=run_id, chunk_id=chunk_id)

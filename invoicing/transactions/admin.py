@@ -8,6 +8,7 @@ from invoicing.transactions import services
 from invoicing.transactions.models import (
     LOCKED_BILLING_STATUSES,
     ImportBatch,
+    JobChunk,
     ProjectTransaction,
     TransactionAllocation,
 )
@@ -137,4 +138,28 @@ class TransactionAllocationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobChunk)
+class JobChunkAdmin(admin.ModelAdmin):
+    """The chunks of billing runs and PDF batches, for the record (the operator works from the
+    jobs page)."""
+
+    list_display = [
+        "pk",
+        "job_kind",
+        "job_id",
+        "number",
+        "status",
+        "worker",
+        "attempts",
+        "heartbeat_at",
+    ]
+    list_filter = ["job_kind", "status"]
+    search_fields = ["worker", "error"]
+    readonly_fields = [field.name for field in JobChunk._meta.fields if field.name != "output"]
+    exclude = ["output"]
+
+    def has_add_permission(self, request):
         return False

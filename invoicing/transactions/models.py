@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from contracts.currencies import CURRENCY_CHOICES, CURRENCY_CODES
@@ -425,3 +426,75 @@ class BackgroundJob(Heartbeat):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+
+class JobKind(models.TextChoices):
+    """The background jobs that are divided into chunks."""
+
+    BILLING_RUN = "billing_run", _("Billing run")
+    PDF_BATCH = "pdf_batch", _("PDF batch")
+
+
+class ChunkStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class JobChunk(models.Model):
+    """One share of a divisible job (a billing run's contracts, a PDF batch's invoices), done by
+    whichever worker claims it. ``attempts`` counts the claims: a worker that claimed attempt n
+    writes its result only if the chunk is still running under attempt n (checked under the
+    chunk's row lock), so a chunk taken over from a dead worker is never done twice."""
+
+    job_kind = models.CharField(_("job"), max_length=12, choices=JobKind.choices)
+    job_id = models.BigIntegerField(_("job number"))
+    number = models.PositiveIntegerField(_("chunk"))
+    item_ids = models.JSONField(_("items"), default=list)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED
+    )
+    worker = models.CharField(
+        pgettext_lazy("background process", "worker"), max_length=255, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    processed = models.PositiveIntegerField(_("processed"), default=0)
+    proposals_created = models.PositiveIntegerField(_("proposals created"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # A PDF batch's chunk keeps its PDFs (a ZIP) here until the batch's file is assembled: in
+    # the database, which every worker machine reaches.
+    output = models.BinaryField(_("output"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job chunk")
+        verbose_name_plural = _("job chunks")
+        ordering = ["job_kind", "job_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job_kind", "job_id", "number"], name="jobchunk_one_number_per_job"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ChunkStatus.values), name="jobchunk_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(job_kind__in=JobKind.values), name="jobchunk_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["job_kind", "job_id", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_job_kind_display()} {self.job_id} #{self.number}"
+
+    @property
+    def is_stalled(self) -> bool:
+        """Claimed, but nothing heard from its worker for longer than JOB_STALE_AFTER."""
+        return (
+            self.status == ChunkStatus.RUNNING
+            and self.heartbeat_at is not None
+            and self.heartbeat_at < job_stale_before()
+        )

@@ -33,7 +33,12 @@ from invoicing.management.commands.run_worker import ResilientWorker
 from invoicing.proposals.models import BillingRun, InvoiceProposal
 from invoicing.proposals.tasks import billing_run_task
 from invoicing.transactions import uploads
-from invoicing.transactions.models import ImportBatch, ImportStatus, ProjectTransaction
+from invoicing.transactions.models import (
+    ImportBatch,
+    ImportStatus,
+    JobChunk,
+    ProjectTransaction,
+)
 from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
 from tests.invoicing.builders import DAY, contract_with_customer, hours
 from tests.invoicing.test_jobs import stall
@@ -252,8 +257,9 @@ def test_a_worker_killed_during_an_import_leaves_nothing_and_the_batch_recoverab
 
 
 RUN_KILLED_IN_THE_SECOND_CHUNK = """
+from django.conf import settings
 from invoicing.proposals import runs
-runs.RUN_CHUNK = 1
+settings.BILLING_RUN_CHUNK_CONTRACTS = 1
 generate = runs.proposals_generate
 calls = []
 
@@ -279,11 +285,9 @@ def test_a_worker_killed_during_a_billing_run_is_resumed_and_bills_every_contrac
     killed_when_it_says(RUN_KILLED_IN_THE_SECOND_CHUNK.format(run_id=run.pk), "BILLING")
 
     run.refresh_from_db()
-    assert (run.status, run.processed_contracts, run.last_contract_id) == (
-        "running",
-        1,
-        contracts[0].pk,
-    )
+    assert (run.status, run.processed_contracts) == ("running", 1)
+    chunks = JobChunk.objects.filter(job_id=run.pk).order_by("number")
+    assert [chunk.status for chunk in chunks] == ["done", "running", "queued"]
     assert list(InvoiceProposal.objects.values_list("contract__code", flat=True)) == ["K-0"]
     stall(run)
     assert jobs.jobs_recover().runs_resumed == [run.pk]  # the task runs at once (immediate)

@@ -7,6 +7,7 @@ import datetime
 from collections import Counter
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -14,10 +15,10 @@ from django.utils import timezone
 
 from invoicing import jobs
 from invoicing.invoices.models import PdfBatch
-from invoicing.proposals import runs
+from invoicing.proposals import generation, runs
 from invoicing.proposals.models import BillingRun, InvoiceProposal
-from invoicing.transactions import imports, uploads
-from invoicing.transactions.models import ImportBatch, ImportStatus, ProjectTransaction
+from invoicing.transactions import chunks, imports, uploads
+from invoicing.transactions.models import ImportBatch, ImportStatus, JobChunk, ProjectTransaction
 from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
 from tests.invoicing.builders import DAY, contract_with_customer, hours
 
@@ -89,27 +90,32 @@ def fail_after(monkeypatch, count: int, error: BaseException) -> None:
 # Billing runs ----------------------------------------------------------------------------
 
 
+def chunk_statuses(run) -> list[str]:
+    return list(
+        JobChunk.objects.filter(job_kind="billing_run", job_id=run.pk)
+        .order_by("number")
+        .values_list("status", flat=True)
+    )
+
+
 def test_a_run_killed_half_way_is_resumed_by_the_sweep_and_bills_every_contract_once(
-    monkeypatch, contracts, clerk, queued_tasks_run
+    settings, monkeypatch, contracts, clerk, queued_tasks_run
 ):
     # given a run in chunks of two contracts whose worker dies while billing the third
-    monkeypatch.setattr(runs, "RUN_CHUNK", 2)
+    settings.BILLING_RUN_CHUNK_CONTRACTS = 2
     run = BillingRun.objects.create(created_by=clerk, up_to_date=DAY)
     fail_after(monkeypatch, 2, Killed())
     with pytest.raises(Killed):
         runs.billing_run_execute(run_id=run.pk, attempt=run.attempts)
     run.refresh_from_db()
-    assert (run.status, run.processed_contracts, run.last_contract_id) == (
-        "running",
-        2,
-        contracts[1].pk,
-    )
+    assert (run.status, run.processed_contracts, run.total_contracts) == ("running", 2, 5)
+    assert chunk_statuses(run) == ["done", "running", "queued"]
     assert proposals_per_contract() == every_contract_once(contracts[:2])
     # when its heartbeat grows old and the sweep runs (the task runs at once in the tests)
     stall(run)
     with queued_tasks_run():
         recovery = jobs.jobs_recover()
-    # then the run goes on after the last committed chunk: every contract billed exactly once
+    # then the chunks not done are done: every contract billed exactly once
     run.refresh_from_db()
     assert recovery.runs_resumed == [run.pk]
     assert (run.status, run.attempts, run.processed_contracts, run.total_contracts) == (
@@ -119,21 +125,24 @@ def test_a_run_killed_half_way_is_resumed_by_the_sweep_and_bills_every_contract_
         5,
     )
     assert run.proposals_created == 5
+    assert chunk_statuses(run) == ["done", "done", "done"]
     assert proposals_per_contract() == every_contract_once(contracts)
 
 
-def test_an_unexpected_error_marks_the_run_failed_and_resume_bills_the_rest_once(
-    monkeypatch, contracts, clerk, client, queued_tasks_run
+def test_an_unexpected_error_fails_its_chunk_and_resume_bills_the_rest_once(
+    settings, monkeypatch, contracts, clerk, client, queued_tasks_run
 ):
-    monkeypatch.setattr(runs, "RUN_CHUNK", 2)
+    settings.BILLING_RUN_CHUNK_CONTRACTS = 2
     run = BillingRun.objects.create(created_by=clerk, up_to_date=DAY)
     fail_after(monkeypatch, 3, RuntimeError("disk full"))
     runs.billing_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "failed"
     assert "The billing run stopped: disk full" in run.message
-    # the chunk in which it failed rolled back: two contracts billed, not three
-    assert proposals_per_contract() == every_contract_once(contracts[:2])
+    # the chunk in which it failed rolled back as a whole (K-2 and K-3); the others went on
+    assert chunk_statuses(run) == ["done", "failed", "done"]
+    assert proposals_per_contract() == every_contract_once([*contracts[:2], contracts[4]])
+    assert (run.processed_contracts, run.proposals_created) == (3, 3)
 
     client.force_login(clerk)
     page = client.get(reverse("invoicing:billing_run", args=[run.pk])).content.decode()
@@ -144,6 +153,92 @@ def test_an_unexpected_error_marks_the_run_failed_and_resume_bills_the_rest_once
     run.refresh_from_db()
     assert (run.status, run.message, run.processed_contracts) == ("done", "", 5)
     assert proposals_per_contract() == every_contract_once(contracts)
+
+
+def test_a_chunk_whose_worker_died_is_taken_over_and_the_late_worker_writes_nothing(
+    settings, contracts, clerk
+):
+    # given a run cut into chunks, the first claimed by a worker that then went silent
+    settings.BILLING_RUN_CHUNK_CONTRACTS = 3
+    run = BillingRun.objects.create(created_by=clerk, up_to_date=DAY)
+    chunks.chunks_create(
+        kind="billing_run", job_id=run.pk, item_ids=[c.pk for c in contracts], size=3
+    )
+    first = chunks.chunk_claim(kind="billing_run", job_id=run.pk)
+    assert (first.number, first.attempts) == (1, 1)
+    assert chunks.chunk_claim(kind="billing_run", job_id=run.pk).number == 2  # not the first
+    JobChunk.objects.filter(pk=first.pk).update(heartbeat_at=timezone.now() - LONG_AGO)
+    # when another worker claims: it takes the stalled chunk over, as a new attempt
+    taken = chunks.chunk_claim(kind="billing_run", job_id=run.pk)
+    assert (taken.pk, taken.attempts) == (first.pk, 2)
+    # then the first worker, waking up late, bills nothing; the new one bills its contracts once
+    names = generation.LineNames.load()
+    with pytest.raises(chunks.ChunkSuperseded):
+        runs._billing_run_chunk_commit(run, first, names)
+    assert not InvoiceProposal.objects.exists()
+    runs._billing_run_chunk_commit(run, taken, names)
+    assert proposals_per_contract() == every_contract_once(contracts[:3])
+    with pytest.raises(chunks.ChunkSuperseded):  # and nobody bills it a second time
+        runs._billing_run_chunk_commit(run, taken, names)
+    assert proposals_per_contract() == every_contract_once(contracts[:3])
+
+
+def test_the_sweep_requeues_a_stalled_chunk_and_its_task_finishes_the_run(
+    settings, monkeypatch, contracts, clerk
+):
+    settings.BILLING_RUN_CHUNK_CONTRACTS = 2
+    run = BillingRun.objects.create(created_by=clerk, up_to_date=DAY)
+    fail_after(monkeypatch, 2, Killed())
+    with pytest.raises(Killed):
+        runs.billing_run_execute(run_id=run.pk, attempt=run.attempts)
+    monkeypatch.undo()
+    stalled = JobChunk.objects.get(job_id=run.pk, status="running")
+    JobChunk.objects.filter(pk=stalled.pk).update(heartbeat_at=timezone.now() - LONG_AGO)
+    recovery = jobs.jobs_recover()  # the chunk's task runs at once (immediate backend)
+    assert recovery.chunks_requeued == [stalled.pk]
+    assert recovery.runs_resumed == []  # the run itself was not stalled
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.processed_contracts) == ("done", 1, 5)
+    assert proposals_per_contract() == every_contract_once(contracts)
+    stalled.refresh_from_db()
+    assert (stalled.status, stalled.attempts) == ("done", 2)
+
+
+def test_a_chunk_that_keeps_stopping_is_given_up_and_fails_its_run(settings, contracts, clerk):
+    settings.JOB_MAX_ATTEMPTS = 3
+    run = BillingRun.objects.create(created_by=clerk, up_to_date=DAY)
+    chunks.chunks_create(
+        kind="billing_run", job_id=run.pk, item_ids=[c.pk for c in contracts], size=5
+    )
+    JobChunk.objects.filter(job_id=run.pk).update(
+        status="running", attempts=3, heartbeat_at=timezone.now() - LONG_AGO
+    )
+    chunk = JobChunk.objects.get(job_id=run.pk)
+    assert chunks.chunk_claim(kind="billing_run", job_id=run.pk) is None  # not taken over again
+    assert jobs.jobs_recover().chunks_failed == [chunk.pk]
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert "The worker stopped 3 times while doing this chunk" in run.message
+    assert not InvoiceProposal.objects.exists()
+
+
+def test_retrying_failed_chunks_bills_only_their_contracts(
+    settings, monkeypatch, contracts, clerk, queued_tasks_run
+):
+    settings.BILLING_RUN_CHUNK_CONTRACTS = 2
+    run = BillingRun.objects.create(created_by=clerk, up_to_date=DAY)
+    fail_after(monkeypatch, 0, RuntimeError("lost the rates"))
+    runs.billing_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert chunk_statuses(run) == ["failed", "done", "done"]
+    with queued_tasks_run():
+        assert jobs.job_chunks_retry(job=run, actor=clerk) == 1
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("done", 2)
+    assert chunk_statuses(run) == ["done", "done", "done"]
+    assert proposals_per_contract() == every_contract_once(contracts)
+    with pytest.raises(ValidationError, match="no failed chunks"):
+        jobs.job_chunks_retry(job=run, actor=clerk)
 
 
 def test_a_task_of_an_earlier_attempt_bills_nothing(contracts, clerk):
