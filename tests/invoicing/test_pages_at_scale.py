@@ -6,6 +6,8 @@ page runs the same number of queries with more rows. The timings are in
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -158,3 +160,32 @@ def test_an_unfiltered_large_table_is_counted_by_postgresqls_estimate(people, mo
 def test_on_sqlite_or_without_statistics_the_count_is_exact(people):
     approved_e1(people, code="EXACT")
     assert paginators.EstimatedCountPaginator(InvoiceProposal.objects.all(), 25).count == 1
+
+
+def test_proposal_and_invoice_lists_filter_by_typed_contract_and_funder_not_a_list_of_all(
+    client, people
+):
+    """The filters offered every contract and every funder as options (3,000 at a thousand
+    contracts, rendering them cost more than the rest of the page); they are typed now."""
+    wanted = approved_e1(people, code="ALPHA-1", name="Harbour survey")
+    other = approved_e1(people, code="BETA-2", name="Bridge study")
+    invoice = post(people, code="GAMMA-3", name="Tunnel works")
+    client.force_login(people["clerk"])
+    proposals = reverse("invoicing:proposal_list")
+
+    def shown(url, **query):
+        response = client.get(url, query)
+        assert response.status_code == 200
+        options = re.findall(r"<option[^>]*>([^<]*)<", response.content.decode())
+        assert not [o for o in options if o.startswith(("ALPHA", "BETA", "GAMMA"))]
+        return {row.pk for row in response.context["page"].object_list}
+
+    assert shown(proposals, contract="alpha") == {wanted.pk}
+    assert shown(proposals, contract="bridge") == {other.pk}
+    assert shown(proposals, funding_source=wanted.funding_source.name[:4]) >= {wanted.pk}
+    assert shown(proposals, funding_source=wanted.contract.customer.name) == {wanted.pk}
+    assert shown(proposals, contract="nothing like it") == set()
+    invoices = reverse("invoicing:invoice_list")
+    assert shown(invoices, contract="gamma") == {invoice.pk}
+    assert shown(invoices, contract="tunnel") == {invoice.pk}
+    assert shown(invoices, contract="alpha") == set()
