@@ -46,9 +46,12 @@ class EstimatedCountPaginator(Paginator):
 
 
 class LargeTableAdmin:
-    """For a ModelAdmin of a table of millions of rows: the estimated count above, and no
-    second count of the whole table for "N total" (``show_full_result_count``). Such an
-    admin has no ``date_hierarchy`` either: it reads every distinct date of the table."""
+    """For a ModelAdmin of a table of millions of rows: the estimated count above, no second
+    count of the whole table for "N total" (``show_full_result_count``), and 50 rows a page.
+    Such an admin has no ``date_hierarchy`` either: it reads every distinct date of the
+    table."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+    # Rendering the admin's rows is most of such a page's time: 50 a page rather than 100.
+    list_per_page = 50

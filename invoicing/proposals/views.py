@@ -81,9 +81,14 @@ class ProposalListView(PermissionRequired, TemplateView):
 
     def get_context_data(self, **kwargs):
         proposal_filter = _proposal_list_filter(self.request)
-        page = Paginator(proposal_filter.qs, settings.PAGE_SIZE).get_page(
+        proposals = proposal_filter.qs
+        # The page's ids first, then its rows with their totals: the totals are subqueries, and
+        # an OFFSET over the rows would compute them for every row it skips (a deep page).
+        page = Paginator(proposals.values_list("pk", flat=True), settings.PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )
+        rows = {proposal.pk: proposal for proposal in proposals.filter(pk__in=list(page))}
+        page.object_list = [rows[pk] for pk in page.object_list]
         return {**super().get_context_data(**kwargs), "filter": proposal_filter, "page": page}
 
 
