@@ -544,6 +544,7 @@ def main() -> None:
     if options.only:
         wanted = [part.strip() for part in options.only.split(",")]
         paths = [(label, path) for label, path in paths if any(w in label for w in wanted)]
+    load_before = os.getloadavg()[0]
     client = logged_in_client()
     queries = queries_per_page(client, paths)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
@@ -564,6 +565,7 @@ def main() -> None:
             rows.append(
                 (label, statistics.median(times), percentile(times, 0.95), queries[label], path)
             )
+            print(f"  {label}: p50 {rows[-1][1]:.0f} ms, p95 {rows[-1][2]:.0f} ms", flush=True)
     finally:
         if server is not None:
             server.terminate()
@@ -571,7 +573,8 @@ def main() -> None:
     served = "the test client" if options.client else "gunicorn (1 worker, DEBUG off)"
     print(
         f"\n{options.requests} requests a page after a warm-up, served by {served}, "
-        f"scale {options.scale:g}, target p95 < {TARGET_P95_MS:.0f} ms"
+        f"scale {options.scale:g}, target p95 < {TARGET_P95_MS:.0f} ms; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores: above 2, others ran)"
     )
     print(f"{'page':<28}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}  {'':<5} path")
     failed = []
