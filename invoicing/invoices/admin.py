@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from contracts.paginators import LargeTableAdmin
 from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine
 
 
@@ -17,7 +18,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Posted invoices are final: the admin shows them and changes nothing."""
 
     list_display = [

@@ -5,6 +5,7 @@ it as a whole; the admin shows it."""
 
 from django.contrib import admin
 
+from contracts.paginators import LargeTableAdmin
 from invoicing.ledger.models import AccountRule, LedgerAccount, LedgerExport, Voucher, VoucherLine
 
 
@@ -45,17 +46,18 @@ class VoucherLineInline(admin.TabularInline):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyAdmin):
+class VoucherAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ["__str__", "legal_entity", "date", "kind", "text", "currency"]
-    list_filter = ["legal_entity", "series", "kind"]
+    # One voucher a document and payment: no date hierarchy (it reads every distinct date of the
+    # table); the date filter's ranges read nothing.
+    list_filter = ["legal_entity", "series", "kind", "date"]
     search_fields = ["text"]
-    date_hierarchy = "date"
     list_select_related = ["legal_entity"]
     inlines = [VoucherLineInline]
 
 
 @admin.register(VoucherLine)
-class VoucherLineAdmin(ReadOnlyAdmin):
+class VoucherLineAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ["voucher", "account", "account_name", "amount"]
     list_select_related = ["voucher"]
     search_fields = ["account"]

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from contracts.paginators import LargeTableAdmin
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
 
 
@@ -18,7 +19,7 @@ class ProposalLineInline(admin.TabularInline):
 
 
 @admin.register(InvoiceProposal)
-class InvoiceProposalAdmin(SimpleHistoryAdmin):
+class InvoiceProposalAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     """Read-only here: proposals change only through the workflow in the finance UI."""
 
     list_display = [

@@ -7,23 +7,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contracts.models import TransactionKind, VatCategory
 from invoicing.proposals import billable
-from invoicing.proposals.models import InvoiceProposal, ProposalStatus
+from invoicing.proposals.models import InvoiceProposal, ProposalLine, ProposalStatus
 from invoicing.proposals.totals import InvoiceTotals, TaxableLine, VatTreatment, invoice_totals
 from invoicing.transactions.explanations import allocation_explain
 
 
 def proposal_list() -> QuerySet:
-    """Proposals with their contract, funder and total, in one query."""
+    """Proposals with their contract, funder, net total (``total``) and number of lines
+    (``line_count``), in one query. The two figures are correlated subqueries, not a join: a
+    count (the paginator's) leaves them out, and PostgreSQL computes them after the sort and
+    limit, for the rows of the page only, whatever the number of proposals and lines."""
+    lines = ProposalLine.objects.filter(proposal=OuterRef("pk")).order_by().values("proposal")
     return (
         InvoiceProposal.objects.select_related(
             "contract", "funding_source", "submitted_by", "project"
         )
-        .annotate(total=Sum("lines__amount"), line_count=Count("lines"))
+        .annotate(
+            total=Subquery(
+                lines.annotate(total=Sum("amount")).values("total"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
+            line_count=Coalesce(
+                Subquery(lines.annotate(count=Count("pk")).values("count")), Value(0)
+            ),
+        )
         .order_by("-created_at", "-pk")
     )
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from contracts.filters import StyledFilterSet
+from contracts.filters import StyledFilterSet, TextSearchFilter, contract_search_filter
 from contracts.forms import DATE_INPUT, BootstrapFormMixin
 from contracts.models import ContractStatus, ProjectContract
 from contracts.number_fields import number_clean
@@ -43,13 +43,12 @@ class ProposalFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(
         choices=ProposalStatus.choices, label=_("Status"), empty_label=_("All")
     )
-    contract = django_filters.ModelChoiceFilter(
-        queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
-    )
-    funding_source = django_filters.ModelChoiceFilter(
-        queryset=FundingSource.objects.select_related("contract").order_by("name"),
+    # Typed, not picked: a thousand contracts and their funders are thousands of options.
+    contract = contract_search_filter()
+    funding_source = TextSearchFilter(
+        fields=["funding_source__name", "funding_source__customer__name"],
         label=_("Funder"),
-        empty_label=_("All"),
+        placeholder=_("Funder or its customer"),
     )
 
     mine = django_filters.ChoiceFilter(
@@ -82,9 +81,14 @@ class ProposalListView(PermissionRequired, TemplateView):
 
     def get_context_data(self, **kwargs):
         proposal_filter = _proposal_list_filter(self.request)
-        page = Paginator(proposal_filter.qs, settings.PAGE_SIZE).get_page(
+        proposals = proposal_filter.qs
+        # The page's ids first, then its rows with their totals: the totals are subqueries, and
+        # an OFFSET over the rows would compute them for every row it skips (a deep page).
+        page = Paginator(proposals.values_list("pk", flat=True), settings.PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )
+        rows = {proposal.pk: proposal for proposal in proposals.filter(pk__in=list(page))}
+        page.object_list = [rows[pk] for pk in page.object_list]
         return {**super().get_context_data(**kwargs), "filter": proposal_filter, "page": page}
 
 

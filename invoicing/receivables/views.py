@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from operator import attrgetter
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -82,8 +84,9 @@ class ReceivablesExportView(PermissionRequired, View):
 
 
 class ReceivablesView(PermissionRequired, TemplateView):
-    """Invoices with something open, the overdue ones marked, with totals per currency and the
-    customer credit available."""
+    """Invoices with something open, the overdue ones marked, a page at a time, with totals per
+    currency over all of them (from ``receivable_totals``, which also counts them for the
+    paginator)."""
 
     permission_required = "invoicing.view_invoice"
     template_name = "invoicing/receivables/receivables.html"
@@ -91,11 +94,14 @@ class ReceivablesView(PermissionRequired, TemplateView):
     def get_context_data(self, **kwargs):
         only_overdue = bool(self.request.GET.get("overdue"))
         invoices = selectors.overdue() if only_overdue else selectors.receivables()
-        rows = list(invoices)
+        totals = selectors.receivable_totals(invoices)
+        paginator = Paginator(invoices, settings.PAGE_SIZE)
+        # The totals have counted the invoices already: no second pass over them.
+        paginator.count = sum(row["count"] for row in totals)
         return {
             **super().get_context_data(**kwargs),
-            "invoices": rows,
-            "totals": selectors.receivable_totals(invoices),
+            "page": paginator.get_page(self.request.GET.get("page")),
+            "totals": totals,
             "only_overdue": only_overdue,
             "today": timezone.localdate(),
         }
