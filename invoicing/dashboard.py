@@ -6,7 +6,7 @@ import datetime
 from collections import Counter
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from contracts.models import ContractStatus, Milestone, MilestoneStatus, Project
 from contracts.selectors import milestone_value
 from funding.models import FundingLimit
 from invoicing.invoices.models import Invoice
-from invoicing.proposals import selectors
+from invoicing.proposals import billable_figures, selectors
 from invoicing.receivables import selectors as receivable_selectors
 
 LIST_SIZE = 8
@@ -42,15 +42,9 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
     active = list(
         ProjectContract.objects.filter(status=ContractStatus.ACTIVE).select_related("customer")
     )
-    billable = sorted(
-        (
-            row
-            for row in selectors.billable_now(contracts=active)
-            if row["total"] or row["milestones"]
-        ),
-        key=lambda row: row["total"],
-        reverse=True,
-    )
+    # Kept figures (billable_figures.py): working them out for every contract on every view
+    # would read every unbilled share of the installation.
+    figures = billable_figures.billable_figures_current(today=today, active=active)
     waiting_all = selectors.proposals_waiting_for(selectors.proposal_list(), user=user)
     waiting = list(waiting_all[:LIST_SIZE])
     rejected_all = selectors.proposals_rejected_for(selectors.proposal_list(), user=user)
@@ -68,19 +62,20 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         "due_this_month": due_this_month,
         "overdue_milestones": overdue_milestones,
         "milestone_counts": milestone_counts,
-        "billable": billable[:LIST_SIZE],
-        "billable_count": len(billable),
+        "billable": list(figures.billable[:LIST_SIZE]),
+        "billable_count": figures.billable_count,
+        "billable_computed_at": figures.computed_at,
         "waiting": waiting,
         "waiting_count": len(waiting) if len(waiting) < LIST_SIZE else waiting_all.count(),
         "rejected": rejected,
         "rejected_count": len(rejected) if len(rejected) < LIST_SIZE else rejected_all.count(),
         "receivables": receivable_rows,
         "limits": limits,
-        "charts": charts(today=today, active=active, billable=billable),
+        "charts": charts(today=today, active=active, billable=figures.billable),
     }
 
 
-def charts(*, today: datetime.date, active, billable) -> dict:
+def charts(*, today: datetime.date, active, billable: QuerySet) -> dict:
     """Invoiced revenue per month, milestones planned against invoiced per contract, and work in
     progress per contract, all in the most used currency (amounts in different currencies are
     never added or drawn on one axis). Amounts are decimal strings for the chart."""
@@ -113,7 +108,7 @@ def charts(*, today: datetime.date, active, billable) -> dict:
         entry[0] += value
         if milestone.status == MilestoneStatus.INVOICED:
             entry[1] += value
-    work = [row for row in billable if row["total"] and row["contract"].currency == currency]
+    work = list(billable.filter(contract__currency=currency).exclude(total=0)[:12])
     return {
         "currency": currency,
         "months": [month.strftime("%Y-%m") for month in months],
@@ -121,6 +116,6 @@ def charts(*, today: datetime.date, active, billable) -> dict:
         "plan_labels": list(plan),
         "plan_planned": [str(values[0]) for values in plan.values()],
         "plan_invoiced": [str(values[1]) for values in plan.values()],
-        "wip_labels": [row["contract"].code for row in work[:12]],
-        "wip_values": [str(row["total"]) for row in work[:12]],
+        "wip_labels": [row.contract.code for row in work],
+        "wip_values": [str(row.total) for row in work],
     }

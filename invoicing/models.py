@@ -9,7 +9,7 @@ from invoicing.ledger.models import (
     Voucher,
     VoucherLine,
 )
-from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
+from invoicing.proposals.models import BillableFigure, BillingRun, InvoiceProposal, ProposalLine
 from invoicing.receivables.bank_files.models import BankFile, BankFilePayment
 from invoicing.receivables.dispatch_models import InvoiceDispatch
 from invoicing.receivables.models import (
@@ -33,6 +33,7 @@ __all__ = [
     "LedgerExport",
     "Voucher",
     "VoucherLine",
+    "BillableFigure",
     "BillingRun",
     "CreditApplication",
     "CustomerRefund",

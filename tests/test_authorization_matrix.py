@@ -256,6 +256,7 @@ PAGES = [
     ),
     # Transactions and imports: finance records work; auditors may export what they see.
     page("invoicing:transaction_list", get=EVERYONE),
+    page("invoicing:transaction_filter_choices", get=EVERYONE, kwargs=(("field", "=contract"),)),
     page("invoicing:transaction_export", get=EXPORTERS),
     page("invoicing:transaction_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
     page(

@@ -267,6 +267,9 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
 PAGE_SIZE = 25
+# How old the dashboard's billable figures may be before a view works them out again
+# (invoicing/proposals/billable_figures.py): the page says when they were worked out.
+BILLABLE_FIGURES_MAX_AGE_MINUTES = int(os.environ.get("BILLABLE_FIGURES_MAX_AGE_MINUTES", "10"))
 
 # JSON API: token or session authentication, exactly the permissions of the UI (model
 # permissions, view_ for reads), JSON errors with field-level messages, OpenAPI schema.

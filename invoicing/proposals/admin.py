@@ -4,7 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts.paginators import LargeTableAdmin
-from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
+from invoicing.proposals.models import BillableFigure, BillingRun, InvoiceProposal, ProposalLine
 
 
 class ProposalLineInline(admin.TabularInline):
@@ -58,4 +58,19 @@ class BillingRunAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in BillingRun._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(BillableFigure)
+class BillableFigureAdmin(admin.ModelAdmin):
+    """Read only: the figures are ``billable_preview``'s, kept by ``billable_figures``."""
+
+    list_display = ["contract", "up_to_date", "total", "on_hold", "milestones", "computed_at"]
+    list_select_related = ["contract"]
+    readonly_fields = [field.name for field in BillableFigure._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

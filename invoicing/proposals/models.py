@@ -285,3 +285,37 @@ class BillingRun(BackgroundJob):
         if not self.total_contracts:
             return 100
         return self.processed_contracts * 100 // self.total_contracts
+
+
+class BillableFigure(models.Model):
+    """What ``billable.billable_preview`` said of one active contract when it last ran, kept
+    so that a page showing every contract's figure at once (the dashboard) reads a few rows
+    instead of working through every unbilled share on each view. Written only by
+    ``billable_figures.billable_figures_store``; never more than ``BILLABLE_FIGURES_MAX_AGE``
+    old when a page reads it (``billable_figures.billable_figures_current``)."""
+
+    contract = models.OneToOneField(
+        ProjectContract,
+        verbose_name=_("contract"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    up_to_date = models.DateField(_("billable up to"))
+    computed_at = models.DateTimeField(_("computed"))
+    total = models.DecimalField(_("billable now"), **MONEY)
+    work = models.DecimalField(_("work"), **MONEY)
+    fees = models.DecimalField(_("fees"), **MONEY)
+    deductions = models.DecimalField(_("deductions"), **MONEY)
+    on_account = models.DecimalField(_("on account"), **MONEY)
+    on_hold = models.DecimalField(_("on hold"), **MONEY)
+    over_cap = models.DecimalField(_("over the cap"), **MONEY)
+    milestones = models.PositiveIntegerField(_("completed milestones"), default=0)
+
+    class Meta:
+        verbose_name = _("billable figure")
+        verbose_name_plural = _("billable figures")
+        indexes = [models.Index(fields=["-total"], name="billablefigure_total_desc")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}: {self.total} ({self.up_to_date})"

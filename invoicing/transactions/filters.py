@@ -1,11 +1,14 @@
-"""Filters of the transaction list."""
+"""Filters of the transaction list. Contract, project and worker are chosen by typing (a
+big installation has thousands of each: see ``contracts/typeahead.py``)."""
 
 import django_filters
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from contracts.date_inputs import DatePickerInput
 from contracts.filters import StyledFilterSet
 from contracts.models import Category, Project, ProjectContract, TransactionKind, Worker
+from contracts.typeahead import TypeaheadSelect, choices_matching
 from invoicing.transactions.models import BillingStatus, ImportBatch, ProjectTransaction
 
 
@@ -15,9 +18,17 @@ class TransactionFilter(StyledFilterSet):
         queryset=ProjectContract.objects.order_by("code"),
         label=_("Contract"),
         empty_label=_("All"),
+        widget=TypeaheadSelect(
+            reverse_lazy("invoicing:transaction_filter_choices", args=["contract"])
+        ),
     )
     project = django_filters.ModelChoiceFilter(
-        queryset=Project.objects.order_by("code"), label=_("Project"), empty_label=_("All")
+        queryset=Project.objects.order_by("code"),
+        label=_("Project"),
+        empty_label=_("All"),
+        widget=TypeaheadSelect(
+            reverse_lazy("invoicing:transaction_filter_choices", args=["project"])
+        ),
     )
     kind = django_filters.ChoiceFilter(
         choices=TransactionKind.choices, label=_("Kind"), empty_label=_("All")
@@ -26,7 +37,12 @@ class TransactionFilter(StyledFilterSet):
         choices=BillingStatus.choices, label=_("Status"), empty_label=_("All")
     )
     worker = django_filters.ModelChoiceFilter(
-        queryset=Worker.objects.order_by("code"), label=_("Worker"), empty_label=_("All")
+        queryset=Worker.objects.order_by("code"),
+        label=_("Worker"),
+        empty_label=_("All"),
+        widget=TypeaheadSelect(
+            reverse_lazy("invoicing:transaction_filter_choices", args=["worker"])
+        ),
     )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.order_by("code"), label=_("Category"), empty_label=_("All")
@@ -58,3 +74,23 @@ class TransactionFilter(StyledFilterSet):
                 field.widget = DatePickerInput(field.widget.attrs)
         form.fields["import_batch"].widget = form.fields["import_batch"].hidden_widget()
         return form
+
+
+# The filters chosen by typing, and the fields a typed text is looked for in.
+TYPEAHEAD_FIELDS = {
+    "contract": ("code", "name"),
+    "project": ("code", "name"),
+    "worker": ("code", "name"),
+}
+
+
+def filter_choices(name: str, text: str) -> list[dict]:
+    """The rows the type-ahead filter ``name`` offers for ``text``, with the label its widget
+    shows (one query). ``KeyError`` for a filter that is not chosen by typing."""
+    search_fields = TYPEAHEAD_FIELDS[name]
+    choice_filter = TransactionFilter.base_filters[name]
+    field = choice_filter.field
+    return [
+        {"pk": row.pk, "label": field.label_from_instance(row)}
+        for row in choices_matching(choice_filter.queryset, text, fields=search_fields)
+    ]

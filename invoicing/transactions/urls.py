@@ -5,6 +5,11 @@ from invoicing.transactions import views
 urlpatterns = [
     path("transactions/", views.TransactionListView.as_view(), name="transaction_list"),
     path(
+        "transactions/choices/<str:field>/",
+        views.TransactionFilterChoicesView.as_view(),
+        name="transaction_filter_choices",
+    ),
+    path(
         "transactions/export.csv", views.TransactionExportView.as_view(), name="transaction_export"
     ),
     path("transactions/new/", views.TransactionCreateView.as_view(), name="transaction_create"),

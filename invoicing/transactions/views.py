@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
+from contracts.keyset import keyset_page_by_date
 from contracts.spreadsheets import (
     DATE,
     INTEGER,
@@ -31,7 +32,7 @@ from contracts.spreadsheets import (
 from contracts.views import PermissionRequired, ServiceFormMixin
 from invoicing.transactions import hooks, selectors, services, uploads
 from invoicing.transactions.explanations import allocation_explain
-from invoicing.transactions.filters import TransactionFilter
+from invoicing.transactions.filters import TYPEAHEAD_FIELDS, TransactionFilter, filter_choices
 from invoicing.transactions.forms import TimesheetUploadForm, TransactionForm
 from invoicing.transactions.models import ImportBatch, ProjectTransaction
 from invoicing.transactions.timesheets import error_report_rows
@@ -52,11 +53,18 @@ class TransactionListView(PermissionRequired, TemplateView):
             self.request.GET, queryset=selectors.transaction_list()
         )
         transactions = transaction_filter.qs
-        page = Paginator(transactions, settings.PAGE_SIZE).get_page(self.request.GET.get("page"))
+        # Newest first, a page found from the row before it: page 2,000 costs what page 1 does.
+        page = keyset_page_by_date(
+            transactions,
+            size=settings.PAGE_SIZE,
+            after=self.request.GET.get("after"),
+            before=self.request.GET.get("before"),
+        )
         context.update(
             filter=transaction_filter,
             page=page,
             totals=selectors.transaction_totals(transactions),
+            totals_limit=selectors.TOTALS_LINES_LIMIT,
             query=self.request.GET.urlencode(),
         )
         if transaction_filter.form.is_valid() and transaction_filter.form.cleaned_data.get(
@@ -86,6 +94,20 @@ TRANSACTION_COLUMNS = [
     Column(_("Billing status"), lambda t: t.get_billing_status_display()),
     Column(_("Description"), attrgetter("description")),
 ]
+
+
+class TransactionFilterChoicesView(PermissionRequired, TemplateView):
+    """The rows a type-ahead filter of the list offers for what the reader typed (``?q=``)."""
+
+    permission_required = "invoicing.view_projecttransaction"
+    template_name = "includes/typeahead_options.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if kwargs["field"] not in TYPEAHEAD_FIELDS:
+            raise Http404
+        context["choices"] = filter_choices(kwargs["field"], self.request.GET.get("q", ""))
+        return context
 
 
 class TransactionExportView(PermissionRequired, View):
