@@ -120,6 +120,7 @@ PAGES = [
     # Contracts: finance sets them up; everyone sees them.
     page("contracts:contract_list", get=EVERYONE),
     page("contracts:contract_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
+    page("contracts:contract_defaults", get=FINANCE_STAFF),
     page("contracts:milestone_list", get=EVERYONE),
     # Exchange rates: finance enters and imports them; everyone sees them.
     page("contracts:exchange_rate_list", get=EVERYONE),

@@ -27,6 +27,7 @@ from contracts.models import ContractStatus, ProjectContract
 from contracts.number_fields import number_clean
 from contracts.spreadsheets import DATE, INTEGER, MONEY, Column, table_response
 from contracts.views import PermissionRequired
+from funding.forms import FunderChoiceField
 from funding.models import FundingSource
 from invoicing.proposals import drafts, generation, rules, selectors, workflow
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine, ProposalStatus
@@ -39,6 +40,10 @@ def proposals_created_message(count: int) -> str:
     ) % {"count": count}
 
 
+class FunderFilter(django_filters.ModelChoiceFilter):
+    field_class = FunderChoiceField
+
+
 class ProposalFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(
         choices=ProposalStatus.choices, label=_("Status"), empty_label=_("All")
@@ -46,8 +51,10 @@ class ProposalFilter(StyledFilterSet):
     contract = django_filters.ModelChoiceFilter(
         queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
     )
-    funding_source = django_filters.ModelChoiceFilter(
-        queryset=FundingSource.objects.select_related("contract").order_by("name"),
+    funding_source = FunderFilter(
+        queryset=FundingSource.objects.select_related("contract").order_by(
+            "name", "contract__code"
+        ),
         label=_("Funder"),
         empty_label=_("All"),
     )
