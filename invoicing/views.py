@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import control, dashboard, jobs
+from invoicing import bulk, control, dashboard, jobs
+from invoicing.invoices.models import Invoice, PdfBatch
+from invoicing.invoices.tasks import pdf_batch_task
 
 
 class InvoiceControlView(PermissionRequired, TemplateView):
@@ -63,3 +67,89 @@ class JobResumeView(PermissionRequired, View):
         else:
             messages.success(request, _("The job was started again."))
         return redirect(self.url_name, pk=pk)
+
+
+class BulkActionView(PermissionRequired, View):
+    """The checked rows of a list, through one action each (``invoicing.bulk``); the page that
+    answers lists every row with its result. A user needs the chosen action's permission; one
+    who holds none of the list's actions is refused before anything is read."""
+
+    actions: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    list_url_name = ""
+    field = ""
+
+    def has_permission(self):
+        return any(self.request.user.has_perm(name) for name in self.actions.values())
+
+    def post(self, request):
+        action = request.POST.get("action", "")
+        ids = [int(value) for value in request.POST.getlist(self.field) if value.isdigit()]
+        back = reverse(self.list_url_name)
+        if action not in self.actions:
+            messages.error(request, _("Choose what to do with the selected rows."))
+            return redirect(back)
+        if not request.user.has_perm(self.actions[action]):
+            raise PermissionDenied
+        if not ids:
+            messages.error(request, _("Select the rows first: tick them in the list."))
+            return redirect(back)
+        rows = self.run(action, ids)
+        return render(
+            request,
+            "invoicing/bulk_result.html",
+            {
+                "title": self.labels[action],
+                "rows": rows,
+                "done_count": sum(row.is_done for row in rows),
+                "refused_count": sum(not row.is_done for row in rows),
+                "back_url": back,
+            },
+        )
+
+    def run(self, action: str, ids: list[int]) -> list:
+        raise NotImplementedError
+
+
+class ProposalsBulkView(BulkActionView):
+    """Submit, approve or post the proposals checked on the proposal list."""
+
+    actions = bulk.PROPOSAL_ACTIONS
+    labels = {
+        "submit": _("Submit the selected proposals"),
+        "approve": _("Approve the selected proposals"),
+        "post": _("Post the selected proposals"),
+    }
+    list_url_name = "invoicing:proposal_list"
+    field = "proposal"
+
+    def run(self, action, ids):
+        return bulk.proposals_bulk(action=action, proposal_ids=ids, actor=self.request.user)
+
+
+class InvoicesBulkView(BulkActionView):
+    """E-mail or mark sent the invoices checked on the invoice list, or render their PDFs
+    (a background batch: its page shows the progress)."""
+
+    actions = {**bulk.INVOICE_ACTIONS, "pdf": "invoicing.add_pdfbatch"}
+    labels = {
+        "send": _("E-mail the selected invoices"),
+        "mark_sent": _("Mark the selected invoices as sent"),
+    }
+    list_url_name = "invoicing:invoice_list"
+    field = "invoice"
+
+    def post(self, request):
+        if request.POST.get("action") == "pdf" and request.user.has_perm(self.actions["pdf"]):
+            ids = [int(v) for v in request.POST.getlist(self.field) if v.isdigit()]
+            ids = list(
+                Invoice.objects.filter(pk__in=ids[: bulk.BULK_LIMIT]).values_list("pk", flat=True)
+            )
+            if ids:
+                batch = PdfBatch.objects.create(created_by=request.user, invoice_ids=sorted(ids))
+                transaction.on_commit(lambda: pdf_batch_task.enqueue(batch.pk))
+                return redirect("invoicing:pdf_batch", pk=batch.pk)
+        return super().post(request)
+
+    def run(self, action, ids):
+        return bulk.invoices_bulk(action=action, invoice_ids=ids, actor=self.request.user)

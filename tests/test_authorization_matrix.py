@@ -343,6 +343,9 @@ PAGES = [
     # Sending by e-mail: finance sends, one or many (the list's selection).
     page("invoicing:invoice_send", post=FINANCE_STAFF, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoices_send", post=FINANCE_STAFF),
+    # Bulk actions of the lists: whoever holds one of the list's actions reaches the page.
+    page("invoicing:proposals_bulk", post=FINANCE_STAFF | APPROVERS),
+    page("invoicing:invoices_bulk", post=FINANCE_STAFF),
     page("invoicing:invoice_control", get=EVERYONE, kwargs=OF_CONTRACT),
     # Bank files: finance imports and books them (as it records payments); everyone sees them.
     page("invoicing:bank_file_list", get=EVERYONE),
