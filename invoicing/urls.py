@@ -41,6 +41,7 @@ urlpatterns = [
         ),
         name="pdf_batch_resume",
     ),
+    path("search/", views.SearchView.as_view(), name="search"),
     path("proposals/bulk/", views.ProposalsBulkView.as_view(), name="proposals_bulk"),
     path("invoices/bulk/", views.InvoicesBulkView.as_view(), name="invoices_bulk"),
     path("control/<int:contract_pk>/", views.InvoiceControlView.as_view(), name="invoice_control"),

@@ -7,13 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import bulk, control, dashboard, jobs
+from invoicing import bulk, control, dashboard, jobs, search
 from invoicing.invoices.models import Invoice, PdfBatch
 from invoicing.invoices.tasks import pdf_batch_task
 
@@ -153,3 +154,18 @@ class InvoicesBulkView(BulkActionView):
 
     def run(self, action, ids):
         return bulk.invoices_bulk(action=action, invoice_ids=ids, actor=self.request.user)
+
+
+class SearchView(PermissionRequired, TemplateView):
+    """The top bar's search across invoices, customers, contracts and projects."""
+
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/search.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "")
+        return {
+            **super().get_context_data(**kwargs),
+            "results": search.search(query=query, language=get_language()),
+            "search_min_length": search.SEARCH_MIN_LENGTH,
+        }

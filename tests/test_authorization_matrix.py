@@ -304,6 +304,7 @@ PAGES = [
     ),
     # Invoices: finance posts, credits, sends PDFs and chases payment; everyone reads them.
     page("invoicing:invoice_list", get=EVERYONE),
+    page("invoicing:search", get=EVERYONE),
     page("invoicing:invoice_export", get=EVERYONE),
     page("invoicing:invoice_detail", get=EVERYONE, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoice_pdf", get=EVERYONE, kwargs=(("pk", "invoice"),)),
