@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import bulk, control, dashboard, jobs, search
+from invoicing import bulk, control, dashboard, jobs, saved_filters, search
 from invoicing.invoices.models import Invoice, PdfBatch
 from invoicing.invoices.tasks import pdf_batch_task
 
@@ -169,3 +169,40 @@ class SearchView(PermissionRequired, TemplateView):
             "results": search.search(query=query, language=get_language()),
             "search_min_length": search.SEARCH_MIN_LENGTH,
         }
+
+
+class SavedFilterSaveView(PermissionRequired, View):
+    """Save the filter a list shows under a name of the user's choosing."""
+
+    permission_required = "invoicing.view_savedfilter"
+
+    def post(self, request):
+        list_name = request.POST.get("list_name", "")
+        try:
+            saved = saved_filters.saved_filter_save(
+                user=request.user,
+                list_name=list_name,
+                name=request.POST.get("name", ""),
+                query=request.POST.get("query", ""),
+            )
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+            page = saved_filters.LIST_PAGES.get(list_name, ("home",))[0]
+            return redirect(page)
+        messages.success(request, _("The filter “%(name)s” was saved.") % {"name": saved.name})
+        return redirect(saved.url)
+
+
+class SavedFilterDeleteView(PermissionRequired, View):
+    """Delete one of the user's own saved filters."""
+
+    permission_required = "invoicing.view_savedfilter"
+
+    def post(self, request, pk):
+        try:
+            list_name = saved_filters.saved_filter_delete(user=request.user, saved_filter_id=pk)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+            return redirect("home")
+        messages.success(request, _("The saved filter was deleted."))
+        return redirect(saved_filters.LIST_PAGES[list_name][0])

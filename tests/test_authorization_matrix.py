@@ -44,6 +44,7 @@ from invoicing.proposals.models import BillingRun
 from invoicing.receivables import payments
 from invoicing.receivables.bank_files import services as bank_services
 from invoicing.receivables.bank_files.bgmax import BgMaxDepositOut, BgMaxPaymentOut, bgmax_write
+from invoicing.saved_filters import SavedFilter
 from tests.factories import (
     BillingRuleFactory,
     BudgetFactory,
@@ -305,6 +306,9 @@ PAGES = [
     # Invoices: finance posts, credits, sends PDFs and chases payment; everyone reads them.
     page("invoicing:invoice_list", get=EVERYONE),
     page("invoicing:search", get=EVERYONE),
+    # Saved filters are each user's own view of a list: everyone keeps their own.
+    page("invoicing:saved_filter_save", post=EVERYONE),
+    page("invoicing:saved_filter_delete", post=EVERYONE, kwargs=(("pk", "saved_filter"),)),
     page("invoicing:invoice_export", get=EVERYONE),
     page("invoicing:invoice_detail", get=EVERYONE, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoice_pdf", get=EVERYONE, kwargs=(("pk", "invoice"),)),
@@ -586,6 +590,9 @@ def build_world() -> dict:
             actor=clerk,
         ).record.pk,
         "pdf_batch": pdf_batch.pk,
+        "saved_filter": SavedFilter.objects.create(
+            user=clerk, list_name="invoices", name="Matrix", query="status=sent"
+        ).pk,
         "billing_run": BillingRun.objects.create(created_by=clerk, up_to_date=DAY).pk,
     }
 
