@@ -153,3 +153,17 @@ def test_the_lists_offer_the_bulk_actions(client, people):
     assert 'id="bulk-proposals"' in listing
     assert f'value="{proposal.pk}" form="bulk-proposals"' in listing
     assert 'value="approve"' not in listing  # a clerk does not approve
+
+
+def test_the_clerks_dashboard_lists_what_is_ready_to_post(client, people):
+    ready = approved_e1(people)
+    generated_e1(people)  # a draft is not ready
+    client.force_login(people["clerk"])
+
+    page = client.get(reverse("home"))
+
+    assert [p.pk for p in page.context["ready_to_post"]["proposals"]] == [ready.pk]
+    text = page.content.decode()
+    assert 'data-testid="ready-to-post"' in text and ready.get_absolute_url() in text
+    client.force_login(people["approver"])
+    assert 'data-testid="ready-to-post"' not in client.get(reverse("home")).content.decode()
