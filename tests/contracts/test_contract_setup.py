@@ -145,3 +145,9 @@ def test_the_funder_filter_names_each_funder_with_its_contract(clerk_client):
     assert "City of Malmö — C-1" in text
     assert "City of Malmö — C-2" in text
     assert f'value="{first.pk}"' in text
+
+
+def test_the_customer_page_starts_a_contract_for_that_customer(clerk_client):
+    customer = CustomerFactory()
+    page = clerk_client.get(reverse("invoicing:customer_detail", args=[customer.pk]))
+    assert f"/contracts/new/?customer={customer.pk}" in page.content.decode()
