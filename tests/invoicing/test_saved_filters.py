@@ -73,3 +73,10 @@ def test_a_filter_without_name_or_filter_is_refused(name, query, message):
     with pytest.raises(ValidationError, match=message):
         saved_filter_save(user=clerk, list_name="invoices", name=name, query=query)
     assert not SavedFilter.objects.exists()
+
+
+def test_the_admin_lists_saved_filters(admin_client):
+    owner = UserFactory(role="finance_clerk")
+    saved_filter_save(user=owner, list_name="invoices", name="Sent ones", query="status=sent")
+    page = admin_client.get(reverse("admin:invoicing_savedfilter_changelist"))
+    assert "Sent ones" in page.content.decode()
