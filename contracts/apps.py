@@ -62,8 +62,10 @@ class ContractsConfig(AppConfig):
         from collaboration.registry import comment_target_register, notification_kind_register
         from contracts.comment_targets import COMMENT_TARGETS
         from contracts.notification_kinds import NOTIFICATION_KINDS
+        from contracts.setup_checklist import contract_steps, setup_step_provider_register
 
         # Runs after every migrate (and test flush), so permissions of new models are granted.
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="contracts_roles_sync")
         notification_kind_register(*NOTIFICATION_KINDS)
         comment_target_register(*COMMENT_TARGETS)
+        setup_step_provider_register(contract_steps)

@@ -70,3 +70,13 @@ def currency_choices(*, language: str | None = None, keep: str = "") -> list:
         (_("Most used"), [choice(code) for code in COMMON_CURRENCIES]),
         (_("Other currencies"), [choice(code) for code in sorted(others)]),
     ]
+
+
+def country_currency(country: str) -> str | None:
+    """The currency legal tender in ``country`` today when it is a common one (SE: SEK, DE:
+    EUR), else None."""
+    today = datetime.date.today()
+    for code in get_territory_currencies(country, today, tender=True) if country else ():
+        if code in COMMON_CURRENCIES and code in current_currency_codes(today):
+            return code
+    return None

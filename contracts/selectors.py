@@ -10,11 +10,13 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from contracts.currencies import country_currency
 from contracts.models import (
     BillingRule,
     Budget,
     Customer,
     ExchangeRate,
+    LegalEntity,
     Milestone,
     Project,
     ProjectContract,
@@ -32,6 +34,40 @@ def contract_list() -> QuerySet[ProjectContract]:
     return ProjectContract.objects.select_related("customer", "legal_entity").annotate(
         project_count=Count("projects", distinct=True)
     )
+
+
+def contract_defaults(*, customer: Customer | None) -> dict[str, object]:
+    """What a new contract starts from (primary keys and codes, at most four queries): the
+    legal entity when there is only one; the customer's payment terms; the currency and default
+    tax group of the customer's latest contract. A customer's first contract takes the tax
+    group of the latest contract with a customer in the same country (a German customer gets
+    what German customers had: reverse charge) and the currency of the customer's country when
+    it is one of the common ones, else the legal entity's."""
+    defaults: dict[str, object] = {}
+    entities = list(LegalEntity.objects.only("pk", "base_currency")[:2])
+    entity = entities[0] if len(entities) == 1 else None
+    if entity is not None:
+        defaults["legal_entity"] = entity.pk
+    if customer is None:
+        return defaults
+    defaults["payment_terms"] = customer.payment_terms_id
+    latest = (
+        ProjectContract.objects.filter(customer=customer)
+        .order_by("-start_date", "-pk")
+        .values("currency", "default_tax_group")
+        .first()
+    )
+    if latest is None:
+        latest = {
+            "currency": country_currency(str(customer.country))
+            or (entity.base_currency if entity else None),
+            "default_tax_group": ProjectContract.objects.filter(customer__country=customer.country)
+            .order_by("-start_date", "-pk")
+            .values_list("default_tax_group", flat=True)
+            .first(),
+        }
+    defaults.update({key: value for key, value in latest.items() if value})
+    return defaults
 
 
 def contract_detail(*, pk: int) -> ProjectContract:

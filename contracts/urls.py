@@ -7,6 +7,7 @@ app_name = "contracts"
 urlpatterns = [
     path("", views.ContractListView.as_view(), name="contract_list"),
     path("new/", views.ContractCreateView.as_view(), name="contract_create"),
+    path("new/defaults/", views.ContractDefaultsView.as_view(), name="contract_defaults"),
     path("milestones/", views.MilestoneListView.as_view(), name="milestone_list"),
     path(
         "exchange-rates/",

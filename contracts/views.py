@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -33,8 +33,9 @@ from contracts.forms import (
     ProjectForm,
     ScheduleFillForm,
 )
-from contracts.models import BillingRule, Budget, Milestone, Project, ProjectContract
+from contracts.models import BillingRule, Budget, Customer, Milestone, Project, ProjectContract
 from contracts.models.billing_terms import RULE_TYPE_FIELDS
+from contracts.setup_checklist import contract_setup_checklist
 
 
 class PermissionRequired(PermissionRequiredMixin):
@@ -82,6 +83,7 @@ class ContractDetailView(PermissionRequired, DetailView):
         contract = self.object
         projects = list(contract.projects.all())
         budgets = [budget for project in projects for budget in project.budgets.all()]
+        setup_steps = contract_setup_checklist(contract=contract)
         context.update(
             projects=projects,
             budgets=budgets,
@@ -89,6 +91,10 @@ class ContractDetailView(PermissionRequired, DetailView):
             documents=list(contract.documents.select_related("uploaded_by")),
             document_form=ContractDocumentForm(),
             buyer_reference=selectors.buyer_reference_effective(contract=contract),
+            setup_steps=[
+                (step, self.request.user.has_perm(step.permission)) for step in setup_steps
+            ],
+            setup_complete=all(step.is_done for step in setup_steps),
             history=selectors.history_entries(
                 contract.history.all(),
                 Project.history.filter(contract_id=contract.pk),
@@ -122,8 +128,40 @@ class ContractCreateView(PermissionRequired, ServiceFormMixin, CreateView):
     template_name = "contracts/contract_form.html"
     success_message = _("The contract was created.")
 
+    def get_initial(self):
+        """The only legal entity, and the customer's terms when the page names the customer
+        (``?customer=``, the customer page's "New contract"); the form's script asks
+        ``ContractDefaultsView`` again when the clerk picks another customer."""
+        customer = _customer_or_none(self.request.GET.get("customer"))
+        initial = selectors.contract_defaults(customer=customer)
+        if customer is not None:
+            initial["customer"] = customer.pk
+        return {**super().get_initial(), **initial}
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "defaults_url": reverse("contracts:contract_defaults"),
+        }
+
     def save_with_service(self, form):
         return services.contract_save(contract=form.instance, actor=self.request.user)
+
+
+class ContractDefaultsView(PermissionRequired, View):
+    """The defaults of a new contract for a customer, as JSON for the contract form."""
+
+    permission_required = "contracts.add_projectcontract"
+
+    def get(self, request):
+        customer = _customer_or_none(request.GET.get("customer"))
+        return JsonResponse(selectors.contract_defaults(customer=customer))
+
+
+def _customer_or_none(value) -> Customer | None:
+    if not (value or "").isdigit():
+        return None
+    return Customer.objects.filter(pk=value).first()
 
 
 class ContractUpdateView(PermissionRequired, ServiceFormMixin, UpdateView):

@@ -12,3 +12,9 @@ class FundingConfig(AppConfig):
             for action in ("add", "change", "delete")
         ],
     }
+
+    def ready(self) -> None:
+        from contracts.setup_checklist import setup_step_provider_register
+        from funding.selectors import contract_funding_steps
+
+        setup_step_provider_register(contract_funding_steps)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Project, ProjectContract
+from contracts.setup_checklist import SetupStep
 from funding import allocation
-from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
+from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource, SourceType
 
 
 def funding_sources(*, contract: ProjectContract) -> QuerySet[FundingSource]:
@@ -131,3 +135,42 @@ def funding_setups(*, contracts) -> dict[int, allocation.FundingSetup]:
         )
         for contract in contracts
     }
+
+
+def contract_funding_steps(contract: ProjectContract) -> list[SetupStep]:
+    """The contract set-up checklist's funding steps (registered in ``FundingConfig.ready``):
+    an invoiced funder (customer or grant) and a funding rule with allocation lines. One
+    query."""
+    figures = ProjectContract.objects.filter(pk=contract.pk).aggregate(
+        invoiced_funders=models.Count(
+            "funding_sources",
+            filter=~models.Q(funding_sources__source_type=SourceType.ORGANIZATION),
+            distinct=True,
+        ),
+        rules_with_lines=models.Count(
+            "funding_rules",
+            filter=models.Q(Exists(FundingRuleLine.objects.filter(rule=OuterRef("funding_rules")))),
+            distinct=True,
+        ),
+    )
+    kwargs = {"contract_pk": contract.pk}
+    return [
+        SetupStep(
+            order=20,
+            title=_("A funder who is invoiced"),
+            is_done=figures["invoiced_funders"] > 0,
+            missing=_("No customer or grant funder: there is nobody to send an invoice to."),
+            fix_url=reverse("funding:source_create", kwargs=kwargs),
+            fix_label=_("Add a funder"),
+            permission="funding.add_fundingsource",
+        ),
+        SetupStep(
+            order=30,
+            title=_("A funding rule"),
+            is_done=figures["rules_with_lines"] > 0,
+            missing=_("No funding rule shares the work among the funders: it all waits on hold."),
+            fix_url=reverse("funding:rule_create", kwargs=kwargs),
+            fix_label=_("Add a funding rule"),
+            permission="funding.add_fundingrule",
+        ),
+    ]

@@ -72,6 +72,10 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         "receivables": receivable_rows,
         "limits": limits,
         "charts": charts(today=today, active=active, billable=figures.billable),
+        # Posting is the clerk's: only they see what waits for it.
+        "ready_to_post": selectors.proposals_ready_to_post(limit=LIST_SIZE)
+        if user.has_perm("invoicing.change_invoiceproposal")
+        else None,
     }
 
 

@@ -18,6 +18,7 @@ from invoicing.receivables.models import (
     Payment,
     PaymentAllocation,
 )
+from invoicing.saved_filters import SavedFilter
 from invoicing.transactions.models import (
     ImportBatch,
     JobChunk,
@@ -50,5 +51,6 @@ __all__ = [
     "PdfBatch",
     "ProjectTransaction",
     "ProposalLine",
+    "SavedFilter",
     "TransactionAllocation",
 ]

@@ -47,5 +47,14 @@ urlpatterns = [
         views.JobChunksRetryView.as_view(),
         name="job_chunks_retry",
     ),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("saved-filters/", views.SavedFilterSaveView.as_view(), name="saved_filter_save"),
+    path(
+        "saved-filters/<int:pk>/delete/",
+        views.SavedFilterDeleteView.as_view(),
+        name="saved_filter_delete",
+    ),
+    path("proposals/bulk/", views.ProposalsBulkView.as_view(), name="proposals_bulk"),
+    path("invoices/bulk/", views.InvoicesBulkView.as_view(), name="invoices_bulk"),
     path("control/<int:contract_pk>/", views.InvoiceControlView.as_view(), name="invoice_control"),
 ]

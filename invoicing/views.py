@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
-from invoicing import control, dashboard, job_overview, jobs
-from invoicing.invoices.models import PdfBatch
+from invoicing import bulk, control, dashboard, job_overview, jobs, saved_filters, search
+from invoicing.invoices.models import Invoice, PdfBatch
+from invoicing.invoices.tasks import pdf_batch_task
 from invoicing.proposals.models import BillingRun
 from invoicing.transactions.models import JobKind
 
@@ -106,3 +109,141 @@ class JobChunksRetryView(PermissionRequired, View):
                 % {"count": count},
             )
         return redirect("invoicing:jobs")
+
+
+class BulkActionView(PermissionRequired, View):
+    """The checked rows of a list, through one action each (``invoicing.bulk``); the page that
+    answers lists every row with its result. A user needs the chosen action's permission; one
+    who holds none of the list's actions is refused before anything is read."""
+
+    actions: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    list_url_name = ""
+    field = ""
+
+    def has_permission(self):
+        return any(self.request.user.has_perm(name) for name in self.actions.values())
+
+    def post(self, request):
+        action = request.POST.get("action", "")
+        ids = [int(value) for value in request.POST.getlist(self.field) if value.isdigit()]
+        back = reverse(self.list_url_name)
+        if action not in self.actions:
+            messages.error(request, _("Choose what to do with the selected rows."))
+            return redirect(back)
+        if not request.user.has_perm(self.actions[action]):
+            raise PermissionDenied
+        if not ids:
+            messages.error(request, _("Select the rows first: tick them in the list."))
+            return redirect(back)
+        rows = self.run(action, ids)
+        return render(
+            request,
+            "invoicing/bulk_result.html",
+            {
+                "title": self.labels[action],
+                "rows": rows,
+                "done_count": sum(row.is_done for row in rows),
+                "refused_count": sum(not row.is_done for row in rows),
+                "back_url": back,
+            },
+        )
+
+    def run(self, action: str, ids: list[int]) -> list:
+        raise NotImplementedError
+
+
+class ProposalsBulkView(BulkActionView):
+    """Submit, approve or post the proposals checked on the proposal list."""
+
+    actions = bulk.PROPOSAL_ACTIONS
+    labels = {
+        "submit": _("Submit the selected proposals"),
+        "approve": _("Approve the selected proposals"),
+        "post": _("Post the selected proposals"),
+    }
+    list_url_name = "invoicing:proposal_list"
+    field = "proposal"
+
+    def run(self, action, ids):
+        return bulk.proposals_bulk(action=action, proposal_ids=ids, actor=self.request.user)
+
+
+class InvoicesBulkView(BulkActionView):
+    """E-mail or mark sent the invoices checked on the invoice list, or render their PDFs
+    (a background batch: its page shows the progress)."""
+
+    actions = {**bulk.INVOICE_ACTIONS, "pdf": "invoicing.add_pdfbatch"}
+    labels = {
+        "send": _("E-mail the selected invoices"),
+        "mark_sent": _("Mark the selected invoices as sent"),
+    }
+    list_url_name = "invoicing:invoice_list"
+    field = "invoice"
+
+    def post(self, request):
+        if request.POST.get("action") == "pdf" and request.user.has_perm(self.actions["pdf"]):
+            ids = [int(v) for v in request.POST.getlist(self.field) if v.isdigit()]
+            ids = list(
+                Invoice.objects.filter(pk__in=ids[: bulk.BULK_LIMIT]).values_list("pk", flat=True)
+            )
+            if ids:
+                batch = PdfBatch.objects.create(created_by=request.user, invoice_ids=sorted(ids))
+                transaction.on_commit(lambda: pdf_batch_task.enqueue(batch.pk))
+                return redirect("invoicing:pdf_batch", pk=batch.pk)
+        return super().post(request)
+
+    def run(self, action, ids):
+        return bulk.invoices_bulk(action=action, invoice_ids=ids, actor=self.request.user)
+
+
+class SearchView(PermissionRequired, TemplateView):
+    """The top bar's search across invoices, customers, contracts and projects."""
+
+    permission_required = "invoicing.view_invoice"
+    template_name = "invoicing/search.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "")
+        return {
+            **super().get_context_data(**kwargs),
+            "results": search.search(query=query, language=get_language()),
+            "search_min_length": search.SEARCH_MIN_LENGTH,
+        }
+
+
+class SavedFilterSaveView(PermissionRequired, View):
+    """Save the filter a list shows under a name of the user's choosing."""
+
+    permission_required = "invoicing.view_savedfilter"
+
+    def post(self, request):
+        list_name = request.POST.get("list_name", "")
+        try:
+            saved = saved_filters.saved_filter_save(
+                user=request.user,
+                list_name=list_name,
+                name=request.POST.get("name", ""),
+                query=request.POST.get("query", ""),
+            )
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+            page = saved_filters.LIST_PAGES.get(list_name, ("home",))[0]
+            return redirect(page)
+        messages.success(request, _("The filter “%(name)s” was saved.") % {"name": saved.name})
+        return redirect(saved.url)
+
+
+class SavedFilterDeleteView(PermissionRequired, View):
+    """Delete one of the user's own saved filters."""
+
+    permission_required = "invoicing.view_savedfilter"
+
+    def post(self, request, pk):
+        try:
+            list_name = saved_filters.saved_filter_delete(user=request.user, saved_filter_id=pk)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+            return redirect("home")
+        messages.success(request, _("The saved filter was deleted."))
+        return redirect(saved_filters.LIST_PAGES[list_name][0])

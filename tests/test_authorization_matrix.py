@@ -44,6 +44,7 @@ from invoicing.proposals.models import BillingRun
 from invoicing.receivables import payments
 from invoicing.receivables.bank_files import services as bank_services
 from invoicing.receivables.bank_files.bgmax import BgMaxDepositOut, BgMaxPaymentOut, bgmax_write
+from invoicing.saved_filters import SavedFilter
 from tests.factories import (
     BillingRuleFactory,
     BudgetFactory,
@@ -120,6 +121,7 @@ PAGES = [
     # Contracts: finance sets them up; everyone sees them.
     page("contracts:contract_list", get=EVERYONE),
     page("contracts:contract_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
+    page("contracts:contract_defaults", get=FINANCE_STAFF),
     page("contracts:milestone_list", get=EVERYONE),
     # Exchange rates: finance enters and imports them; everyone sees them.
     page("contracts:exchange_rate_list", get=EVERYONE),
@@ -311,6 +313,10 @@ PAGES = [
     ),
     # Invoices: finance posts, credits, sends PDFs and chases payment; everyone reads them.
     page("invoicing:invoice_list", get=EVERYONE),
+    page("invoicing:search", get=EVERYONE),
+    # Saved filters are each user's own view of a list: everyone keeps their own.
+    page("invoicing:saved_filter_save", post=EVERYONE),
+    page("invoicing:saved_filter_delete", post=EVERYONE, kwargs=(("pk", "saved_filter"),)),
     page("invoicing:invoice_export", get=EVERYONE),
     page("invoicing:invoice_detail", get=EVERYONE, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoice_pdf", get=EVERYONE, kwargs=(("pk", "invoice"),)),
@@ -350,6 +356,9 @@ PAGES = [
     # Sending by e-mail: finance sends, one or many (the list's selection).
     page("invoicing:invoice_send", post=FINANCE_STAFF, kwargs=(("pk", "invoice"),)),
     page("invoicing:invoices_send", post=FINANCE_STAFF),
+    # Bulk actions of the lists: whoever holds one of the list's actions reaches the page.
+    page("invoicing:proposals_bulk", post=FINANCE_STAFF | APPROVERS),
+    page("invoicing:invoices_bulk", post=FINANCE_STAFF),
     page("invoicing:invoice_control", get=EVERYONE, kwargs=OF_CONTRACT),
     # Bank files: finance imports and books them (as it records payments); everyone sees them.
     page("invoicing:bank_file_list", get=EVERYONE),
@@ -589,6 +598,9 @@ def build_world() -> dict:
             actor=clerk,
         ).record.pk,
         "pdf_batch": pdf_batch.pk,
+        "saved_filter": SavedFilter.objects.create(
+            user=clerk, list_name="invoices", name="Matrix", query="status=sent"
+        ).pk,
         "billing_run": BillingRun.objects.create(created_by=clerk, up_to_date=DAY).pk,
     }
 

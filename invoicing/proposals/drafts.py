@@ -37,6 +37,11 @@ PART_INVOICED = gettext_lazy(
     "Part of this transaction is invoiced already, so its price cannot change now; correct "
     "the invoice with a credit note."
 )
+QUANTITY_POSITIVE = gettext_lazy("The quantity must be more than zero; remove the line instead.")
+DESCRIPTION_NEEDED = gettext_lazy("The line needs a text: it is printed on the invoice.")
+DESCRIPTION_GENERATED = gettext_lazy(
+    "This line's text is made from its rule or invoice and follows it; it cannot be changed here."
+)
 RULE_FEE_FOLLOWS = gettext_lazy(
     "This fee is made by its billing rule and follows the hours it is charged on: remove or "
     "reprice those lines, or change the rule, instead."
@@ -90,6 +95,57 @@ def proposal_line_price_change(
 ) -> ProposalLine:
     """Change the sales price of a draft line's transaction; its funding is allocated again and
     every funder's share is updated on its own draft proposal."""
+    return _line_transaction_change(
+        proposal=proposal, line=line, actor=actor, sales_price=sales_price
+    )
+
+
+@transaction.atomic
+def proposal_line_quantity_change(
+    *, proposal: InvoiceProposal, line: ProposalLine, quantity: Decimal, actor: AbstractBaseUser
+) -> ProposalLine:
+    """Change the quantity of a draft line's transaction (hours, units): the amount follows
+    at its price, its funding is allocated again and every funder's draft follows."""
+    if quantity <= 0:
+        raise ValidationError(QUANTITY_POSITIVE)
+    return _line_transaction_change(proposal=proposal, line=line, actor=actor, quantity=quantity)
+
+
+@transaction.atomic
+def proposal_line_description_change(
+    *, proposal: InvoiceProposal, line: ProposalLine, description: str, actor: AbstractBaseUser
+) -> ProposalLine:
+    """Change the text of a draft's transaction line or hand-added fee line (what the invoice
+    prints); the generated text is kept for the approver to compare."""
+    locked = proposal_locked(proposal)
+    draft_required(locked)
+    line = locked.lines.get(pk=line.pk)
+    description = " ".join(description.split())
+    if not description:
+        raise ValidationError(DESCRIPTION_NEEDED)
+    editable = line.line_type == ProposalLineType.TRANSACTION or (
+        line.line_type == ProposalLineType.FEE and line.fee_rule_id is None
+    )
+    if not editable:
+        raise ValidationError(DESCRIPTION_GENERATED)
+    if description == line.description:
+        return line
+    original = line.original_description or line.description
+    line.original_description = "" if description == original else original
+    line.description = description[:500]
+    line.save(update_fields=["description", "original_description"])
+    revision_bump(locked, actor, _("Text changed: %(line)s") % {"line": line.description})
+    return line
+
+
+def _line_transaction_change(
+    *,
+    proposal: InvoiceProposal,
+    line: ProposalLine,
+    actor: AbstractBaseUser,
+    sales_price: Decimal | None = None,
+    quantity: Decimal | None = None,
+) -> ProposalLine:
     locked = proposal_locked(proposal)
     draft_required(locked)
     line = locked.lines.select_related("transaction").get(pk=line.pk)
@@ -108,20 +164,29 @@ def proposal_line_price_change(
     if any(other.proposal.status != ProposalStatus.DRAFT for other in open_lines):
         raise ValidationError(LINE_ELSEWHERE)
     drafts = {other.proposal.funding_source_id: other.proposal for other in open_lines}
-    # What the approver compares with: the price before the first change on a proposal.
-    original = next(
-        (
-            other.original_sales_price
-            for other in open_lines
-            if other.original_sales_price is not None
-        ),
+    # What the approver compares with: the price and quantity before the first change on a
+    # proposal, and a text the clerk wrote (kept per funder's line).
+    original_price = next(
+        (o.original_sales_price for o in open_lines if o.original_sales_price is not None),
         record.sales_price,
     )
+    original_quantity = next(
+        (o.original_quantity for o in open_lines if o.original_quantity is not None),
+        record.quantity,
+    )
+    texts = {
+        o.proposal.funding_source_id: (o.description, o.original_description)
+        for o in open_lines
+        if o.original_description
+    }
     for other in open_lines:
         other.delete()
     transactions_billing_status_refresh(transaction_ids=[record.pk])  # nothing billed: editable
     record.refresh_from_db(fields=["billing_status"])
-    record.sales_price = sales_price
+    if sales_price is not None:
+        record.sales_price = sales_price
+    if quantity is not None:
+        record.quantity = quantity
     services.transaction_update(record=record, actor=actor)
     new_line = None
     created_drafts = set()
@@ -133,22 +198,33 @@ def proposal_line_price_change(
             target = drafts[allocation.source_id] = _draft_for(locked, allocation.source, actor)
             created_drafts.add(target.pk)
         created = transaction_line_build(target, allocation, record, save=False)
-        created.original_sales_price = original if original != sales_price else None
+        created.original_sales_price = (
+            original_price if original_price != record.sales_price else None
+        )
+        created.original_quantity = (
+            original_quantity if original_quantity != record.quantity else None
+        )
+        if allocation.source_id in texts:
+            created.description, created.original_description = texts[allocation.source_id]
         created.save()
         if allocation.source_id == locked.funding_source_id:
             new_line = created
+    if quantity is not None:
+        change = _("Quantity changed to %(quantity)s: %(line)s") % {
+            "quantity": plain_number(quantity),
+            "line": record.description or record.pk,
+        }
+    else:
+        change = _("Price changed to %(price)s: %(line)s") % {
+            "price": plain_number(record.sales_price),
+            "line": record.description or record.pk,
+        }
     targets = {proposal.pk: proposal for proposal in (*drafts.values(), locked)}
     for pk in sorted(targets):
         proposal_derived_lines_refresh(proposal=targets[pk])
         if pk in created_drafts:
             continue  # a new draft for a funder that had none: nothing to compare with
-        target = targets[pk]
-        revision_bump(
-            proposal_locked(target),
-            actor,
-            _("Price changed to %(price)s: %(line)s")
-            % {"price": plain_number(sales_price), "line": record.description or record.pk},
-        )
+        revision_bump(proposal_locked(targets[pk]), actor, change)
     transactions_billing_status_refresh(transaction_ids=[record.pk])
     return new_line
 

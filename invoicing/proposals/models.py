@@ -226,6 +226,12 @@ class ProposalLine(models.Model):
     original_sales_price = models.DecimalField(
         _("price before the change"), **RATE, null=True, blank=True
     )
+    # Likewise the quantity and the generated text before the clerk changed them on a draft;
+    # empty when never changed.
+    original_quantity = models.DecimalField(
+        _("quantity before the change"), **QUANTITY, null=True, blank=True
+    )
+    original_description = models.CharField(_("text before the change"), max_length=500, blank=True)
     # True while the proposal is open; a share is billed by at most one open line (constraint
     # below); credit lines naming it do not count.
     is_open = models.BooleanField(_("open"), default=True)

@@ -50,6 +50,14 @@ def proposal_list() -> QuerySet:
     )
 
 
+def proposals_ready_to_post(*, limit: int = 10) -> dict:
+    """Approved proposals waiting to be posted, the longest waiting first: at most ``limit``
+    of them and how many there are (two queries, the count only when the list is full)."""
+    approved = proposal_list().filter(status=ProposalStatus.APPROVED).order_by("approved_at", "pk")
+    rows = list(approved[:limit])
+    return {"proposals": rows, "count": len(rows) if len(rows) < limit else approved.count()}
+
+
 @dataclass(frozen=True)
 class LineGroup:
     kind: str

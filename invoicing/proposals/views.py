@@ -27,6 +27,7 @@ from contracts.models import ContractStatus, ProjectContract
 from contracts.number_fields import number_clean
 from contracts.spreadsheets import DATE, INTEGER, MONEY, Column, table_response
 from contracts.views import PermissionRequired
+from funding.forms import FunderChoiceField
 from funding.models import FundingSource
 from invoicing.proposals import (
     billable,
@@ -45,6 +46,10 @@ def proposals_created_message(count: int) -> str:
     return ngettext(
         "%(count)s proposal was created.", "%(count)s proposals were created.", count
     ) % {"count": count}
+
+
+class FunderFilter(django_filters.ModelChoiceFilter):
+    field_class = FunderChoiceField
 
 
 class ProposalFilter(StyledFilterSet):
@@ -252,6 +257,14 @@ class ProposalLineEditView(PermissionRequired, View):
                 messages.success(
                     request, _("The price was changed and the funding allocated again.")
                 )
+            elif operation == "edit":
+                line = get_object_or_404(
+                    ProposalLine.objects.select_related("transaction"),
+                    pk=request.POST.get("line"),
+                    proposal=proposal,
+                )
+                if _line_edit(request, proposal, line):
+                    messages.success(request, _("The line was changed."))
             elif operation == "fee":
                 form = FeeForm(request.POST)
                 if not form.is_valid():
@@ -261,6 +274,45 @@ class ProposalLineEditView(PermissionRequired, View):
         except ValidationError as refused:
             messages.error(request, " ".join(refused.messages))
         return redirect(proposal.get_absolute_url())
+
+
+@transaction.atomic
+def _line_edit(request, proposal: InvoiceProposal, line: ProposalLine) -> bool:
+    """Apply what the clerk changed of a line's text, quantity and price, all or nothing (each
+    through its service). Returns whether anything changed."""
+    changed = False
+    description = request.POST.get("description")
+    if description is not None and " ".join(description.split()) != line.description:
+        line = drafts.proposal_line_description_change(
+            proposal=proposal, line=line, description=description, actor=request.user
+        )
+        changed = True
+    record = line.transaction
+    quantity_text = (request.POST.get("quantity") or "").strip()
+    if record is not None and quantity_text:
+        quantity = number_clean(
+            quantity_text, _("Enter the quantity as a number, for example %(example)s.")
+        )
+        if quantity != record.quantity:
+            line = (
+                drafts.proposal_line_quantity_change(
+                    proposal=proposal, line=line, quantity=quantity, actor=request.user
+                )
+                or line
+            )
+            changed = True
+    price_text = (request.POST.get("sales_price") or "").strip()
+    if record is not None and price_text:
+        price = _sales_price(price_text)
+        record.refresh_from_db(fields=["sales_price"])
+        if price != record.sales_price:
+            drafts.proposal_line_price_change(
+                proposal=proposal, line=line, sales_price=price, actor=request.user
+            )
+            changed = True
+    if not changed:
+        messages.info(request, _("Nothing was changed."))
+    return changed
 
 
 def _sales_price(text) -> Decimal:

@@ -4,12 +4,15 @@
 (function () {
   "use strict";
 
-  // <form data-confirm="Delete this rule?">: ask before submitting.
+  // <form data-confirm="Delete this rule?">: ask before submitting; a submit button's own
+  // data-confirm (one form, several actions) asks instead.
   document.addEventListener("submit", function (event) {
     const form = event.target;
-    if (form instanceof HTMLFormElement && form.dataset.confirm !== undefined) {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    }
+    if (!(form instanceof HTMLFormElement)) return;
+    const button = event.submitter;
+    const question = button && button.dataset && button.dataset.confirm !== undefined
+      ? button.dataset.confirm : form.dataset.confirm;
+    if (question !== undefined && !window.confirm(question)) event.preventDefault();
   }, true);
 
   // <select data-autosubmit>: submit its form when the choice changes.
