@@ -23,6 +23,7 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from contracts.money import round_money
 
@@ -160,6 +161,70 @@ def text_of_stored(stored: str | None) -> str:
         return stored
     try:
         payload = json.loads(stored[len(STORED_MARK) :])
+        if "m" in payload:
+            return _message_render(payload["m"], payload.get("p"))
         return text_render(payload["k"], payload["p"], stored)
     except (ValueError, KeyError, TypeError):
         return stored
+
+
+# --------------------------------------------------------------------------------------------
+# Messages made where no reader is known (a background check of a file)
+# --------------------------------------------------------------------------------------------
+
+
+def _number_param(value) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _message_render(msgid: str, params) -> str:
+    if params is None:
+        return gettext(msgid)
+    values = {
+        name: number_text(value["n"]) if isinstance(value, Mapping) and "n" in value else value
+        for name, value in params.items()
+    }
+    return gettext(msgid) % values
+
+
+class DeferredText(str):
+    """A message that is text now, in the active language (for logs, tests and the API), and
+    remembers its msgid and parameters (:attr:`stored`), so that a page shows it again in its
+    reader's language with numbers written their way. ``deferred_gettext("...") % params``
+    reads like ``gettext``; xgettext finds the msgids as it finds gettext's when imported as
+    ``_``."""
+
+    msgid: str
+    params: dict | None
+
+    def __new__(cls, msgid: str, params: Mapping | None = None):
+        text = gettext(msgid) if params is None else gettext(msgid) % params
+        made = super().__new__(cls, text)
+        made.msgid, made.params = msgid, None if params is None else dict(params)
+        return made
+
+    def __mod__(self, params):
+        return DeferredText(self.msgid, params)
+
+    @property
+    def stored(self) -> str:
+        """The message as :func:`text_of_stored` shows it in any language."""
+        params = None
+        if self.params is not None:
+            params = {
+                name: {"n": str(value)} if _number_param(value) else str(value)
+                for name, value in self.params.items()
+            }
+        payload = json.dumps(
+            {"m": self.msgid, "p": params}, separators=(",", ":"), ensure_ascii=False
+        )
+        return STORED_MARK + payload
+
+
+def deferred_gettext(msgid: str) -> DeferredText:
+    return DeferredText(msgid)
+
+
+def stored_form(message) -> str:
+    """What to store of a message: a deferred one's msgid and parameters, else its text."""
+    return message.stored if isinstance(message, DeferredText) else str(message)

@@ -37,14 +37,21 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from contracts.texts import stored_form
 from invoicing.invoices import credits, documents, posting
 from invoicing.invoices.retention import proposal_retention_release_add
 from invoicing.proposals import generation, workflow
 from invoicing.receivables import emails
 from invoicing.receivables.dispatch_models import DispatchKind
 from invoicing.receivables.statement_documents import statement_document_context, statement_pdf
+from invoicing.transactions import timesheets
 from tests import test_authorization_matrix as matrix
-from tests.factories import BillingRuleFactory, CustomerFactory, WorkerFactory
+from tests.factories import (
+    BillingRuleFactory,
+    CustomerFactory,
+    ImportBatchFactory,
+    WorkerFactory,
+)
 from tests.invoicing.builders import DAY, contract_with_customer, hours
 
 LANGUAGES = ("sv", "da")
@@ -257,6 +264,56 @@ def build_documents_world(clerk, approver) -> dict:
     return world
 
 
+def import_batches(clerk) -> list[int]:
+    """A timesheet whose check found errors (made in English, as a background check makes them)
+    and one checked and waiting to be confirmed, with its preview."""
+    with translation.override("en"):
+        errors = [
+            [
+                3,
+                "Hours",
+                timesheets._("More than 24 hours on one line (%(value)s).") % {"value": "25"},
+                "25",
+            ],
+            [
+                4,
+                "Description",
+                timesheets._(
+                    "The description is %(length)s characters long; at most %(limit)s fit. "
+                    "Shorten it."
+                )
+                % {"length": 1234, "limit": 500},
+                "",
+            ],
+            [
+                5,
+                "Entry ID",
+                timesheets._(
+                    "The entry id is missing; every line needs the id the timesheet system gave it."
+                ),
+                "",
+            ],
+        ]
+    invalid = ImportBatchFactory(
+        created_by=clerk,
+        status="invalid",
+        total_rows=4,
+        error_count=len(errors),
+        errors=[
+            [row, column, stored_form(message), value] for row, column, message, value in errors
+        ],
+    )
+    preview = {
+        "row": "2", "entry_id": "TS-1", "date": "2026-03-02", "project": "P-1", "kind": "hour",
+        "quantity": "8", "sales_price": "1234.50", "sales_amount": "9876.00", "chargeable": "yes",
+        "description": "ok",
+    }  # fmt: skip
+    checked = ImportBatchFactory(
+        created_by=clerk, status="validated", total_rows=1, new_rows=1, preview=[preview]
+    )
+    return [invalid.pk, checked.pk]
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("leak-media"))
@@ -268,6 +325,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             data = matrix.build_world()
             users = data["users"]
             data["documents"] = build_documents_world(users[matrix.FINANCE], users[matrix.APPROVER])
+            data["import_batches"] = import_batches(users[matrix.FINANCE])
         except BaseException:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
@@ -305,6 +363,9 @@ def page_urls(world, language: str) -> list[tuple[str, str, str]]:
             continue
         for role in shared_out(entry.get, language):
             urls.append((entry.label, role, matrix.url_of(entry, world, role)))
+    for pk in world["import_batches"]:
+        url = reverse("invoicing:import_detail", args=[pk])
+        urls.append((f"import {pk}", matrix.FINANCE, url))
     for customer_language, data in world["documents"].items():
         for role in shared_out((matrix.FINANCE, matrix.APPROVER), language):
             for pk in data["proposals"]:
@@ -339,7 +400,9 @@ def test_no_page_leaks_english_codes_or_foreign_numbers(client, world, language)
             transaction.set_rollback(True)
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
-        found += [f"{label} as {role}: {leak}" for leak in leaks(html_text(response.content), language)]
+        found += [
+            f"{label} as {role}: {leak}" for leak in leaks(html_text(response.content), language)
+        ]
     assert not sorted(set(found)), "\n".join(sorted(set(found)))
 
 
@@ -400,3 +463,18 @@ def test_the_check_finds_what_the_issue_saw(language, text, leak):
 )
 def test_the_check_passes_the_languages_own_text(language, text):
     assert leaks(text, language) == []
+
+
+@pytest.mark.django_db
+def test_a_posted_line_prints_in_the_customers_language_and_shows_in_the_readers(world):
+    """The fee line was generated while the clerk read English; the Danish customer's invoice
+    froze it in Danish at posting (the PDF prints that), and a Swedish reader's page shows it
+    in Swedish from its kind and parameters."""
+    invoice = world["documents"]["da"]["invoice"]
+    fee = invoice.lines.get(line_type="fee")
+    assert fee.description == "Management fee: 10 % af 33.331,50"
+    with translation.override("sv"):
+        assert fee.text == "Management fee: 10 % av 33\xa0331,50"
+    assert "Management fee: 10 % af 33.331,50" in documents.invoice_html(invoice)
+    retention = invoice.lines.get(line_type="retention")
+    assert retention.description.startswith("Tilbageholdelse 5 % af ")
