@@ -388,6 +388,7 @@ def page_urls(world, language: str) -> list[tuple[str, str, str]]:
 
 @pytest.mark.django_db
 @pytest.mark.slow
+@pytest.mark.no_cover  # reads pages other tests cover; untraced it takes half the time
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_page_leaks_english_codes_or_foreign_numbers(client, world, language):
     """Every page, for every role that may open it, in Swedish and Danish."""
@@ -413,6 +414,7 @@ def test_no_page_leaks_english_codes_or_foreign_numbers(client, world, language)
 
 @pytest.mark.django_db
 @pytest.mark.slow
+@pytest.mark.no_cover  # reads pages other tests cover; untraced it takes half the time
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_document_leaks_english_codes_or_foreign_numbers(world, language):
     """The customer's documents, in the customer's language, from top to bottom."""
