@@ -95,7 +95,7 @@ def test_posted_sent_partly_paid_then_paid(invoice, people):
     [
         ("0", FEB_1, "more than zero"),
         ("-5", FEB_1, "more than zero"),
-        ("27500.01", FEB_1, "more than the 27500.00 still open; keep the surplus"),
+        ("27500.01", FEB_1, "more than the 27,500.00 still open; keep the surplus"),
         ("100", datetime.date(2025, 12, 31), "before the date of invoice INV-1"),
         ("100", datetime.date(2099, 1, 1), "cannot be dated in the future"),
     ],
