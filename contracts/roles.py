@@ -12,12 +12,23 @@ from __future__ import annotations
 from django.apps import apps as global_apps
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 FINANCE_CLERK = "finance_clerk"
 APPROVER = "approver"
 PROJECT_MANAGER = "project_manager"
 READ_ONLY = "read_only"
 ADMIN = "admin"
+
+#: The roles' names in the reader's language (the groups keep their English names: they are
+#: records, looked up by name).
+ROLE_LABELS = {
+    "Finance clerk": gettext_lazy("Finance clerk"),
+    "Approver": gettext_lazy("Approver"),
+    "Project manager": gettext_lazy("Project manager"),
+    "Read-only": gettext_lazy("Read-only"),
+    "Admin": gettext_lazy("Admin"),
+}
 
 ROLE_GROUP_NAMES = {
     FINANCE_CLERK: "Finance clerk",

@@ -283,6 +283,12 @@ class Allocation:
         """A plain-English sentence saying which rule and which limit produced this amount."""
         return _explain(self)
 
+    @property
+    def explained(self) -> tuple:
+        """The same explanation as parts (kind and parameters, ``EXPLANATION_TEXTS``), for a
+        reader in another language (``funding/explanations.py``)."""
+        return _explained(self)
+
 
 @dataclass(slots=True)
 class AllocationResult:
@@ -1223,10 +1229,6 @@ def _apportion(
 # --------------------------------------------------------------------------------------------
 
 
-def _rule_label(rule: FundingRule) -> str:
-    return f"Rule '{rule.name}'" if rule.name else f"Rule #{rule.id}"
-
-
 def _money(value: Decimal) -> str:
     return f"{value:,}"
 
@@ -1242,116 +1244,254 @@ def _percent(value: Decimal) -> str:
     return f"{text} %"
 
 
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """An amount in an explanation: exact, or ``approximate`` (a share that recurs, shown to
+    four more decimals with '≈'), or ``signed`` (a rounding difference, with its sign)."""
+
+    value: Decimal
+    approximate: bool = False
+    signed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """A percentage in an explanation."""
+
+    value: Decimal
+
+
+#: The explanation's parts, each a kind and its parameters; a parameter is text (a name, an
+#: id), a :class:`Figure`, a :class:`Percent` or a part of its own. These are the English
+#: messages; ``funding/explanations.py`` writes the same kinds in the reader's language.
+EXPLANATION_TEXTS = {
+    "rule_gave": "%(rule)s (priority %(priority)s) gave %(percent)s of %(base)s = %(nominal)s "
+    "to %(source)s",
+    "credit_by_percentages": " (a credit without original allocations follows the rule "
+    "percentages)",
+    "scaled_down": ", scaled down to %(amount)s by limit #%(limit)s%(owner)s (%(limit_amount)s, "
+    "%(left)s left)",
+    "limit_owner": " of %(source)s",
+    "rounded": ", rounded to %(amount)s",
+    "rounding_by_source": " (%(difference)s rounding difference, taken by the contract's "
+    "rounding source)",
+    "rounding_within_limits": " (%(difference)s rounding difference, so that the allocations "
+    "add up exactly within the limits)",
+    "end": ".",
+    "reversal": "Takes back %(taken)s of the %(given)s that %(origin)s gave %(source)s: the "
+    "credit of %(credit)s is spread in proportion over the %(total)s originally allocated",
+    "headroom_back": "; the headroom goes back to limit %(limits)s",
+    "origin_on_hold": "the on-hold rest",
+    "origin_allocation": "an allocation",
+    "origin_rule": "%(rule)s (priority %(priority)s)",
+    "on_hold": "No rule covered %(base)s, so it waits on the on-hold %(source)s",
+    "on_hold_limit": ", as far as its limit #%(limit)s allows (%(limit_amount)s, %(left)s left)",
+    "unfunded": "%(amount)s of %(whole)s is unfunded: no rule covered it and %(reason)s",
+    "no_on_hold_source": "there is no on-hold source",
+    "on_hold_used_up": "the limits of the on-hold source are used up",
+    "left_of": "%(rest)s (what was left of %(whole)s)",
+    "rule_named": "Rule '%(name)s'",
+    "rule_number": "Rule #%(id)s",
+    "source_named": "source '%(name)s'",
+    "source_number": "source #%(id)s",
+    "no_source": "no source",
+    "plain": "%(amount)s to %(source)s",
+    "plain_rule": " by rule #%(rule)s (priority %(priority)s)",
+    "plain_limit": " scaled down by limit #%(limit)s",
+    "plain_on_hold": " on hold",
+}
+
+
+def _part(kind: str, **params) -> tuple:
+    return (kind, params)
+
+
+def explanation_render(parts, *, templates=None, figure=None, percent=None) -> str:
+    """The explanation's parts as one text: in English with the defaults; a caller in another
+    language passes its own templates (kind -> message) and number formats."""
+    templates = templates or EXPLANATION_TEXTS
+    figure = figure or _figure_english
+    percent = percent or (lambda value: _percent(value.value))
+
+    def value(param):
+        if isinstance(param, Figure):
+            return figure(param)
+        if isinstance(param, Percent):
+            return percent(param)
+        if isinstance(param, tuple):
+            return one(param)
+        return str(param)
+
+    def one(part) -> str:
+        kind, params = part
+        template = str(templates[kind])
+        return (
+            template % {name: value(param) for name, param in params.items()}
+            if params
+            else template
+        )
+
+    return "".join(one(part) for part in parts)
+
+
+def _figure_english(figure: Figure) -> str:
+    if figure.signed:
+        return _signed_money(figure.value)
+    return ("≈" if figure.approximate else "") + _money(figure.value)
+
+
+def _rule_part(rule: FundingRule) -> tuple:
+    return _part("rule_named", name=rule.name) if rule.name else _part("rule_number", id=rule.id)
+
+
+def _rule_label(rule: FundingRule) -> str:
+    return explanation_render([_rule_part(rule)])
+
+
 def _explain(allocation: Allocation) -> str:
+    return explanation_render(_explained(allocation))
+
+
+def _explained(allocation: Allocation) -> tuple:
     line = allocation._explain
     if line is None:
-        return _explain_plain(allocation)
+        return _explained_plain(allocation)
     compiled, sign, magnitude = line[6]
-    source = _source_label(compiled, allocation.source_id)
+    source = _source_part(compiled, allocation.source_id)
     to_decimal = compiled.to_decimal
 
-    def exact(numerator: int, denominator: int, signed: bool = True) -> str:
+    def exact(numerator: int, denominator: int, signed: bool = True) -> Figure:
         """An exact share (minor units as a fraction) in plain figures, '≈' when it recurs."""
         extra = 6
         scaled, remainder = divmod(numerator * 10**extra, denominator)
         value = Decimal(sign * scaled if signed else scaled).scaleb(-extra - compiled.decimals)
         if remainder:
-            return "≈" + _money(value.quantize(Decimal(1).scaleb(-compiled.decimals - 4)))
+            return Figure(value.quantize(Decimal(1).scaleb(-compiled.decimals - 4)), True)
         if value.as_tuple().exponent < -compiled.decimals:
             value = value.normalize()
             if value.as_tuple().exponent > -compiled.decimals:
                 value = value.quantize(Decimal(1).scaleb(-compiled.decimals))
-        return _money(value)
+        return Figure(value)
 
-    def rounded(numerator: int, denominator: int) -> str:
+    def rounded(numerator: int, denominator: int) -> list:
         """', rounded to ...' when the allocation differs from its exact share."""
         if numerator == abs(compiled.to_minor(allocation.amount, "")) * denominator:
-            return ""
-        text = f", rounded to {_money(allocation.amount)}"
+            return []
+        parts = [_part("rounded", amount=Figure(allocation.amount))]
         if allocation.rounding_adjustment:
             why = (
-                "taken by the contract's rounding source"
+                "rounding_by_source"
                 if allocation.source_id is not None
                 and allocation.source_id == compiled.rounding_source_id
-                else "so that the allocations add up exactly within the limits"
+                else "rounding_within_limits"
             )
-            text += f" ({_signed_money(allocation.rounding_adjustment)} rounding difference, {why})"
-        return text
+            parts.append(_part(why, difference=Figure(allocation.rounding_adjustment, signed=True)))
+        return parts
 
+    end = _part("end")
     if line[0] == _REVERSAL:
         _tag, original, minor, total, indexes, _binding, _context = line
-        origin = "the on-hold rest" if original.is_on_hold else "an allocation"
+        origin = _part("origin_on_hold" if original.is_on_hold else "origin_allocation")
         if original.rule_id is not None:
-            origin = f"rule #{original.rule_id} (priority {original.priority})"
+            origin = _part(
+                "origin_rule",
+                rule=_part("rule_number", id=original.rule_id),
+                priority=original.priority,
+            )
             for rule in compiled.rules:
                 if rule.id == original.rule_id:
-                    origin = f"{_rule_label(rule)} (priority {rule.priority})"
+                    origin = _part("origin_rule", rule=_rule_part(rule), priority=rule.priority)
         limits = ", ".join(f"#{compiled.limits[index].id}" for index in indexes)
-        giveback = f"; the headroom goes back to limit {limits}" if limits else ""
-        taken_back = exact(magnitude * minor, total, signed=False)
-        return (
-            f"Takes back {taken_back} of the {_money(to_decimal(minor))} that {origin} gave "
-            f"{source}: the credit of {_money(to_decimal(-magnitude))} is spread in proportion "
-            f"over the {_money(to_decimal(total))} originally allocated"
-            f"{rounded(magnitude * minor, total)}{giveback}."
+        giveback = [_part("headroom_back", limits=limits)] if limits else []
+        reversal = _part(
+            "reversal",
+            taken=exact(magnitude * minor, total, signed=False),
+            given=Figure(to_decimal(minor)),
+            origin=origin,
+            source=source,
+            credit=Figure(to_decimal(-magnitude)),
+            total=Figure(to_decimal(total)),
         )
+        return (reversal, *rounded(magnitude * minor, total), *giveback, end)
     plan_line, numerator, denominator, rest_n, rest_d, binding, _context = line
-    whole = _money(to_decimal(sign * magnitude))
+    whole = Figure(to_decimal(sign * magnitude))
     rest = exact(rest_n, rest_d)
-    of_what = rest if rest_n == magnitude and rest_d == 1 else f"{rest} (what was left of {whole})"
+    of_what = (
+        rest if rest_n == magnitude and rest_d == 1 else _part("left_of", rest=rest, whole=whole)
+    )
     kind = plan_line[_KIND]
     if kind == _RULE_LINE:
         rule = plan_line[_RULE]
-        nominal = exact(plan_line[_POINTS] * rest_n, rest_d * compiled.percent_scale)
-        text = (
-            f"{_rule_label(rule)} (priority {rule.priority}) gave "
-            f"{_percent(plan_line[_PERCENTAGE])} of {of_what} = {nominal} to {source}"
-        )
+        parts = [
+            _part(
+                "rule_gave",
+                rule=_rule_part(rule),
+                priority=rule.priority,
+                percent=Percent(plan_line[_PERCENTAGE]),
+                base=of_what,
+                nominal=exact(plan_line[_POINTS] * rest_n, rest_d * compiled.percent_scale),
+                source=source,
+            )
+        ]
         if sign < 0:
-            text += " (a credit without original allocations follows the rule percentages)"
+            parts.append(_part("credit_by_percentages"))
         if binding is not None:
             limit_index, head_n, head_d, binding_source = binding
             limit = compiled.limits[limit_index]
             owner = ""
             if binding_source != allocation.source_id:
-                owner = f" of {_source_label(compiled, binding_source)}"
-            text += (
-                f", scaled down to {exact(numerator, denominator)} by limit #{limit.id}{owner} "
-                f"({_money(limit.amount)}, {exact(head_n, head_d)} left)"
+                owner = _part("limit_owner", source=_source_part(compiled, binding_source))
+            parts.append(
+                _part(
+                    "scaled_down",
+                    amount=exact(numerator, denominator),
+                    limit=limit.id,
+                    owner=owner,
+                    limit_amount=Figure(limit.amount),
+                    left=exact(head_n, head_d),
+                )
             )
-        return f"{text}{rounded(numerator, denominator)}."
+        return (*parts, *rounded(numerator, denominator), end)
     if kind == _ON_HOLD_LINE:
-        text = f"No rule covered {of_what}, so it waits on the on-hold {source}"
+        parts = [_part("on_hold", base=of_what, source=source)]
         if binding is not None:
             limit = compiled.limits[binding[0]]
-            text += (
-                f", as far as its limit #{limit.id} allows ({_money(limit.amount)}, "
-                f"{exact(binding[1], binding[2])} left)"
+            parts.append(
+                _part(
+                    "on_hold_limit",
+                    limit=limit.id,
+                    limit_amount=Figure(limit.amount),
+                    left=exact(binding[1], binding[2]),
+                )
             )
-        return f"{text}{rounded(numerator, denominator)}."
-    reason = "there is no on-hold source"
+        return (*parts, *rounded(numerator, denominator), end)
+    reason = _part("no_on_hold_source")
     if compiled.on_hold_source_id is not None:
-        reason = "the limits of the on-hold source are used up"
-    return (
-        f"{exact(numerator, denominator)} of {whole} is unfunded: no rule covered it and "
-        f"{reason}{rounded(numerator, denominator)}."
-    )
+        reason = _part("on_hold_used_up")
+    unfunded = _part("unfunded", amount=exact(numerator, denominator), whole=whole, reason=reason)
+    return (unfunded, *rounded(numerator, denominator), end)
 
 
-def _explain_plain(allocation: Allocation) -> str:
+def _explained_plain(allocation: Allocation) -> tuple:
     """For an allocation built by hand (e.g. loaded back from the database)."""
-    parts = [f"{_money(allocation.amount)} to {_source_label(None, allocation.source_id)}"]
+    parts = [
+        _part(
+            "plain",
+            amount=Figure(allocation.amount),
+            source=_source_part(None, allocation.source_id),
+        )
+    ]
     if allocation.rule_id is not None:
-        parts.append(f"by rule #{allocation.rule_id} (priority {allocation.priority})")
+        parts.append(_part("plain_rule", rule=allocation.rule_id, priority=allocation.priority))
     if allocation.binding_limit_id is not None:
-        parts.append(f"scaled down by limit #{allocation.binding_limit_id}")
+        parts.append(_part("plain_limit", limit=allocation.binding_limit_id))
     if allocation.is_on_hold:
-        parts.append("on hold")
-    return " ".join(parts) + "."
+        parts.append(_part("plain_on_hold"))
+    return (*parts, _part("end"))
 
 
-def _source_label(compiled: _CompiledSetup | None, source_id: Any) -> str:
+def _source_part(compiled: _CompiledSetup | None, source_id: Any) -> tuple:
     if source_id is None:
-        return "no source"
+        return _part("no_source")
     name = compiled.source_names.get(source_id) if compiled is not None else None
-    return f"source '{name}'" if name else f"source #{source_id}"
+    return _part("source_named", name=name) if name else _part("source_number", id=source_id)

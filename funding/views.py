@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from contracts.models import ProjectContract
 from contracts.views import PermissionRequired
 from funding import selectors, services
+from funding.explanations import allocation_explanation
 from funding.forms import (
     FundingLimitForm,
     FundingRuleForm,
@@ -70,7 +71,11 @@ class FundingSimulateView(PermissionRequired, ContractMixin, View):
                 error = str(refused)
         names = dict(selectors.funding_sources(contract=contract).values_list("pk", "name"))
         rows = [
-            {"allocation": line, "source_name": names.get(line.source_id, "")}
+            {
+                "allocation": line,
+                "source_name": names.get(line.source_id, ""),
+                "explanation": allocation_explanation(line),
+            }
             for line in (result.allocations if result else ())
         ]
         context = {

@@ -35,6 +35,7 @@ PURE_MODULES = (
     "contracts.identifiers",
     "contracts.money",
     "contracts.rate_files",
+    "contracts.texts",
     "einvoice.cii",
     "einvoice.document",
     "einvoice.references",

@@ -7,7 +7,10 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.formats import number_format
 
+from contracts.models import TransactionKind
 from contracts.money import currency_decimals, round_money
+from contracts.roles import ROLE_LABELS
+from contracts.texts import text_of_stored
 
 register = template.Library()
 
@@ -65,6 +68,24 @@ def query_with(context, **changes) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def stored_text(value) -> str:
+    """A stored text (a history reason) in the reader's language (``contracts/texts.py``)."""
+    return text_of_stored(value)
+
+
+@register.filter
+def role_label(group_name: str) -> str:
+    """A role group's name in the reader's language."""
+    return str(ROLE_LABELS.get(group_name, group_name))
+
+
+@register.filter
+def kind_label(value: str) -> str:
+    """A transaction kind's label in the reader's language (``hour`` -> Timmar)."""
+    return str(dict(TransactionKind.choices).get(value, value))
 
 
 @register.filter

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts.models import MilestoneStatus
@@ -29,6 +28,7 @@ from contracts.templatetags.billing_format import money
 from funding.models import FundingLimit
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceLine
 from invoicing.invoices.retention import retention_funder_lock, retention_ledger
+from invoicing.proposals import line_texts
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
@@ -123,10 +123,15 @@ def credit_proposal_create(
         line, left = open_lines[line_id]
         amount = left if requested is None else round_money(Decimal(requested), currency)
         if amount <= 0:
-            raise ValidationError(NOT_POSITIVE % {"line": line.description})
+            raise ValidationError(NOT_POSITIVE % {"line": line.text})
         if amount > left:
             raise ValidationError(
-                MORE_THAN_OPEN % {"line": line.description, "open": left, "amount": amount}
+                MORE_THAN_OPEN
+                % {
+                    "line": line.text,
+                    "open": money(left, currency),
+                    "amount": money(amount, currency),
+                }
             )
         chosen.append((line, amount))
     if not chosen:
@@ -158,7 +163,7 @@ def credit_proposal_create(
             allocation_id=shares.get(line.pk),
             transaction_id=line.transaction_id,
             kind=line.kind,
-            description=_("Credit: %(line)s") % {"line": line.description},
+            **line_texts.generated(line_texts.CREDIT, line=line_texts.as_param(line)),
             quantity=line.quantity if amount == line.amount else Decimal("1"),
             unit_price=line.unit_price if amount == line.amount else None,
             amount=-amount,
@@ -172,7 +177,7 @@ def credit_proposal_create(
                 proposal=proposal,
                 line_type=ProposalLineType.CREDIT,
                 credited_line=given_back[0],
-                description=_("Retention given back on the credited amount"),
+                **line_texts.generated(line_texts.RETENTION_GIVEN_BACK),
                 amount=given_back[1],
             )
         )

@@ -33,6 +33,7 @@ from invoicing.invoices.snapshots import (  # noqa: F401 - progress_statement is
     progress_statement,
     snapshot_context,
 )
+from invoicing.proposals.models import ProposalLineType
 from invoicing.transactions import chunks
 from invoicing.transactions.models import ChunkStatus, JobKind
 
@@ -137,7 +138,8 @@ def invoice_context(invoice: Invoice) -> dict:
     contract terms and progress statement frozen on it at posting (``snapshots.py``); never the
     customer, legal entity or contract as they are now."""
     lines = list(invoice.lines.order_by("pk"))
-    labels = dict(TransactionKind.choices)
+    # Lines without a kind (credits of retention, releases) are labelled by their type.
+    labels = {**dict(ProposalLineType.choices), **dict(TransactionKind.choices)}
     order = {kind: position for position, kind in enumerate(TransactionKind.values)}
     groups: dict[str, list] = {}
     special = []

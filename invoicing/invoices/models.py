@@ -20,6 +20,7 @@ from contracts.models import (
     ProjectContract,
 )
 from funding.models import FundingSource
+from invoicing.proposals.line_texts import line_text
 from invoicing.proposals.models import InvoiceProposal
 from invoicing.transactions.models import (
     QUANTITY,
@@ -175,6 +176,12 @@ class InvoiceLine(models.Model):
     line_type = models.CharField(_("line type"), max_length=20)
     kind = models.CharField(_("kind"), max_length=20, blank=True)
     description = models.CharField(_("description"), max_length=500)
+    # A generated description is its kind and parameters (``line_texts.py``), written in the
+    # reader's language when shown; a typed one has no kind and stays as typed.
+    description_kind = models.CharField(
+        _("kind of description"), max_length=40, blank=True, default=""
+    )
+    description_params = models.JSONField(_("description parameters"), default=dict, blank=True)
     quantity = models.DecimalField(_("quantity"), **QUANTITY, default=1)
     unit_price = models.DecimalField(_("unit price"), **RATE, null=True, blank=True)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -205,6 +212,11 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount}"
+
+    @property
+    def text(self) -> str:
+        """The description in the active language (the reader's)."""
+        return line_text(self)
 
 
 class InvoiceTax(models.Model):

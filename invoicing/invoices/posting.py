@@ -29,7 +29,7 @@ from invoicing.invoices.credits import credit_note_settle
 from invoicing.invoices.einvoices import einvoice_started
 from invoicing.invoices.models import DocumentType, InternalCharge, Invoice, InvoiceLine, InvoiceTax
 from invoicing.invoices.snapshots import invoice_snapshot, tax_currency_rate
-from invoicing.proposals import selectors
+from invoicing.proposals import line_texts, selectors
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
 from invoicing.proposals.state import transactions_billing_status_refresh
 
@@ -199,6 +199,8 @@ def _invoice_create(
                 line_type=line.line_type,
                 kind=line.kind,
                 description=line.description,
+                description_kind=line.description_kind,
+                description_params=line.description_params,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 amount=line.amount,
@@ -215,11 +217,20 @@ def _invoice_create(
                 invoice=invoice,
                 line_type="retention",
                 kind="",
-                description=totals.retention.description,
                 amount=totals.retention.amount,
+                **line_texts.generated(
+                    line_texts.RETENTION,
+                    percent=contract.retention_percent,
+                    base=totals.retention_base,
+                    currency=contract.currency,
+                ),
                 **_line_tax_fields(default),
             )
         )
+    # A generated description is printed in the document's language, written now and never
+    # again: the PDF prints ``description``; pages show the kind in their reader's language.
+    for invoice_line in invoice_lines:
+        invoice_line.description = line_texts.line_text_in(invoice.language, invoice_line)[:500]
     taxes = [
         InvoiceTax(
             invoice=invoice,

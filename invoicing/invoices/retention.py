@@ -15,14 +15,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts.models import (
     ProjectContract,
 )
+from contracts.texts import text_stored
 from funding.models import FundingSource
 from invoicing.invoices.models import Invoice, InvoiceLine
+from invoicing.proposals import line_texts
 from invoicing.proposals.derived import proposal_derived_lines_refresh
 from invoicing.proposals.models import (
     InvoiceProposal,
@@ -169,9 +170,15 @@ def proposal_retention_release_add(
     created = ProposalLine.objects.create(
         proposal=locked,
         line_type=ProposalLineType.RETENTION_RELEASE,
-        description=_("Release of retained amounts"),
         amount=line.amount,
+        **line_texts.generated(line_texts.RETENTION_RELEASE),
     )
     proposal_derived_lines_refresh(proposal=locked)
-    revision_bump(locked, actor, _("Retention released: %(amount)s") % {"amount": line.amount})
+    revision_bump(
+        locked,
+        actor,
+        text_stored(
+            line_texts.RETENTION_RELEASED, amount=line.amount, currency=locked.contract.currency
+        ),
+    )
     return created

@@ -10,12 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from django.utils import formats
-from django.utils.translation import gettext as _
-
 from contracts.models import BillingRule, BillingRuleType, TransactionKind
-from contracts.money import plain_number
-from invoicing.proposals import billing
+from invoicing.proposals import billing, line_texts
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
@@ -55,12 +51,12 @@ def fee_base(rule: BillingRule, lines: Sequence[ProposalLine]) -> Decimal:
     )
 
 
-def fee_description(rule: BillingRule, base: Decimal) -> str:
-    return _("%(rule)s: %(percent)s %% of %(base)s") % {
-        "rule": rule.name,
-        "percent": plain_number(rule.fee_percent),
-        "base": formats.number_format(base, 2, use_l10n=True, force_grouping=True),
-    }
+def fee_description(rule: BillingRule, base: Decimal, currency: str) -> dict:
+    """The fee line's description fields: the rule, its percentage and the base, written in
+    the reader's language when shown and in the customer's when posted."""
+    return line_texts.generated(
+        line_texts.FEE, rule=rule.name, percent=rule.fee_percent, base=base, currency=currency
+    )
 
 
 def proposal_derived_lines_refresh(
@@ -102,21 +98,23 @@ def proposal_derived_lines_refresh(
         fee = billing.fee_line(
             base_amount=base, fee_percent=rule.fee_percent, currency=contract.currency
         )
-        description = fee_description(rule, base)
+        described = fee_description(rule, base, contract.currency)
         if existing:
             line, *extra = existing
             gone += extra
-            if (line.amount, line.description) != (fee.amount, description):
-                line.amount, line.description = fee.amount, description
-                line.save(update_fields=["amount", "description"])
+            wanted = {"amount": fee.amount, **described}
+            if any(getattr(line, name) != value for name, value in wanted.items()):
+                for name, value in wanted.items():
+                    setattr(line, name, value)
+                line.save(update_fields=list(wanted))
         else:
             ProposalLine.objects.create(
                 proposal=locked,
                 line_type=ProposalLineType.FEE,
                 kind=TransactionKind.FEE,
                 fee_rule=rule,
-                description=description,
                 amount=fee.amount,
+                **described,
             )
     for stale in by_rule.values():  # a rule no longer active (or no longer a fee rule)
         gone += stale

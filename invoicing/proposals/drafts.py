@@ -8,13 +8,14 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts.models import (
     TransactionKind,
 )
-from contracts.money import plain_number, round_money
+from contracts.money import round_money
+from contracts.texts import text_stored
+from invoicing.proposals import line_texts
 from invoicing.proposals.derived import proposal_derived_lines_refresh
 from invoicing.proposals.models import (
     InvoiceProposal,
@@ -63,7 +64,7 @@ def proposal_line_remove(
     transaction_id = line.transaction_id
     line.delete()
     proposal_derived_lines_refresh(proposal=locked)
-    revision_bump(locked, actor, _("Removed: %(line)s") % {"line": line.description})
+    revision_bump(locked, actor, text_stored(line_texts.LINE_REMOVED, line=line.text))
     if transaction_id:
         transactions_billing_status_refresh(transaction_ids=[transaction_id])
 
@@ -85,7 +86,7 @@ def proposal_fee_add(
     line.full_clean()
     line.save()
     proposal_derived_lines_refresh(proposal=locked)  # the prepayment deduction follows the total
-    revision_bump(locked, actor, _("Fee added: %(line)s") % {"line": description})
+    revision_bump(locked, actor, text_stored(line_texts.FEE_ADDED, line=description))
     return line
 
 
@@ -134,7 +135,7 @@ def proposal_line_description_change(
     line.original_description = "" if description == original else original
     line.description = description[:500]
     line.save(update_fields=["description", "original_description"])
-    revision_bump(locked, actor, _("Text changed: %(line)s") % {"line": line.description})
+    revision_bump(locked, actor, text_stored(line_texts.TEXT_CHANGED, line=line.description))
     return line
 
 
@@ -210,15 +211,17 @@ def _line_transaction_change(
         if allocation.source_id == locked.funding_source_id:
             new_line = created
     if quantity is not None:
-        change = _("Quantity changed to %(quantity)s: %(line)s") % {
-            "quantity": plain_number(quantity),
-            "line": record.description or record.pk,
-        }
+        change = text_stored(
+            line_texts.QUANTITY_CHANGED,
+            quantity=quantity,
+            line=record.description or str(record.pk),
+        )
     else:
-        change = _("Price changed to %(price)s: %(line)s") % {
-            "price": plain_number(record.sales_price),
-            "line": record.description or record.pk,
-        }
+        change = text_stored(
+            line_texts.PRICE_CHANGED,
+            price=record.sales_price,
+            line=record.description or str(record.pk),
+        )
     targets = {proposal.pk: proposal for proposal in (*drafts.values(), locked)}
     for pk in sorted(targets):
         proposal_derived_lines_refresh(proposal=targets[pk])
@@ -259,7 +262,7 @@ def transaction_line_build(
         allocation=allocation,
         transaction=record,
         kind=record.kind,
-        description=part_described(_line_description(record), share, allocation.amount),
+        **part_described(_line_description(record), share, allocation.amount),
         quantity=record.quantity,
         unit_price=unit_price,
         amount=share,
@@ -269,16 +272,11 @@ def transaction_line_build(
     return line
 
 
-PART_BILLED = gettext_lazy("part billed: %(billed)s of %(share)s")
-
-
-def part_described(description: str, billed: Decimal, share: Decimal) -> str:
-    """A line's description, saying which part of its share it bills when not all of it (the
-    part within a not-to-exceed cap, or what a credit note freed)."""
-    if billed == share:
-        return description
-    part = PART_BILLED % {"billed": plain_number(billed), "share": plain_number(share)}
-    return f"{description[: 497 - len(part)]} · {part}" if description else part
+def part_described(description: str, billed: Decimal, share: Decimal) -> dict:
+    """A line's description fields, saying which part of its share it bills when not all of it
+    (the part within a not-to-exceed cap, or what a credit note freed), in the reader's
+    language when shown."""
+    return line_texts.part_billed(description, "", {}, billed, share)
 
 
 def _line_description(record: ProjectTransaction) -> str:

@@ -296,6 +296,8 @@ LINE_FIELDS = (
     "transaction_id",
     "kind",
     "description",
+    "description_kind",
+    "description_params",
     "quantity",
     "unit_price",
     "amount",
@@ -307,12 +309,13 @@ def _line_row(proposal_id: int, share: BillableShare) -> tuple:
     """A transaction line in ``LINE_FIELDS`` order, for the bulk insert. A line that bills part
     of its share (at a not-to-exceed cap) says which part in its description."""
     unit_price = share.sales_price if share.amount == share.sales_amount else None
-    description = share.description
+    described = {"description": share.description, "description_kind": "", "description_params": {}}
     if share.share_amount is not None:
-        description = part_described(description, share.amount, share.share_amount)
+        described = part_described(share.description, share.amount, share.share_amount)
     return (
         proposal_id, ProposalLineType.TRANSACTION, share.pk, share.transaction_id, share.kind,
-        description, share.quantity, unit_price, share.amount, True,
+        described["description"], described["description_kind"], described["description_params"],
+        share.quantity, unit_price, share.amount, True,
     )  # fmt: skip
 
 

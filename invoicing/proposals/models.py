@@ -20,6 +20,7 @@ from contracts.models import (
     TransactionKind,
 )
 from funding.models import FundingSource
+from invoicing.proposals.line_texts import line_text
 from invoicing.transactions.models import (
     QUANTITY,
     BackgroundJob,
@@ -208,6 +209,12 @@ class ProposalLine(models.Model):
     )  # fmt: skip
     kind = models.CharField(_("kind"), max_length=20, choices=TransactionKind.choices, blank=True)
     description = models.CharField(_("description"), max_length=500)
+    # A generated description is its kind and parameters (``line_texts.py``), written in the
+    # reader's language when shown; a typed one has no kind and stays as typed.
+    description_kind = models.CharField(
+        _("kind of description"), max_length=40, blank=True, default=""
+    )
+    description_params = models.JSONField(_("description parameters"), default=dict, blank=True)
     quantity = models.DecimalField(_("quantity"), **QUANTITY, default=1)
     unit_price = models.DecimalField(_("unit price"), **RATE, null=True, blank=True)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -263,6 +270,11 @@ class ProposalLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount}"
+
+    @property
+    def text(self) -> str:
+        """The description in the active language (the reader's)."""
+        return line_text(self)
 
 
 class BillingRun(BackgroundJob):

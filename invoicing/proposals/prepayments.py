@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db.models import Q, Sum
-from django.utils.translation import gettext as _
 
 from contracts.models import (
     ProjectContract,
     TransactionKind,
 )
 from contracts.money import round_money
-from invoicing.proposals import billing
+from invoicing.proposals import billing, line_texts
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalLine,
@@ -73,8 +72,8 @@ def prepayment_deduction_refresh(
             proposal=proposal,
             line_type=ProposalLineType.DEDUCTION,
             kind=TransactionKind.ON_ACCOUNT,
-            description=_("Deduction of the on-account prepayment"),
             amount=wanted.amount,
+            **line_texts.generated(line_texts.PREPAYMENT_DEDUCTION),
         )
     elif keep.amount != wanted.amount:
         keep.amount = wanted.amount

@@ -22,7 +22,12 @@ from django.utils import timezone
 
 from contracts.models import TransactionKind, VatCategory
 from invoicing.proposals import billable
-from invoicing.proposals.models import InvoiceProposal, ProposalLine, ProposalStatus
+from invoicing.proposals.models import (
+    InvoiceProposal,
+    ProposalLine,
+    ProposalLineType,
+    ProposalStatus,
+)
 from invoicing.proposals.totals import InvoiceTotals, TaxableLine, VatTreatment, invoice_totals
 from invoicing.transactions.explanations import allocation_explain
 
@@ -80,7 +85,8 @@ def proposal_summary(*, proposal) -> dict:
             "credited_line",
         ).order_by("kind", "pk")
     )
-    labels = dict(TransactionKind.choices)
+    # Lines without a kind (credits of retention, releases) are labelled by their type.
+    labels = {**dict(ProposalLineType.choices), **dict(TransactionKind.choices)}
     groups: dict[str, list] = {}
     for line in lines:
         line.explanation = (

@@ -206,6 +206,7 @@ class InvoiceTotals:
     taxes: tuple[TaxTotal, ...]
     vat: Decimal
     gross: Decimal
+    retention_base: Decimal = ZERO  # what the retention is a percentage of
 
 
 def invoice_totals(
@@ -227,9 +228,10 @@ def invoice_totals(
     net = lines_total(
         [BillingLine(description="", kind="fee", amount=line.amount) for line in lines]
     )
+    base = retention_base(lines)
     retention = (
         retention_line(
-            lines_total=retention_base(lines),
+            lines_total=base,
             retention_percent=retention_percent,
             currency=currency,
         )
@@ -280,5 +282,10 @@ def invoice_totals(
     vat = sum((tax.tax for tax in taxes), ZERO)
     after_retention = net + (retention.amount if retention else ZERO)
     return InvoiceTotals(
-        net=net, retention=retention, taxes=taxes, vat=vat, gross=after_retention + vat
+        net=net,
+        retention=retention,
+        taxes=taxes,
+        vat=vat,
+        gross=after_retention + vat,
+        retention_base=base,
     )

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Customer
 from contracts.money import round_money
+from contracts.templatetags.billing_format import money
 from invoicing.invoices.models import DocumentType, Invoice, InvoiceStatus
 from invoicing.receivables import hooks, selectors
 from invoicing.receivables.models import (
@@ -198,16 +199,24 @@ def payment_record(
             if part > open_amount:
                 raise PaymentRefused(
                     ALLOCATION_MORE_THAN_OPEN
-                    % {"amount": part, "invoice": invoice.number, "open": open_amount}
+                    % {
+                        "amount": money(part, currency),
+                        "invoice": invoice.number,
+                        "open": money(open_amount, currency),
+                    }
                 )
         left -= part
         parts.append((invoice, part))
     if left < 0:
         raise PaymentRefused(
-            ALLOCATIONS_MORE_THAN_PAYMENT % {"allocated": amount - left, "amount": amount}
+            ALLOCATIONS_MORE_THAN_PAYMENT
+            % {"allocated": money(amount - left, currency), "amount": money(amount, currency)}
         )
     if left > 0 and not keep_surplus_as_credit:
-        raise PaymentRefused(PAYMENT_TOO_LARGE % {"amount": amount, "open": amount - left})
+        raise PaymentRefused(
+            PAYMENT_TOO_LARGE
+            % {"amount": money(amount, currency), "open": money(amount - left, currency)}
+        )
     payment = Payment.objects.create(
         customer=customer,
         currency=currency,
@@ -381,12 +390,21 @@ def customer_credit_apply(
         raise PaymentRefused(CREDIT_NOT_POSITIVE)
     if amount > available:
         raise PaymentRefused(
-            CREDIT_NOT_AVAILABLE % {"available": available, "currency": currency, "amount": amount}
+            CREDIT_NOT_AVAILABLE
+            % {
+                "available": money(available, currency),
+                "currency": currency,
+                "amount": money(amount, currency),
+            }
         )
     if amount > open_amount:
         raise PaymentRefused(
             ALLOCATION_MORE_THAN_OPEN
-            % {"amount": amount, "invoice": locked.number, "open": open_amount}
+            % {
+                "amount": money(amount, currency),
+                "invoice": locked.number,
+                "open": money(open_amount, currency),
+            }
         )
     application = CreditApplication.objects.create(
         customer=customer,
@@ -424,7 +442,12 @@ def customer_credit_refund(
     available = selectors.customer_credit_available(customer, currency)
     if amount > available:
         raise PaymentRefused(
-            CREDIT_NOT_AVAILABLE % {"available": available, "currency": currency, "amount": amount}
+            CREDIT_NOT_AVAILABLE
+            % {
+                "available": money(available, currency),
+                "currency": currency,
+                "amount": money(amount, currency),
+            }
         )
     refund = CustomerRefund.objects.create(
         customer=customer,

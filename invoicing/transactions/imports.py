@@ -32,6 +32,7 @@ from contracts.models import (
     ProjectStatus,
     Worker,
 )
+from contracts.texts import stored_form
 from funding import allocation
 from invoicing.transactions import bulk, timesheet_reader, timesheets
 from invoicing.transactions.models import (
@@ -551,7 +552,7 @@ def _timesheet_rows_import_once(
 
 def _errors_as_json(errors: Sequence[timesheets.RowError]) -> list[list]:
     return [
-        [error.row, error.column, str(error.message), error.value]
+        [error.row, error.column, stored_form(error.message), error.value]
         for error in errors[:STORED_ERRORS_LIMIT]
     ]
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from contracts.money import round_money
+from contracts.texts import deferred_gettext as _  # messages are shown in their reader's language
+from contracts.texts import text_of_stored
 from invoicing.transactions.timesheet_reader import (
     INVOICEABLE_TYPES,
     KIND_ALIASES,
@@ -495,7 +495,8 @@ def _amounts_check(quantity, cost_price, sales_price, currency, cell, refuse) ->
 def error_report_rows(errors: list[Any]) -> list[list[str]]:
     """Rows of the downloadable error report: row, column, value, problem."""
     return [
-        [str(error[0]), error[1], error[3] if len(error) > 3 else "", error[2]] for error in errors
+        [str(error[0]), error[1], error[3] if len(error) > 3 else "", text_of_stored(error[2])]
+        for error in errors
     ]
 
 

@@ -257,8 +257,8 @@ BAD_INPUT = {
         lambda w: {"lines": [{"line": w["hours_line"].pk, "amount": "20000.01"}], "reason": "x"},
         lambda w: {
             "non_field_errors": [
-                f"“{w['hours_line'].description}” has 20000.00 left to credit; "
-                "20000.01 is more than that."
+                f"“{w['hours_line'].description}” has 20,000.00 left to credit; "
+                "20,000.01 is more than that."
             ]
         },
     ),

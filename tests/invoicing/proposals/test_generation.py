@@ -82,7 +82,7 @@ def test_not_to_exceed_cap_splits_the_share_that_crosses_it(people):
     lines = {line.transaction_id: line for line in proposal.lines.all()}
     assert (lines[first.pk].amount, lines[second.pk].amount) == (D("8000.00"), D("2000.00"))
     assert lines[second.pk].allocation.amount == D("8000.00")
-    assert "part billed: 2000 of 8000" in lines[second.pk].description
+    assert "part billed: 2,000.00 of 8,000.00" in lines[second.pk].description
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.billing_status, second.billing_status) == ("in_proposal", "in_proposal")

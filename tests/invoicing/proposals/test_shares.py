@@ -217,7 +217,7 @@ def test_one_expense_larger_than_the_cap_bills_the_cap(people):
         D("1500.00"),
         None,
     )
-    assert line.description.endswith("part billed: 1000 of 1500")
+    assert line.description.endswith("part billed: 1,000.00 of 1,500.00")
     assert (preview(contract).total, preview(contract).over_cap) == (0, D("500.00"))
     post(proposal, people)
     assert status(record) == "partly_invoiced"
@@ -251,7 +251,7 @@ def test_raising_the_cap_bills_what_was_over_it(people):
     [second] = generate(contract, people).values()
     [line] = second.lines.all()
     assert (line.transaction_id, line.amount) == (records[2].pk, D("150.00"))
-    assert line.description.endswith("part billed: 150 of 300")
+    assert line.description.endswith("part billed: 150.00 of 300.00")
     post(second, people)
     assert [status(record) for record in records] == ["invoiced", "invoiced", "partly_invoiced"]
     customer = figures(contract, source)

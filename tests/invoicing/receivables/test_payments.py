@@ -95,7 +95,7 @@ def test_posted_sent_partly_paid_then_paid(invoice, people):
     [
         ("0", FEB_1, "more than zero"),
         ("-5", FEB_1, "more than zero"),
-        ("27500.01", FEB_1, "more than the 27500.00 still open; keep the surplus"),
+        ("27500.01", FEB_1, "more than the 27,500.00 still open; keep the surplus"),
         ("100", datetime.date(2025, 12, 31), "before the date of invoice INV-1"),
         ("100", datetime.date(2099, 1, 1), "cannot be dated in the future"),
     ],
@@ -118,7 +118,7 @@ def test_payment_for_another_customer_or_currency_or_a_credit_note_is_refused(in
     note = credit_note(invoice, people)
     with pytest.raises(payments.PaymentRefused, match="not on credit notes"):
         pay(invoice, people, "100", allocations=[(note, None)], on=datetime.date(2026, 4, 20))
-    with pytest.raises(payments.PaymentRefused, match="more than the 22987.50 still open on it"):
+    with pytest.raises(payments.PaymentRefused, match="more than the 22,987.50 still open on it"):
         pay(invoice, people, "30000", allocations=[(invoice, D("23000"))])
     assert not Payment.objects.exists()
 
@@ -225,7 +225,7 @@ def test_credit_on_a_paid_invoice_becomes_customer_credit_then_applied_and_refun
     assert selectors.customer_credit_available(customer, "SEK") == D("4512.50")
     assert selectors.customer_balance(customer, "SEK") == D("-4512.50")
     second = post(people, customer=customer, legal_entity=invoice.legal_entity)
-    with pytest.raises(payments.PaymentRefused, match="4512.50 SEK of credit; 5000.00 is more"):
+    with pytest.raises(payments.PaymentRefused, match="4,512.50 SEK of credit; 5,000.00 is more"):
         payments.customer_credit_apply(
             customer=customer, currency="SEK", invoice=second, amount=D("5000"), actor=clerk
         )

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contracts import services as contract_services
 from contracts.models import ProjectType
+from contracts.texts import text_of_stored
 from funding.models import FundingLimit
 from invoicing.transactions import bulk, services, uploads
 from invoicing.transactions.models import (
@@ -184,7 +185,10 @@ def test_one_bad_row_and_nothing_is_imported(billing_setup, django_capture_on_co
         django_capture_on_commit_callbacks,
     )
     assert batch.status == ImportStatus.INVALID
-    assert batch.errors == [[3, "Hours", "'x' is not a number.", "x"]]
+    # The message is stored as its msgid and parameters, shown in the reader's language.
+    assert [[*error[:2], text_of_stored(error[2]), error[3]] for error in batch.errors] == [
+        [3, "Hours", "'x' is not a number.", "x"]
+    ]
     with pytest.raises(ValidationError):
         uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     assert not ProjectTransaction.objects.exists()
@@ -219,7 +223,7 @@ def test_data_changed_after_the_preview_makes_the_import_refuse(
     uploads.import_batch_confirm(batch=batch, actor=batch.created_by)
     batch.refresh_from_db()
     assert batch.status == ImportStatus.INVALID
-    assert "is closed" in batch.errors[0][2]
+    assert "is closed" in text_of_stored(batch.errors[0][2])
     assert not ProjectTransaction.objects.exists()
 
 
