@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0023_import_batch_encoding'),
+        ("invoicing", "0023_import_batch_encoding"),
     ]
 
     operations = [

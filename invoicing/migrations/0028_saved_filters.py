@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0023_import_batch_encoding'),
+        ("invoicing", "0027_text_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

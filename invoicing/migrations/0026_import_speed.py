@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("contracts", "0016_customer_facturx"),
         ("funding", "0004_refusals_keep_their_percent_sign"),
-        ("invoicing", "0023_import_batch_encoding"),
+        ("invoicing", "0025_transaction_summary"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("contracts", "0016_customer_facturx"),
-        ("invoicing", "0023_import_batch_encoding"),
+        ("invoicing", "0024_job_chunks"),
     ]
 
     operations = [

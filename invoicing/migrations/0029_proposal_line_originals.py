@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0030_saved_filters'),
+        ("invoicing", "0028_saved_filters"),
     ]
 
     operations = [
