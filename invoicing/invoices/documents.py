@@ -11,6 +11,7 @@ import logging
 import mimetypes
 import os
 import zipfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -218,16 +219,19 @@ class PdfBatchSuperseded(Exception):
     """The batch was started again by another task, or finished: this task must stop."""
 
 
-def pdf_batch_render(*, batch_id: int, attempt: int | None = None) -> None:
+def pdf_batch_render(
+    *,
+    batch_id: int,
+    attempt: int | None = None,
+    chunk_queue: Callable[[int], object] | None = None,
+) -> None:
     """Start (or resume) a PDF batch: cut its invoices (in the order of the file) into chunks
     of ``PDF_BATCH_CHUNK_INVOICES`` the first time, put back in the queue every chunk that is
-    not done and that no living worker holds, queue a task per chunk and work through chunks
-    itself too (``transactions/chunks.py``). Each chunk keeps its PDFs as a ZIP of its own;
+    not done and that no living worker holds, hand each to ``chunk_queue`` on commit (the task
+    queues a task per chunk) and work through chunks itself too (``transactions/chunks.py``). Each chunk keeps its PDFs as a ZIP of its own;
     the worker that finishes the last chunk puts them together into the batch's file. A resumed
     batch renders only the chunks not done. ``attempt`` is the batch's attempt the task was
     queued for: a task of an earlier attempt stops. Any error marks the batch failed."""
-    from invoicing.invoices.tasks import pdf_batch_chunk_task
-
     batch = PdfBatch.objects.get(pk=batch_id)
     if batch.status != PdfBatch.Status.RUNNING or (
         attempt is not None and batch.attempts != attempt
@@ -254,14 +258,11 @@ def pdf_batch_render(*, batch_id: int, attempt: int | None = None) -> None:
                 chunks.chunks_requeue(kind=JobKind.PDF_BATCH, job_id=batch_id)
             locked.heartbeat_at = timezone.now()
             locked.save(update_fields=["heartbeat_at"])
-            for chunk_id in (
-                chunks.job_chunks(JobKind.PDF_BATCH, batch_id)
-                .filter(status=ChunkStatus.QUEUED)
-                .values_list("pk", flat=True)
-            ):
-                transaction.on_commit(
-                    lambda chunk_id=chunk_id: pdf_batch_chunk_task.enqueue(batch_id, chunk_id)
-                )
+            pending = chunks.job_chunks(JobKind.PDF_BATCH, batch_id).filter(
+                status=ChunkStatus.QUEUED
+            )
+            for chunk_id in pending.values_list("pk", flat=True) if chunk_queue else ():
+                transaction.on_commit(lambda chunk_id=chunk_id: chunk_queue(chunk_id))
         pdf_batch_chunks_work(batch_id=batch_id)
     except PdfBatchSuperseded:
         return

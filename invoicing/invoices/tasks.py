@@ -7,7 +7,12 @@ from invoicing.invoices import documents
 
 @task()
 def pdf_batch_task(batch_id: int, attempt: int | None = None) -> None:
-    documents.pdf_batch_render(batch_id=batch_id, attempt=attempt)
+    """Cut the batch into chunks, queue a task per chunk for the other workers, and render."""
+    documents.pdf_batch_render(
+        batch_id=batch_id,
+        attempt=attempt,
+        chunk_queue=lambda chunk_id: pdf_batch_chunk_task.enqueue(batch_id, chunk_id),
+    )
 
 
 @task()

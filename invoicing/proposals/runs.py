@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,10 +47,16 @@ class RunSuperseded(Exception):
     """The run was resumed by another task, or finished: this task must stop."""
 
 
-def billing_run_execute(*, run_id: int, attempt: int | None = None) -> None:
+def billing_run_execute(
+    *,
+    run_id: int,
+    attempt: int | None = None,
+    chunk_queue: Callable[[int], object] | None = None,
+) -> None:
     """Start (or resume) a billing run: cut its contracts into chunks the first time, put back
-    in the queue every chunk that is not done and that no living worker holds, queue a task per
-    chunk, and work through chunks itself too. ``attempt`` is the run's attempt the task was
+    in the queue every chunk that is not done and that no living worker holds, hand each to
+    ``chunk_queue`` on commit (the task queues a task per chunk, for the other workers), and
+    work through chunks itself too. ``attempt`` is the run's attempt the task was
     queued for: a task of an earlier attempt stops without billing anything. Any unexpected
     error marks the run failed with its reason (contracts billed before stay billed, and the run
     can be resumed)."""
@@ -57,7 +64,7 @@ def billing_run_execute(*, run_id: int, attempt: int | None = None) -> None:
     if run.status != BillingRun.Status.RUNNING or (attempt is not None and run.attempts != attempt):
         return
     try:
-        _billing_run_work(run, attempt=run.attempts)
+        _billing_run_work(run, attempt=run.attempts, chunk_queue=chunk_queue)
     except RunSuperseded:
         return
     except Exception as error:  # noqa: BLE001 - any failure must leave the run explained
@@ -71,9 +78,9 @@ def billing_run_execute(*, run_id: int, attempt: int | None = None) -> None:
         )
 
 
-def _billing_run_work(run: BillingRun, *, attempt: int) -> None:
-    from invoicing.proposals.tasks import billing_run_chunk_task
-
+def _billing_run_work(
+    run: BillingRun, *, attempt: int, chunk_queue: Callable[[int], object] | None
+) -> None:
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != BillingRun.Status.RUNNING or locked.attempts != attempt:
@@ -100,10 +107,8 @@ def _billing_run_work(run: BillingRun, *, attempt: int) -> None:
             .filter(status=ChunkStatus.QUEUED)
             .values_list("pk", flat=True)
         )
-        for chunk_id in pending:
-            transaction.on_commit(
-                lambda chunk_id=chunk_id: billing_run_chunk_task.enqueue(run.pk, chunk_id)
-            )
+        for chunk_id in pending if chunk_queue is not None else ():
+            transaction.on_commit(lambda chunk_id=chunk_id: chunk_queue(chunk_id))
     billing_run_chunks_work(run_id=run.pk)
 
 
