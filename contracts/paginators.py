@@ -3,7 +3,7 @@ allocations, proposals and invoices)."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -27,6 +27,16 @@ def estimated_rows(queryset: QuerySet) -> int | None:
     if row is None or row[0] is None or row[0] < 0:
         return None
     return int(row[0])
+
+
+def page_by_ids(queryset: QuerySet, per_page: int, number) -> Page:
+    """A page of ``queryset`` read in two steps: its ids (sorted, offset, limited: a narrow
+    scan), then its rows with their annotations. Read at once, an OFFSET would compute every
+    skipped row's subqueries and carry its wide columns through the sort."""
+    page = Paginator(queryset.values_list("pk", flat=True), per_page).get_page(number)
+    rows = {row.pk: row for row in queryset.filter(pk__in=list(page))}
+    page.object_list = [rows[pk] for pk in page.object_list]
+    return page
 
 
 class EstimatedCountPaginator(Paginator):
