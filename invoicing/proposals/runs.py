@@ -26,6 +26,7 @@ from invoicing.proposals.models import (
     BillingRun,
 )
 from invoicing.proposals.state import RUN_CHUNK
+from invoicing.proposals.statistics import query_plans_renew
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def _billing_run_chunk(
 ) -> tuple[int, list[list[str]]]:
     """Bill each contract of a chunk; each is its own savepoint (proposals_generate is atomic),
     so a refusal rolls back only that contract and is recorded."""
+    query_plans_renew()  # foreign-key checks planned for the tables as they are now
     created, problems = 0, []
     for contract in chunk:
         try:
