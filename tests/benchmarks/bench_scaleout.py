@@ -27,7 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_billing_run import DAY, SERVER_URL, build, vacuum_analyze  # noqa: E402
+from tests.benchmarks.bench_billing_run import (  # noqa: E402
+    DAY,
+    SERVER_URL,
+    build,
+    transactions_import,
+    unbill,
+)
 
 BENCH_DB = "billing_bench_scaleout"
 WAIT_SECONDS = 1800
@@ -46,17 +52,6 @@ def prepare() -> None:
     import django
 
     django.setup()
-
-
-def uninvoice() -> None:
-    """Free every line billed by an earlier run, as bench_billing_run.py does."""
-    from invoicing.proposals.models import InvoiceProposal, ProposalLine
-    from invoicing.transactions.models import ProjectTransaction
-
-    ProposalLine.objects.all().delete()
-    InvoiceProposal.objects.all().delete()
-    ProjectTransaction.objects.update(billing_status="uninvoiced")
-    vacuum_analyze()
 
 
 def workers_start(count: int, chunk: int, logs: Path) -> list[subprocess.Popen]:
@@ -116,7 +111,7 @@ def run(user, *, workers: int, chunk: int, logs: Path) -> dict:
     from invoicing.proposals.tasks import billing_run_task
     from invoicing.transactions.models import JobChunk
 
-    uninvoice()
+    unbill()  # nothing billed yet: each run starts from the same data
     processes = workers_start(workers, chunk, logs)
     try:
         billing_run = BillingRun.objects.create(created_by=user, up_to_date=DAY)
@@ -154,7 +149,8 @@ def main() -> None:
     arguments = parser.parse_args()
     prepare()
     started = time.perf_counter()
-    user = build(arguments.contracts, arguments.per_contract)
+    user, facts, category, worker = build(arguments.contracts)
+    transactions_import(facts, category, worker, arguments.per_contract, DAY)
     print(
         f"set-up: {arguments.contracts:,} contracts x {arguments.per_contract} transactions "
         f"in {time.perf_counter() - started:.1f} s; chunks of {arguments.chunk} contracts"

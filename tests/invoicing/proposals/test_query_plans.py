@@ -1,0 +1,100 @@
+"""A billing run's foreign-key checks are planned for the tables as they are, not as they were when
+the connection first ran them (issue 17: each proposal line's check read every proposal with a
+plan cached while the table was empty, so 3,000 contracts took 4.7 times 1,000)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from invoicing.proposals import runs
+from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
+from invoicing.proposals.statistics import query_plans_renew
+from invoicing.transactions import bulk
+from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
+from tests.invoicing.builders import DAY, contract_with_customer, hours
+
+pytestmark = pytest.mark.django_db
+
+ON_POSTGRES = connection.vendor == "postgresql"
+
+
+def postgres_only(test):
+    return pytest.mark.postgres(
+        pytest.mark.skipif(not ON_POSTGRES, reason="query plans are PostgreSQL's")(test)
+    )
+
+
+def sql(statement: str, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone() if cursor.description else None
+
+
+def proposal_seq_scans() -> int:
+    """Sequential scans of the proposal table in this transaction so far."""
+    sql("SELECT pg_stat_clear_snapshot()")
+    (count,) = sql(
+        "SELECT coalesce(seq_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = %s",
+        [InvoiceProposal._meta.db_table],
+    )
+    return count
+
+
+def fee_lines(proposal_ids) -> None:
+    """One fee line per proposal, by COPY as a billing run writes its lines."""
+    rows = [(pk, "fee", "", "Fee", 1, 10, True) for pk in proposal_ids]
+    fields = ("proposal_id", "line_type", "kind", "description", "quantity", "amount", "is_open")
+    bulk.rows_insert(ProposalLine, fields, rows, ids=False)
+
+
+@postgres_only
+def test_renewed_plans_check_a_line_s_proposal_by_its_key_once_the_table_has_grown():
+    # given a connection that checked lines' proposals while the table held one proposal, with
+    # statistics saying the table is empty (ANALYZE then, as after a VACUUM ANALYZE of a new
+    # database): its cached check is a sequential scan
+    contract, _project, source = contract_with_customer()
+    user = UserFactory()
+    sql("ANALYZE invoicing_invoiceproposal")
+    sql("SET CONSTRAINTS ALL IMMEDIATE")  # the checks run now, not at a commit the test never has
+    first = InvoiceProposal.objects.create(
+        contract=contract, funding_source=source, up_to_date=DAY, created_by=user
+    )
+    fee_lines([first.pk] * 20)
+    # when the table grows to thousands of proposals (as during a billing run)
+    grown = InvoiceProposal.objects.bulk_create(
+        InvoiceProposal(contract=contract, funding_source=source, up_to_date=DAY, created_by=user)
+        for _ in range(3000)
+    )
+    ids = [proposal.pk for proposal in grown[:200]]
+    before = proposal_seq_scans()
+    fee_lines(ids)
+    stale = proposal_seq_scans() - before
+    query_plans_renew()
+    before = proposal_seq_scans()
+    fee_lines(ids)
+    renewed = proposal_seq_scans() - before
+    # then the old plan reads the whole table for every line, the renewed one never does
+    assert stale >= len(ids)
+    assert renewed == 0
+
+
+def test_renewing_plans_is_harmless_anywhere():
+    query_plans_renew()
+    query_plans_renew()  # and may run as often as asked, inside a transaction too
+
+
+def test_a_billing_run_renews_the_plans_at_every_chunk(monkeypatch):
+    worker = WorkerFactory(sales_rate=100)
+    for number in range(5):
+        contract, project, _source = contract_with_customer(code=f"K-{number}")
+        BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+        hours(project, worker, "10")
+    monkeypatch.setattr(runs, "RUN_CHUNK", 2)
+    renewals = []
+    monkeypatch.setattr(runs, "query_plans_renew", lambda: renewals.append(1))
+    run = BillingRun.objects.create(created_by=UserFactory(role="finance_clerk"), up_to_date=DAY)
+    runs.billing_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.proposals_created) == ("done", 5)
+    assert len(renewals) == 3  # chunks of 2, 2 and 1 contracts
