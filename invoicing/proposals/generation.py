@@ -298,6 +298,7 @@ LINE_FIELDS = (
     "description",
     "description_kind",
     "description_params",
+    "original_description",
     "quantity",
     "unit_price",
     "amount",
@@ -315,7 +316,7 @@ def _line_row(proposal_id: int, share: BillableShare) -> tuple:
     return (
         proposal_id, ProposalLineType.TRANSACTION, share.pk, share.transaction_id, share.kind,
         described["description"], described["description_kind"], described["description_params"],
-        share.quantity, unit_price, share.amount, True,
+        "", share.quantity, unit_price, share.amount, True,
     )  # fmt: skip
 
 

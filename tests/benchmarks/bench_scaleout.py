@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_billing_run import (  # noqa: E402
-    DAY,
+    MARCH as DAY,
+)
+from tests.benchmarks.bench_billing_run import (
     SERVER_URL,
     build,
     transactions_import,
