@@ -47,15 +47,6 @@ class TextSearchFilter(django_filters.CharFilter):
         return qs.filter(query)
 
 
-def contract_search_filter(field: str = "contract") -> TextSearchFilter:
-    """A list's contract filter: part of the contract's code or name, typed."""
-    return TextSearchFilter(
-        fields=[f"{field}__code", f"{field}__name"],
-        label=_("Contract"),
-        placeholder=_("Code or name"),
-    )
-
-
 class StyledFilterSet(django_filters.FilterSet):
     """A filter form with Bootstrap's classes on its widgets (lists share the look)."""
 

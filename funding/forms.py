@@ -14,13 +14,6 @@ from funding import services
 from funding.models import FundingLimit, FundingRule, FundingRuleLine, FundingSource
 
 
-class FunderChoiceField(forms.ModelChoiceField):
-    """A funder picked from several contracts' funders: each named with its contract."""
-
-    def label_from_instance(self, obj: FundingSource) -> str:
-        return obj.label_with_contract
-
-
 class FundingSourceForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = FundingSource

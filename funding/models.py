@@ -110,13 +110,6 @@ class FundingSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def label_with_contract(self) -> str:
-        """The name with its contract's code ("City of Malmö — C-1001"): several contracts
-        have a funder of the same name, and a list across contracts must tell them apart.
-        Select the contract with the source."""
-        return f"{self.name} — {self.contract.code}"
-
 
 class FundingLimit(models.Model):
     """A cap on what one source pays, optionally narrowed to a project, category, worker,

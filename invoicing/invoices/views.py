@@ -22,7 +22,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from contracts.date_inputs import date_clean
-from contracts.filters import StyledFilterSet, contract_search_filter
+from contracts.filters import StyledFilterSet
 from contracts.models import Customer
 from contracts.number_fields import number_clean
 from contracts.paginators import page_by_ids
@@ -40,6 +40,7 @@ from invoicing.invoices.models import (
 )
 from invoicing.invoices.tasks import pdf_batch_task
 from invoicing.proposals.models import InvoiceProposal
+from invoicing.transactions.filters import contract_choice_filter
 
 
 class InvoiceFilter(StyledFilterSet):
@@ -49,7 +50,7 @@ class InvoiceFilter(StyledFilterSet):
     document_type = django_filters.ChoiceFilter(
         choices=DocumentType.choices, label=_("Document"), empty_label=_("All")
     )
-    contract = contract_search_filter()  # typed: a thousand contracts are too many to list
+    contract = contract_choice_filter()  # typed: a thousand contracts are too many to list
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.order_by("name"), label=_("Customer"), empty_label=_("All")
     )

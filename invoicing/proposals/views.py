@@ -20,14 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from contracts.filters import StyledFilterSet, TextSearchFilter, contract_search_filter
+from contracts.filters import StyledFilterSet, TextSearchFilter
 from contracts.forms import DATE_INPUT, BootstrapFormMixin
 from contracts.models import ContractStatus, ProjectContract
 from contracts.number_fields import number_clean
 from contracts.paginators import page_by_ids
 from contracts.spreadsheets import DATE, INTEGER, MONEY, Column, table_response
 from contracts.views import PermissionRequired
-from funding.forms import FunderChoiceField
 from funding.models import FundingSource
 from invoicing.proposals import (
     billable,
@@ -40,6 +39,7 @@ from invoicing.proposals import (
 )
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine, ProposalStatus
 from invoicing.proposals.tasks import billing_run_task
+from invoicing.transactions.filters import contract_choice_filter
 
 
 def proposals_created_message(count: int) -> str:
@@ -48,16 +48,12 @@ def proposals_created_message(count: int) -> str:
     ) % {"count": count}
 
 
-class FunderFilter(django_filters.ModelChoiceFilter):
-    field_class = FunderChoiceField
-
-
 class ProposalFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(
         choices=ProposalStatus.choices, label=_("Status"), empty_label=_("All")
     )
     # Typed, not picked: a thousand contracts and their funders are thousands of options.
-    contract = contract_search_filter()
+    contract = contract_choice_filter()
     funding_source = TextSearchFilter(
         fields=["funding_source__name", "funding_source__customer__name"],
         label=_("Funder"),

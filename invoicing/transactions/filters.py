@@ -12,9 +12,11 @@ from contracts.typeahead import TypeaheadSelect, choices_matching
 from invoicing.transactions.models import BillingStatus, ImportBatch, ProjectTransaction
 
 
-class TransactionFilter(StyledFilterSet):
-    contract = django_filters.ModelChoiceFilter(
-        field_name="project__contract",
+def contract_choice_filter(field_name: str = "contract") -> django_filters.ModelChoiceFilter:
+    """A list's contract filter, chosen by typing: ``?contract=<id>`` links keep working (the
+    proposal and invoice lists share it with this one)."""
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name,
         queryset=ProjectContract.objects.order_by("code"),
         label=_("Contract"),
         empty_label=_("All"),
@@ -22,6 +24,10 @@ class TransactionFilter(StyledFilterSet):
             reverse_lazy("invoicing:transaction_filter_choices", args=["contract"])
         ),
     )
+
+
+class TransactionFilter(StyledFilterSet):
+    contract = contract_choice_filter("project__contract")
     project = django_filters.ModelChoiceFilter(
         queryset=Project.objects.order_by("code"),
         label=_("Project"),

@@ -135,18 +135,6 @@ def test_a_reader_sees_the_checklist_without_the_links(client, user_with_role):
     assert reverse("funding:rule_create", kwargs={"contract_pk": contract.pk}) not in text
 
 
-def test_the_funder_filter_names_each_funder_with_its_contract(clerk_client):
-    first = FundingSourceFactory(name="City of Malmö", contract__code="C-1")
-    FundingSourceFactory(name="City of Malmö", contract__code="C-2")
-
-    response = clerk_client.get(reverse("invoicing:proposal_list"))
-
-    text = response.content.decode()
-    assert "City of Malmö — C-1" in text
-    assert "City of Malmö — C-2" in text
-    assert f'value="{first.pk}"' in text
-
-
 def test_the_customer_page_starts_a_contract_for_that_customer(clerk_client):
     customer = CustomerFactory()
     page = clerk_client.get(reverse("invoicing:customer_detail", args=[customer.pk]))

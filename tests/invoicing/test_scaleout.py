@@ -32,7 +32,8 @@ from contracts.models import ProjectContract
 from invoicing.proposals.models import BillingRun, InvoiceProposal
 from invoicing.proposals.tasks import billing_run_task
 from invoicing.transactions.models import JobChunk
-from tests.benchmarks.bench_billing_run import DAY, build
+from tests.benchmarks.bench_billing_run import MARCH as DAY
+from tests.benchmarks.bench_billing_run import build, transactions_import
 from tests.invoicing.test_faults import DATABASE_TASKS, ROOT, database_url
 
 pytestmark = [
@@ -115,7 +116,8 @@ def backends_waiting_for_a_lock_end() -> None:
 
 def test_three_workers_share_a_run_and_a_killed_one_costs_only_its_chunk(tmp_path):
     # given a few hundred contracts to bill, and three workers waiting for work
-    user = build(CONTRACTS, 2)
+    user, facts, category, worker = build(CONTRACTS)
+    transactions_import(facts, category, worker, 2, DAY)
     contract_ids = list(ProjectContract.objects.order_by("pk").values_list("pk", flat=True))
     middle = contract_ids[len(contract_ids) // 2 + 3]  # inside the 13th of 25 chunks
     workers = workers_start(tmp_path)

@@ -84,13 +84,13 @@ def test_renewing_plans_is_harmless_anywhere():
     query_plans_renew()  # and may run as often as asked, inside a transaction too
 
 
-def test_a_billing_run_renews_the_plans_at_every_chunk(monkeypatch):
+def test_a_billing_run_renews_the_plans_at_every_chunk(monkeypatch, settings):
     worker = WorkerFactory(sales_rate=100)
     for number in range(5):
         contract, project, _source = contract_with_customer(code=f"K-{number}")
         BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
         hours(project, worker, "10")
-    monkeypatch.setattr(runs, "RUN_CHUNK", 2)
+    settings.BILLING_RUN_CHUNK_CONTRACTS = 2
     renewals = []
     monkeypatch.setattr(runs, "query_plans_renew", lambda: renewals.append(1))
     run = BillingRun.objects.create(created_by=UserFactory(role="finance_clerk"), up_to_date=DAY)

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
+from contracts.texts import text_of_stored
 from funding.models import FundingLimit
 from invoicing.transactions import imports, timesheets, uploads
 from invoicing.transactions.models import (
@@ -94,7 +95,9 @@ def test_a_bad_row_in_the_last_chunk_leaves_nothing_written(
     batch = confirmed(batch)
     # Then the two chunks already copied are rolled back with it: nothing is written
     assert batch.status == ImportStatus.INVALID
-    assert batch.errors == [[9, "Employee", "Worker W2 is not active.", "W2"]]
+    assert [[*error[:2], text_of_stored(error[2]), error[3]] for error in batch.errors] == [
+        [9, "Employee", "Worker W2 is not active.", "W2"]
+    ]
     assert not ProjectTransaction.objects.exists()
     assert not TransactionAllocation.objects.exists()
     assert used(billing_setup["grant_limit"]) == used(billing_setup["customer_limit"]) == 0
