@@ -82,27 +82,19 @@ def jobs_overview() -> list[JobRow]:
         chunks_of[chunk.job_kind, chunk.job_id].append(chunk)
     rows = [
         JobRow(
-            kind=JobKind.BILLING_RUN,
-            kind_label=JobKind.BILLING_RUN.label,
-            job=run,
-            url=reverse("invoicing:billing_run", args=[run.pk]),
-            is_running=run.is_running,
-            progress_percent=run.progress_percent,
-            chunks=chunks_of[JobKind.BILLING_RUN, run.pk],
+            kind=kind,
+            kind_label=kind.label,
+            job=job,
+            url=reverse(url_name, args=[job.pk]),
+            is_running=job.is_running,
+            progress_percent=job.progress_percent,
+            chunks=chunks_of[kind, job.pk],
         )
-        for run in runs
-    ]
-    rows += [
-        JobRow(
-            kind=JobKind.PDF_BATCH,
-            kind_label=JobKind.PDF_BATCH.label,
-            job=batch,
-            url=reverse("invoicing:pdf_batch", args=[batch.pk]),
-            is_running=batch.is_running,
-            progress_percent=batch.progress_percent,
-            chunks=chunks_of[JobKind.PDF_BATCH, batch.pk],
+        for kind, url_name, jobs in (
+            (JobKind.BILLING_RUN, "invoicing:billing_run", runs),
+            (JobKind.PDF_BATCH, "invoicing:pdf_batch", batches),
         )
-        for batch in batches
+        for job in jobs
     ]
     rows += [
         JobRow(

@@ -314,11 +314,8 @@ def pdf_batch_finish(*, batch_id: int) -> None:
     together, in order, into the batch's ZIP file and mark it done (or failed with the first
     failed chunk's error). The batch's row lock makes it happen once."""
     with transaction.atomic():
-        batch = PdfBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != PdfBatch.Status.RUNNING:
-            return
-        counts = chunks.chunk_counts(JobKind.PDF_BATCH, batch_id)
-        if any(counts.get(status) for status in chunks.UNFINISHED):
+        batch = chunks.job_finishable(PdfBatch, JobKind.PDF_BATCH, batch_id)
+        if batch is None:
             return
         parts = chunks.job_chunks(JobKind.PDF_BATCH, batch_id).order_by("number")
         failed = parts.filter(status=ChunkStatus.FAILED).first()

@@ -165,11 +165,8 @@ def billing_run_finish(*, run_id: int) -> None:
     figures and problems summed from its chunks in contract order, or failed with the first
     failed chunk's error. Called after every chunk; the run's row lock makes it happen once."""
     with transaction.atomic():
-        run = BillingRun.objects.select_for_update().get(pk=run_id)
-        if run.status != BillingRun.Status.RUNNING:
-            return
-        counts = chunks.chunk_counts(JobKind.BILLING_RUN, run_id)
-        if any(counts.get(status) for status in chunks.UNFINISHED):
+        run = chunks.job_finishable(BillingRun, JobKind.BILLING_RUN, run_id)
+        if run is None:
             return
         done = list(chunks.job_chunks(JobKind.BILLING_RUN, run_id).order_by("number"))
         run.processed_contracts = sum(c.processed for c in done if c.status == ChunkStatus.DONE)

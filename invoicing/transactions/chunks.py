@@ -156,6 +156,19 @@ def chunk_counts(kind: JobKind, job_id: int) -> dict[str, int]:
     return {row["status"]: row["count"] for row in rows}
 
 
+def job_finishable(model, kind: JobKind, job_id: int):
+    """The job, locked, when it is still running and none of its chunks is queued or running
+    any more; None otherwise. Inside a transaction: the job's row lock makes its finishing
+    happen once, whoever finishes its last chunk."""
+    job = model.objects.select_for_update().get(pk=job_id)
+    if job.status != model.Status.RUNNING:
+        return None
+    counts = chunk_counts(kind, job_id)
+    if any(counts.get(status) for status in UNFINISHED):
+        return None
+    return job
+
+
 def chunks_stalled_take(
     kinds: Iterable[JobKind] | None = None,
 ) -> tuple[list[JobChunk], list[JobChunk]]:
