@@ -43,8 +43,11 @@ def proposal_seq_scans() -> int:
 
 def fee_lines(proposal_ids) -> None:
     """One fee line per proposal, by COPY as a billing run writes its lines."""
-    rows = [(pk, "fee", "", "Fee", 1, 10, True) for pk in proposal_ids]
-    fields = ("proposal_id", "line_type", "kind", "description", "quantity", "amount", "is_open")
+    rows = [(pk, "fee", "", "Fee", "", {}, "", 1, 10, True) for pk in proposal_ids]
+    fields = (
+        "proposal_id", "line_type", "kind", "description", "description_kind",
+        "description_params", "original_description", "quantity", "amount", "is_open",
+    )  # fmt: skip
     bulk.rows_insert(ProposalLine, fields, rows, ids=False)
 
 
