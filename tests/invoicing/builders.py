@@ -43,6 +43,19 @@ def hours(project, worker, quantity, *, category=None, date=DAY, **extra):
     return services.transaction_record(record=record, actor=None)
 
 
+def billable_contracts(count: int = 5) -> list:
+    """``count`` active contracts funded by their customer, each with a time-and-material rule
+    and ten hours at 100 to bill up to DAY (billing runs and their jobs)."""
+    worker = WorkerFactory(sales_rate=100)
+    made = []
+    for number in range(count):
+        contract, project, _source = contract_with_customer(code=f"K-{number}")
+        BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+        hours(project, worker, "10")
+        made.append(contract)
+    return made
+
+
 def total(proposal):
     return sum(line.amount for line in proposal.lines.all())
 

@@ -18,8 +18,8 @@ from invoicing.invoices.models import PdfBatch
 from invoicing.proposals.models import BillingRun
 from invoicing.transactions import chunks
 from invoicing.transactions.models import ImportBatch, JobChunk
-from tests.factories import BillingRuleFactory, ImportBatchFactory, UserFactory, WorkerFactory
-from tests.invoicing.builders import DAY, contract_with_customer, hours
+from tests.factories import ImportBatchFactory, UserFactory
+from tests.invoicing.builders import DAY, billable_contracts
 from tests.invoicing.test_jobs import every_contract_once, fail_after, proposals_per_contract
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +35,7 @@ def clerk(db):
 @pytest.fixture
 def contracts(db):
     """Five active contracts, each with ten hours to bill up to DAY."""
-    worker = WorkerFactory(sales_rate=100)
-    made = []
-    for number in range(5):
-        contract, project, _source = contract_with_customer(code=f"K-{number}")
-        BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
-        hours(project, worker, "10")
-        made.append(contract)
-    return made
+    return billable_contracts(5)
 
 
 DAY_AFTER = datetime.date(2026, 4, 1)

@@ -19,8 +19,8 @@ from invoicing.proposals import generation, runs
 from invoicing.proposals.models import BillingRun, InvoiceProposal
 from invoicing.transactions import chunks, imports, uploads
 from invoicing.transactions.models import ImportBatch, ImportStatus, JobChunk, ProjectTransaction
-from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
-from tests.invoicing.builders import DAY, contract_with_customer, hours
+from tests.factories import UserFactory
+from tests.invoicing.builders import DAY, billable_contracts
 
 pytestmark = pytest.mark.django_db
 
@@ -45,14 +45,7 @@ def stall(job) -> None:
 @pytest.fixture
 def contracts(db):
     """Five active contracts, each with ten hours to bill up to DAY."""
-    worker = WorkerFactory(sales_rate=100)
-    made = []
-    for number in range(5):
-        contract, project, _source = contract_with_customer(code=f"K-{number}")
-        BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
-        hours(project, worker, "10")
-        made.append(contract)
-    return made
+    return billable_contracts(5)
 
 
 @pytest.fixture

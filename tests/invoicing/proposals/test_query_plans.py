@@ -11,8 +11,8 @@ from invoicing.proposals import runs
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
 from invoicing.proposals.statistics import query_plans_renew
 from invoicing.transactions import bulk
-from tests.factories import BillingRuleFactory, UserFactory, WorkerFactory
-from tests.invoicing.builders import DAY, contract_with_customer, hours
+from tests.factories import UserFactory
+from tests.invoicing.builders import DAY, billable_contracts, contract_with_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -88,11 +88,7 @@ def test_renewing_plans_is_harmless_anywhere():
 
 
 def test_a_billing_run_renews_the_plans_at_every_chunk(monkeypatch, settings):
-    worker = WorkerFactory(sales_rate=100)
-    for number in range(5):
-        contract, project, _source = contract_with_customer(code=f"K-{number}")
-        BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
-        hours(project, worker, "10")
+    billable_contracts(5)
     settings.BILLING_RUN_CHUNK_CONTRACTS = 2
     renewals = []
     monkeypatch.setattr(runs, "query_plans_renew", lambda: renewals.append(1))
