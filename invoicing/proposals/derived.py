@@ -80,9 +80,40 @@ def proposal_derived_lines_refresh(
     )
     if locked.status != ProposalStatus.DRAFT or locked.credited_invoice_id:
         return
-    contract = locked.contract
-    rules = active_billing_rules(contract) if rules is None else rules
+    rules = active_billing_rules(locked.contract) if rules is None else rules
     lines = list(locked.lines.select_related("transaction__project").order_by("pk"))
+    _derived_lines_write(locked, lines, rules=rules, prepayments=prepayments)
+
+
+def generated_proposals_derived_lines(
+    proposals: Sequence[InvoiceProposal], *, rules: list[BillingRule], prepayments: bool
+) -> None:
+    """The derived lines of drafts a billing run has just made for one contract (inside the
+    transaction that made them, so no one else can see them yet, and under the contract's lock):
+    the same computation as ``proposal_derived_lines_refresh``, with the lines of all of them
+    read in one query instead of a lock and a read per proposal."""
+    by_proposal: dict[int, list[ProposalLine]] = {proposal.pk: [] for proposal in proposals}
+    for line in (
+        ProposalLine.objects.filter(proposal__in=list(by_proposal))
+        .select_related("transaction__project")
+        .order_by("pk")
+    ):
+        by_proposal[line.proposal_id].append(line)
+    for proposal in proposals:
+        _derived_lines_write(
+            proposal, by_proposal[proposal.pk], rules=rules, prepayments=prepayments
+        )
+
+
+def _derived_lines_write(
+    locked: InvoiceProposal,
+    lines: list[ProposalLine],
+    *,
+    rules: list[BillingRule],
+    prepayments: bool | None,
+) -> None:
+    """Bring a draft's fee lines and prepayment deduction in line with its other lines."""
+    contract = locked.contract
     fee_rules = [rule for rule in rules if rule.rule_type == BillingRuleType.FEE]
     by_rule: dict[int, list[ProposalLine]] = {}
     for line in lines:

@@ -29,7 +29,12 @@ from contracts.models import (
     Worker,
 )
 from invoicing.proposals import billing
-from invoicing.proposals.derived import covers, hour_base, proposal_derived_lines_refresh
+from invoicing.proposals.derived import (
+    covers,
+    generated_proposals_derived_lines,
+    hour_base,
+    proposal_derived_lines_refresh,
+)
 from invoicing.proposals.drafts import part_described, transaction_line_build
 from invoicing.proposals.models import (
     InvoiceProposal,
@@ -392,9 +397,9 @@ def proposals_generate(
         rows += [_line_row(proposal.pk, share) for share in shares]
     bulk.rows_insert(ProposalLine, LINE_FIELDS, rows, ids=False)
     # Fee lines and prepayment deductions are derived from the lines, as on every draft edit.
-    prepayments = contract_has_prepayments(contract)
-    for proposal in proposals:
-        proposal_derived_lines_refresh(proposal=proposal, rules=rules, prepayments=prepayments)
+    generated_proposals_derived_lines(
+        proposals, rules=rules, prepayments=contract_has_prepayments(contract)
+    )
     # Every chosen share is now on an open line: its transaction's status follows.
     transactions_billing_status_refresh(
         transaction_ids={share.transaction_id for share in chosen if share.transaction_id}

@@ -375,6 +375,8 @@ def pages() -> list[tuple[str, str]]:
     open_proposal = InvoiceProposal.objects.filter(contract=contract, status="draft").first()
     invoice = Invoice.objects.filter(contract=contract).order_by("-pk").first()
     customer = Customer.objects.get(pk=contract.customer_id)
+    # A grantor funds ~50 contracts: its page lists ~500 invoices at the full scale.
+    grantor = Customer.objects.filter(funding_sources__source_type="grant").order_by("pk").first()
     voucher = Voucher.objects.order_by("-pk").first()
     run = BillingRun.objects.order_by("-pk").first()
     transaction = ProjectTransaction.objects.order_by("pk").last()
@@ -410,6 +412,8 @@ def pages() -> list[tuple[str, str]]:
         ("customers", reverse(billing + "customer_list")),
         ("customer", reverse(billing + "customer_detail", args=[customer.pk])),
         ("customer statement", reverse(billing + "customer_statement", args=[customer.pk])),
+        ("customer (grantor)", reverse(billing + "customer_detail", args=[grantor.pk])),
+        ("grantor statement", reverse(billing + "customer_statement", args=[grantor.pk])),
         ("books", reverse(billing + "journal")),
         ("voucher", reverse(billing + "voucher_detail", args=[voucher.pk])),
         ("admin transactions", reverse("admin:invoicing_projecttransaction_changelist")),
