@@ -400,3 +400,20 @@ def test_the_customer_list_exports_a_row_per_customer_and_currency(
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
     assert rows[0][:2] == ("Code", "Name") and rows[0][-1] == "Customer credit"
     assert ("C-NONE", "Owes nothing") in {row[:2] for row in rows[1:]}
+
+
+def test_the_receivables_page_filters_by_customer_currency_and_overdue(customer, client):
+    client.force_login(UserFactory(role="read_only"))
+    url = reverse("invoicing:receivables")
+
+    eur = client.get(url, {"currency": "EUR", "customer": customer.name[:5]}).context
+    overdue = client.get(url, {"overdue": "1"}).context
+    nobody = client.get(url, {"customer": "No such customer"}).context
+
+    assert [row.currency for row in eur["page"].object_list] == ["EUR"]
+    assert [row["currency"] for row in eur["totals"]] == ["EUR"]  # the totals follow the filter
+    assert len(overdue["page"].object_list) == 2  # both are overdue today
+    assert list(nobody["page"].object_list) == [] and nobody["totals"] == []
+    export = client.get(reverse("invoicing:receivables_export"), {"currency": "EUR"})
+    [_header, row] = export.content.decode().splitlines()
+    assert ",EUR," in row
