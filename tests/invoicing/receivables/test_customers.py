@@ -12,6 +12,7 @@ from django.urls import reverse
 from contracts.models import Customer
 from contracts.services import customer_save
 from invoicing.receivables import selectors
+from invoicing.saved_filters import saved_filter_save
 from tests.factories import CustomerFactory, ExchangeRateFactory, PaymentTermsFactory, UserFactory
 from tests.invoicing.receivables.test_payments import JAN_1, credit_note, pay, post
 
@@ -417,3 +418,17 @@ def test_the_receivables_page_filters_by_customer_currency_and_overdue(customer,
     export = client.get(reverse("invoicing:receivables_export"), {"currency": "EUR"})
     [_header, row] = export.content.decode().splitlines()
     assert ",EUR," in row
+
+
+def test_the_filtered_receivables_page_runs_the_same_queries_for_more_invoices(
+    customer, people, client
+):
+    client.force_login(people["clerk"])
+    saved_filter_save(
+        user=people["clerk"], list_name="receivables", name="SEK", query="currency=SEK"
+    )
+    url = reverse("invoicing:receivables") + "?currency=SEK&overdue=1"
+    few = _queries(client, url)
+    for _ in range(3):
+        post(people)
+    assert _queries(client, url) == few
