@@ -3,13 +3,18 @@ a transaction of its own, so one refusal never undoes or blocks the others; the 
 row by row, what was done and why the rest was refused (the service's own words).
 
 Proposals: submit, approve, post. Invoices: e-mail to the customer, mark sent (the PDF batch
-of a selection is a background job: ``invoices.views.PdfBatchStartView``)."""
+of a selection is a background job: ``invoices.views.PdfBatchStartView``).
+
+The rows' results are kept in the user's session under a token (``bulk_results_keep``) and
+shown by a page of their own the action redirects to: refreshing that page shows them again
+and runs nothing (Post/Redirect/Get)."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import astuple, dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +29,9 @@ from invoicing.receivables import payments, sending
 
 #: At most this many rows per request: a page of a list, with room to spare.
 BULK_LIMIT = 200
+#: The session keeps the results of this many bulk actions (the newest), for their page.
+RESULTS_KEPT = 5
+RESULTS_SESSION_KEY = "bulk_results"
 
 PROPOSAL_ACTIONS = {
     "submit": "invoicing.change_invoiceproposal",
@@ -45,6 +53,42 @@ class BulkRow:
     url: str
     is_done: bool
     message: str
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What one bulk action did: on which list (``kind``), which action, and each row."""
+
+    kind: str
+    action: str
+    rows: list[BulkRow]
+
+    @property
+    def done_count(self) -> int:
+        return sum(row.is_done for row in self.rows)
+
+    @property
+    def refused_count(self) -> int:
+        return sum(not row.is_done for row in self.rows)
+
+
+def bulk_results_keep(*, session: MutableMapping, result: BulkResult) -> str:
+    """Keep ``result`` in ``session`` and return the token its page is found by. Only the
+    newest ``RESULTS_KEPT`` results are kept, so the session stays small (a few kB a result)."""
+    token = secrets.token_urlsafe(12)
+    kept = list(session.get(RESULTS_SESSION_KEY, {}).items())[-(RESULTS_KEPT - 1) :]
+    kept.append((token, [result.kind, result.action, [list(astuple(row)) for row in result.rows]]))
+    session[RESULTS_SESSION_KEY] = dict(kept)
+    return token
+
+
+def bulk_results_of(*, session: MutableMapping, token: str) -> BulkResult | None:
+    """The result kept under ``token`` in this session, or None (never kept, or dropped)."""
+    kept = session.get(RESULTS_SESSION_KEY, {}).get(token)
+    if kept is None:
+        return None
+    kind, action, rows = kept
+    return BulkResult(kind, action, [BulkRow(*row) for row in rows])
 
 
 def _refusal_text(refused: Exception) -> str:

@@ -28,8 +28,9 @@ LIST_PAGES = {
     FilteredList.TRANSACTIONS: ("invoicing:transaction_list", "invoicing.view_projecttransaction"),
     FilteredList.RECEIVABLES: ("invoicing:receivables", "invoicing.view_invoice"),
 }
-#: Parameters that are not part of a filter: the page number, the export format.
-NOT_FILTERS = {"page", "format", "csrfmiddlewaretoken"}
+#: Parameters that are not part of a filter: the page number (or the row a keyset page starts
+#: after or before), the export format.
+NOT_FILTERS = {"page", "after", "before", "format", "csrfmiddlewaretoken"}
 MAX_PER_LIST = 30
 
 NAME_NEEDED = _("Give the filter a name.")

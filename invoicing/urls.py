@@ -56,5 +56,6 @@ urlpatterns = [
     ),
     path("proposals/bulk/", views.ProposalsBulkView.as_view(), name="proposals_bulk"),
     path("invoices/bulk/", views.InvoicesBulkView.as_view(), name="invoices_bulk"),
+    path("bulk/<str:token>/", views.BulkResultView.as_view(), name="bulk_result"),
     path("control/<int:contract_pk>/", views.InvoiceControlView.as_view(), name="invoice_control"),
 ]

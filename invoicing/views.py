@@ -111,11 +111,18 @@ class JobChunksRetryView(PermissionRequired, View):
         return redirect("invoicing:jobs")
 
 
-class BulkActionView(PermissionRequired, View):
-    """The checked rows of a list, through one action each (``invoicing.bulk``); the page that
-    answers lists every row with its result. A user needs the chosen action's permission; one
-    who holds none of the list's actions is refused before anything is read."""
+RESULT_NOT_KEPT = _(
+    "The result of that bulk action is no longer kept; the lists show where things stand."
+)
 
+
+class BulkActionView(PermissionRequired, View):
+    """The checked rows of a list, through one action each (``invoicing.bulk``), then a
+    redirect to the page of their results (``BulkResultView``): refreshing it runs nothing. A
+    user needs the chosen action's permission; one who holds none of the list's actions is
+    refused before anything is read."""
+
+    kind = ""  # the list, as the result remembers it (``BULK_LISTS``)
     actions: dict[str, str] = {}
     labels: dict[str, str] = {}
     list_url_name = ""
@@ -136,18 +143,9 @@ class BulkActionView(PermissionRequired, View):
         if not ids:
             messages.error(request, _("Select the rows first: tick them in the list."))
             return redirect(back)
-        rows = self.run(action, ids)
-        return render(
-            request,
-            "invoicing/bulk_result.html",
-            {
-                "title": self.labels[action],
-                "rows": rows,
-                "done_count": sum(row.is_done for row in rows),
-                "refused_count": sum(not row.is_done for row in rows),
-                "back_url": back,
-            },
-        )
+        result = bulk.BulkResult(self.kind, action, self.run(action, ids))
+        token = bulk.bulk_results_keep(session=request.session, result=result)
+        return redirect("invoicing:bulk_result", token=token)
 
     def run(self, action: str, ids: list[int]) -> list:
         raise NotImplementedError
@@ -156,6 +154,7 @@ class BulkActionView(PermissionRequired, View):
 class ProposalsBulkView(BulkActionView):
     """Submit, approve or post the proposals checked on the proposal list."""
 
+    kind = "proposals"
     actions = bulk.PROPOSAL_ACTIONS
     labels = {
         "submit": _("Submit the selected proposals"),
@@ -173,6 +172,7 @@ class InvoicesBulkView(BulkActionView):
     """E-mail or mark sent the invoices checked on the invoice list, or render their PDFs
     (a background batch: its page shows the progress)."""
 
+    kind = "invoices"
     actions = {**bulk.INVOICE_ACTIONS, "pdf": "invoicing.add_pdfbatch"}
     labels = {
         "send": _("E-mail the selected invoices"),
@@ -195,6 +195,33 @@ class InvoicesBulkView(BulkActionView):
 
     def run(self, action, ids):
         return bulk.invoices_bulk(action=action, invoice_ids=ids, actor=self.request.user)
+
+
+BULK_LISTS = {view.kind: view for view in (ProposalsBulkView, InvoicesBulkView)}
+
+
+class BulkResultView(View):
+    """What a bulk action did, row by row, from the user's session: reading it again (a
+    refresh, the back button) shows the same rows and runs nothing. Only the user who ran the
+    action has the token's result; a result no longer kept sends them home."""
+
+    def get(self, request, token):
+        result = bulk.bulk_results_of(session=request.session, token=token)
+        if result is None or result.kind not in BULK_LISTS:
+            messages.info(request, RESULT_NOT_KEPT)
+            return redirect("home")
+        view = BULK_LISTS[result.kind]
+        return render(
+            request,
+            "invoicing/bulk_result.html",
+            {
+                "title": view.labels.get(result.action, ""),
+                "rows": result.rows,
+                "done_count": result.done_count,
+                "refused_count": result.refused_count,
+                "back_url": reverse(view.list_url_name),
+            },
+        )
 
 
 class SearchView(PermissionRequired, TemplateView):

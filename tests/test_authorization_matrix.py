@@ -359,6 +359,8 @@ PAGES = [
     # Bulk actions of the lists: whoever holds one of the list's actions reaches the page.
     page("invoicing:proposals_bulk", post=FINANCE_STAFF | APPROVERS),
     page("invoicing:invoices_bulk", post=FINANCE_STAFF),
+    # A bulk action's result lives in the session of whoever ran it: an unknown one goes home.
+    page("invoicing:bulk_result", get=EVERYONE, kwargs=(("token", "=unknown"),), get_status=302),
     page("invoicing:invoice_control", get=EVERYONE, kwargs=OF_CONTRACT),
     # Bank files: finance imports and books them (as it records payments); everyone sees them.
     page("invoicing:bank_file_list", get=EVERYONE),

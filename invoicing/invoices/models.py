@@ -118,6 +118,11 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-sequence_number"]
+        indexes = [
+            # The top bar's search finds invoices by amount (``invoicing/search.py``).
+            models.Index(fields=["gross_total"], name="invoice_gross_total_idx"),
+            models.Index(fields=["net_total"], name="invoice_net_total_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["legal_entity", "sequence_number"],

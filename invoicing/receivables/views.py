@@ -21,6 +21,7 @@ from contracts.spreadsheets import DATE, MONEY, Column, table_response
 from contracts.views import PermissionRequired
 from invoicing.invoices.models import DocumentType, Invoice
 from invoicing.receivables import payments, reminders, selectors
+from invoicing.receivables.filters import ReceivableFilter
 from invoicing.receivables.forms import (
     CreditApplyForm,
     PaymentForm,
@@ -67,16 +68,19 @@ RECEIVABLE_COLUMNS = [
 ]
 
 
+def _receivables_filter(request) -> ReceivableFilter:
+    return ReceivableFilter(request.GET, queryset=selectors.receivables())
+
+
 class ReceivablesExportView(PermissionRequired, View):
-    """What the receivables page lists (``?overdue=1``: the overdue ones) as XLSX or CSV."""
+    """What the receivables page lists, filtered the same way, as XLSX or CSV."""
 
     permission_required = "invoicing.view_invoice"
 
     def get(self, request):
-        invoices = selectors.overdue() if request.GET.get("overdue") else selectors.receivables()
         return table_response(
             RECEIVABLE_COLUMNS,
-            invoices,
+            _receivables_filter(request).qs,
             file_format=request.GET.get("format", "csv"),
             name="receivables",
             language=translation.get_language(),
@@ -92,8 +96,8 @@ class ReceivablesView(PermissionRequired, TemplateView):
     template_name = "invoicing/receivables/receivables.html"
 
     def get_context_data(self, **kwargs):
-        only_overdue = bool(self.request.GET.get("overdue"))
-        invoices = selectors.overdue() if only_overdue else selectors.receivables()
+        receivable_filter = _receivables_filter(self.request)
+        invoices = receivable_filter.qs
         totals = selectors.receivable_totals(invoices)
         paginator = Paginator(invoices, settings.PAGE_SIZE)
         # The totals have counted the invoices already: no second pass over them.
@@ -102,7 +106,7 @@ class ReceivablesView(PermissionRequired, TemplateView):
             **super().get_context_data(**kwargs),
             "page": paginator.get_page(self.request.GET.get("page")),
             "totals": totals,
-            "only_overdue": only_overdue,
+            "filter": receivable_filter,
             "today": timezone.localdate(),
         }
 

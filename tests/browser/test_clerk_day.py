@@ -51,6 +51,11 @@ def test_the_clerk_submits_three_from_the_list_and_reads_which_one_was_refused(
     )
     assert statuses == {ProposalStatus.SUBMITTED}
 
+    # And reloading the result page shows the same result without submitting anything again
+    page.reload()
+    expect(page.get_by_test_id("bulk-summary")).to_contain_text("2 done")
+    expect(page.get_by_test_id("bulk-summary")).to_contain_text("1 refused")
+
 
 def test_the_top_bar_finds_a_contract_by_name_and_opens_it(page, live_server, log_in, people):
     proposal, _record = generated_e1(people)

@@ -4,8 +4,9 @@ transaction, and a result per row in the clerk's words."""
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
+from invoicing import bulk
 from invoicing.invoices.models import Invoice, InvoiceStatus, PdfBatch
 from invoicing.proposals import workflow
 from invoicing.proposals.models import InvoiceProposal, ProposalStatus
@@ -33,6 +34,7 @@ def test_submit_many_says_which_were_submitted_and_why_one_was_refused(client, p
     response = client.post(
         reverse("invoicing:proposals_bulk"),
         {"action": "submit", "proposal": [first.pk, second.pk, submitted.pk]},
+        follow=True,
     )
 
     # Then two are submitted and the third is refused with the workflow's reason
@@ -58,7 +60,9 @@ def test_an_approver_never_approves_what_they_submitted_even_in_bulk(client, peo
     client.force_login(admin)
 
     response = client.post(
-        reverse("invoicing:proposals_bulk"), {"action": "approve", "proposal": [mine.pk, theirs.pk]}
+        reverse("invoicing:proposals_bulk"),
+        {"action": "approve", "proposal": [mine.pk, theirs.pk]},
+        follow=True,
     )
 
     rows = result_rows(response)
@@ -73,7 +77,9 @@ def test_post_many_numbers_each_invoice_and_leaves_the_refused_one_as_it_was(cli
     client.force_login(people["clerk"])
 
     response = client.post(
-        reverse("invoicing:proposals_bulk"), {"action": "post", "proposal": [ready.pk, draft.pk]}
+        reverse("invoicing:proposals_bulk"),
+        {"action": "post", "proposal": [ready.pk, draft.pk]},
+        follow=True,
     )
 
     invoice = Invoice.objects.get(proposal=ready)
@@ -82,6 +88,64 @@ def test_post_many_numbers_each_invoice_and_leaves_the_refused_one_as_it_was(cli
     assert rows[1][1] is False
     assert InvoiceProposal.objects.get(pk=draft.pk).status == ProposalStatus.DRAFT
     assert not Invoice.objects.filter(proposal=draft).exists()
+
+
+def test_refreshing_the_result_page_shows_the_same_rows_and_runs_nothing(
+    client, people, django_assert_max_num_queries
+):
+    # Given a clerk who submitted two drafts from the list
+    first, _record = generated_e1(people)
+    second, _record = generated_e1(people)
+    client.force_login(people["clerk"])
+    response = client.post(
+        reverse("invoicing:proposals_bulk"),
+        {"action": "submit", "proposal": [first.pk, second.pk]},
+    )
+
+    # Then the action answers with a redirect to its result page
+    assert response.status_code == 302
+    assert resolve(response.url).url_name == "bulk_result"
+    shown = client.get(response.url)
+    submitted_at = dict(InvoiceProposal.objects.values_list("pk", "submitted_at"))
+
+    # When the clerk refreshes that page
+    with django_assert_max_num_queries(12) as refresh:
+        again = client.get(response.url)
+
+    # Then it shows the same rows, as done, and nothing ran again
+    assert (
+        result_rows(again)
+        == result_rows(shown)
+        == [
+            (f"#{first.pk}", True, "Submitted for approval."),
+            (f"#{second.pk}", True, "Submitted for approval."),
+        ]
+    )
+    assert "2 done" in again.content.decode() and "0 refused" in again.content.decode()
+    assert dict(InvoiceProposal.objects.values_list("pk", "submitted_at")) == submitted_at
+    writes = [q["sql"] for q in refresh.captured_queries if not q["sql"].startswith("SELECT")]
+    assert writes == []
+
+
+def test_a_result_is_the_users_own_and_the_session_keeps_only_the_newest(client, people):
+    proposal, _record = generated_e1(people)
+    client.force_login(people["clerk"])
+    urls = [
+        client.post(
+            reverse("invoicing:proposals_bulk"), {"action": "submit", "proposal": [proposal.pk]}
+        ).url
+        for _ in range(bulk.RESULTS_KEPT + 1)
+    ]
+
+    oldest = client.get(urls[0], follow=True)
+    newest = client.get(urls[-1])
+    assert "no longer kept" in oldest.content.decode()
+    assert oldest.redirect_chain == [(reverse("home"), 302)]
+    assert newest.status_code == 200
+    assert len(client.session[bulk.RESULTS_SESSION_KEY]) == bulk.RESULTS_KEPT
+
+    client.force_login(people["approver"])  # another user, another session
+    assert client.get(urls[-1]).url == reverse("home")
 
 
 def test_a_clerk_cannot_approve_in_bulk(client, people):
@@ -106,7 +170,9 @@ def test_mark_sent_many_and_the_already_sent_one_is_refused(client, people):
     client.force_login(people["clerk"])
 
     response = client.post(
-        reverse("invoicing:invoices_bulk"), {"action": "mark_sent", "invoice": [posted.pk, sent.pk]}
+        reverse("invoicing:invoices_bulk"),
+        {"action": "mark_sent", "invoice": [posted.pk, sent.pk]},
+        follow=True,
     )
 
     rows = result_rows(response)
@@ -126,6 +192,7 @@ def test_send_many_queues_each_e_mail_and_refuses_a_customer_without_address(
         response = client.post(
             reverse("invoicing:invoices_bulk"),
             {"action": "send", "invoice": [ready.pk, without_address.pk]},
+            follow=True,
         )
 
     rows = result_rows(response)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -80,3 +82,57 @@ def test_the_admin_lists_saved_filters(admin_client):
     saved_filter_save(user=owner, list_name="invoices", name="Sent ones", query="status=sent")
     page = admin_client.get(reverse("admin:invoicing_savedfilter_changelist"))
     assert "Sent ones" in page.content.decode()
+
+
+def test_the_transaction_list_saves_its_filter_without_the_keyset_page(client):
+    clerk = UserFactory(role="finance_clerk")
+    client.force_login(clerk)
+    listing = client.get(reverse("invoicing:transaction_list"), {"kind": "hour", "after": "7"})
+    assert 'name="query" value="kind=hour"' in listing.content.decode()
+
+    # When the clerk saves what the list shows (the row a page starts after is no filter)
+    response = client.post(
+        reverse("invoicing:saved_filter_save"),
+        {"list_name": "transactions", "name": "Hours", "query": "kind=hour&after=7"},
+    )
+
+    # Then the list opens with it, and shows it picked when its filter is on
+    saved = SavedFilter.objects.get(user=clerk)
+    assert (saved.list_name, saved.query) == ("transactions", "kind=hour")
+    assert response.url == reverse("invoicing:transaction_list") + "?kind=hour"
+    picked = client.get(response.url).content.decode()
+    assert f'class="btn btn-secondary" href="{saved.url}"' in picked
+
+
+def test_the_transaction_lists_saved_filters_follow_a_filter_changed_in_place(client):
+    """The filter form swaps the table without reloading the page: the saved filters come along
+    out of band, so the form to save offers the filter just chosen."""
+    client.force_login(UserFactory(role="finance_clerk"))
+
+    table = client.get(
+        reverse("invoicing:transaction_list"), {"kind": "expense"}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert 'id="transaction-saved-filters" hx-swap-oob="true"' in table
+    assert 'name="query" value="kind=expense"' in table
+    full_page = client.get(reverse("invoicing:transaction_list")).content.decode()
+    assert full_page.count('id="transaction-saved-filters"') == 1
+
+
+def test_the_receivables_list_saves_customer_currency_and_overdue(client):
+    clerk = UserFactory(role="finance_clerk")
+    client.force_login(clerk)
+    query = {"customer": "Malmö", "currency": "SEK", "overdue": "1"}
+    listing = client.get(reverse("invoicing:receivables"), query).content.decode()
+    assert 'name="query" value="customer=Malm%C3%B6&amp;currency=SEK&amp;overdue=1"' in listing
+
+    response = client.post(
+        reverse("invoicing:saved_filter_save"),
+        {"list_name": "receivables", "name": "Overdue SEK, Malmö", "query": urlencode(query)},
+    )
+
+    saved = SavedFilter.objects.get(user=clerk)
+    assert saved.list_name == "receivables"
+    assert response.url == reverse("invoicing:receivables") + "?" + urlencode(query)
+    page = client.get(reverse("invoicing:receivables")).content.decode()
+    assert "Overdue SEK, Malmö" in page

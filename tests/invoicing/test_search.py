@@ -4,6 +4,8 @@ queries and rows; trigram similarity on PostgreSQL, substring matching elsewhere
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -73,3 +75,52 @@ def test_the_search_page_in_swedish(client, people):
     text = response.content.decode()
     assert invoice.get_absolute_url() in text
     assert 'data-testid="top-search"' in text
+
+
+#: What ``search.search`` matches by substring or similarity (``invoicing`` migration 0030).
+SEARCHED_COLUMNS = {
+    ("invoicing_invoice", "number"),
+    ("contracts_customer", "code"),
+    ("contracts_customer", "name"),
+    ("contracts_projectcontract", "code"),
+    ("contracts_projectcontract", "name"),
+    ("contracts_projectcontract", "customer_reference"),
+    ("contracts_projectcontract", "order_reference"),
+    ("contracts_project", "code"),
+    ("contracts_project", "name"),
+}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_every_searched_column_has_a_trigram_index_on_postgresql():
+    if not search.trigram_available():
+        pytest.skip("the server offers no pg_trgm: the search matches substrings without it")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexdef FROM pg_indexes")
+        definitions = cursor.fetchall()
+    indexed = {
+        (table, column)
+        for table, column in SEARCHED_COLUMNS
+        for index_table, definition in definitions
+        if index_table == table and f"gin (upper(({column})::text) gin_trgm_ops)" in definition
+    }
+    assert indexed == SEARCHED_COLUMNS
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
+@pytest.mark.parametrize("query", ["malmo stad", "C-2041", "27 500,00"])
+def test_every_search_query_can_be_answered_from_indexes(query):
+    """With sequential scans priced out, a condition no index can answer (a function call
+    ``word_similarity(...) >= 0.6``, a column of a joined table inside the ``OR``) still shows
+    as a Seq Scan: none may."""
+    if not search.trigram_available():
+        pytest.skip("the server offers no pg_trgm: the search matches substrings without it")
+    CustomerFactory(name="Malmö stad")
+    with CaptureQueriesContext(connection) as captured:
+        search.search(query=query, language="sv")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for captured_query in captured.captured_queries:
+            cursor.execute("EXPLAIN " + captured_query["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, plan

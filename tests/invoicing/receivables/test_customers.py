@@ -12,6 +12,7 @@ from django.urls import reverse
 from contracts.models import Customer
 from contracts.services import customer_save
 from invoicing.receivables import selectors
+from invoicing.saved_filters import saved_filter_save
 from tests.factories import CustomerFactory, ExchangeRateFactory, PaymentTermsFactory, UserFactory
 from tests.invoicing.receivables.test_payments import JAN_1, credit_note, pay, post
 
@@ -400,3 +401,34 @@ def test_the_customer_list_exports_a_row_per_customer_and_currency(
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
     assert rows[0][:2] == ("Code", "Name") and rows[0][-1] == "Customer credit"
     assert ("C-NONE", "Owes nothing") in {row[:2] for row in rows[1:]}
+
+
+def test_the_receivables_page_filters_by_customer_currency_and_overdue(customer, client):
+    client.force_login(UserFactory(role="read_only"))
+    url = reverse("invoicing:receivables")
+
+    eur = client.get(url, {"currency": "EUR", "customer": customer.name[:5]}).context
+    overdue = client.get(url, {"overdue": "1"}).context
+    nobody = client.get(url, {"customer": "No such customer"}).context
+
+    assert [row.currency for row in eur["page"].object_list] == ["EUR"]
+    assert [row["currency"] for row in eur["totals"]] == ["EUR"]  # the totals follow the filter
+    assert len(overdue["page"].object_list) == 2  # both are overdue today
+    assert list(nobody["page"].object_list) == [] and nobody["totals"] == []
+    export = client.get(reverse("invoicing:receivables_export"), {"currency": "EUR"})
+    [_header, row] = export.content.decode().splitlines()
+    assert ",EUR," in row
+
+
+def test_the_filtered_receivables_page_runs_the_same_queries_for_more_invoices(
+    customer, people, client
+):
+    client.force_login(people["clerk"])
+    saved_filter_save(
+        user=people["clerk"], list_name="receivables", name="SEK", query="currency=SEK"
+    )
+    url = reverse("invoicing:receivables") + "?currency=SEK&overdue=1"
+    few = _queries(client, url)
+    for _ in range(3):
+        post(people)
+    assert _queries(client, url) == few
