@@ -1,5 +1,7 @@
 """Compile an ISO Schematron schema (XSLT 2/3 query binding) into an XSLT 3.0 stylesheet that
-writes SVRL, the way the ISO skeleton does, for the constructs the Peppol BIS rules use.
+writes SVRL, the way the ISO skeleton does, for the constructs the Peppol BIS rules and CEN's
+pre-processed EN 16931 rules use (``rules.py`` says which files; the CEN one is checked against
+CEN's own compiled XSLT by ``tests/einvoice/test_cen_equivalence.py``).
 
 Pure: lxml in, bytes out; no Django. The output is deterministic (same .sch and same lxml give the
 same bytes), so the compiled stylesheet can be committed next to its source and a test can prove

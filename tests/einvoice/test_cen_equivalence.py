@@ -196,27 +196,34 @@ def test_both_fire_nothing_on_the_peppol_examples(path, run_both):
     assert ours == theirs == []
 
 
+# Values an edit writes: numbers, and codes in and out of the code lists, as a list's word, in
+# lower case, padded, two words, part of a word.
+TEXTS = ["", "0", "-1", "100.005", "1000", "X", "ZZ", "380", "381", "S", "s", "AE", "A E", "58"]
+ATTRIBUTE_VALUES = ["", "EUR", "eur", " EUR ", "EUR SEK", "EU", "0088", "XYZ", "9999", "HUR", "C6"]
+
+
 @st.composite
 def broken(draw, document: bytes) -> bytes:
-    """The document with one to three random edits: an element removed or duplicated, a leaf's
-    text replaced by another number, an empty string or a word (another element loses a
-    child), an attribute's value changed."""
+    """The document with one to three random edits: an element removed or duplicated, a leaf
+    element's text or an attribute's value replaced (by a number, or a code in or out of the
+    code lists, as a list's word, in lower case, padded, two words, part of a word)."""
     root = etree.fromstring(document)
     for _ in range(draw(st.integers(1, 3))):
         elements = [element for element in root.iter() if element is not root]
-        element = draw(st.sampled_from(elements))
         edit = draw(st.sampled_from(["remove", "duplicate", "text", "attribute"]))
-        if edit == "remove":
-            element.getparent().remove(element)
-        elif edit == "duplicate":
-            element.addnext(etree.fromstring(etree.tostring(element)))
-        elif edit == "text" and len(element) == 0:
-            element.text = draw(st.sampled_from(["", "0", "-1", "100.005", "1000", "X", "ZZ"]))
-        elif edit == "text":  # an element with children: one of them goes
-            element.remove(draw(st.sampled_from(list(element))))
-        elif element.attrib:
+        if edit == "text":
+            element = draw(st.sampled_from([element for element in elements if len(element) == 0]))
+            element.text = draw(st.sampled_from(TEXTS))
+        elif edit == "attribute":
+            element = draw(st.sampled_from([element for element in elements if element.attrib]))
             name = draw(st.sampled_from(sorted(element.attrib)))
-            element.set(name, draw(st.sampled_from(["", "EUR", "0088", "XYZ", "9999"])))
+            element.set(name, draw(st.sampled_from(ATTRIBUTE_VALUES)))
+        else:
+            element = draw(st.sampled_from(elements))
+            if edit == "remove":
+                element.getparent().remove(element)
+            else:
+                element.addnext(etree.fromstring(etree.tostring(element)))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
