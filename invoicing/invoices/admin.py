@@ -1,20 +1,17 @@
 """Admin of posted invoices and internal charges (read-only: posted documents are final)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from contracts.paginators import LargeTableAdmin
+from invoicing.admin_tables import field_columns, lines_table
 from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine
 
-
-class InvoiceLineInline(admin.TabularInline):
-    model = InvoiceLine
-    extra = 0
-    can_delete = False
-    fields = ["line_type", "kind", "description", "quantity", "unit_price", "amount", "tax_rate"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
+LINE_COLUMNS = field_columns(
+    InvoiceLine,
+    ["line_type", "kind", "description", "quantity", "unit_price", "amount", "tax_rate"],
+    _("description"),
+)
 
 
 @admin.register(Invoice)
@@ -33,8 +30,12 @@ class InvoiceAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_filter = ["document_type", "status", "legal_entity"]
     search_fields = ["number", "customer__name", "contract__code"]
     list_select_related = ["legal_entity", "customer"]
-    readonly_fields = [field.name for field in Invoice._meta.fields]
-    inlines = [InvoiceLineInline]
+    readonly_fields = [*(field.name for field in Invoice._meta.fields), "lines"]
+
+    @admin.display(description=_("Lines"))
+    def lines(self, invoice: Invoice):
+        """The lines as the document froze them."""
+        return lines_table(invoice.lines.order_by("pk"), LINE_COLUMNS)
 
     def has_add_permission(self, request):
         return False

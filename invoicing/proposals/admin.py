@@ -1,21 +1,18 @@
 """Admin of proposals and billing runs."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts.paginators import LargeTableAdmin
+from invoicing.admin_tables import field_columns, lines_table
 from invoicing.proposals.models import BillableFigure, BillingRun, InvoiceProposal, ProposalLine
 
-
-class ProposalLineInline(admin.TabularInline):
-    model = ProposalLine
-    extra = 0
-    can_delete = False
-    fields = ["line_type", "kind", "description", "quantity", "unit_price", "amount", "is_open"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
+LINE_COLUMNS = field_columns(
+    ProposalLine,
+    ["line_type", "kind", "text", "quantity", "unit_price", "amount", "is_open"],
+    _("description"),
+)
 
 
 @admin.register(InvoiceProposal)
@@ -34,8 +31,11 @@ class InvoiceProposalAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     list_filter = ["status", "up_to_date"]
     search_fields = ["contract__code", "contract__name", "funding_source__name"]
     list_select_related = ["contract", "funding_source", "submitted_by", "approved_by"]
-    readonly_fields = [field.name for field in InvoiceProposal._meta.fields]
-    inlines = [ProposalLineInline]
+    readonly_fields = [*(field.name for field in InvoiceProposal._meta.fields), "lines"]
+
+    @admin.display(description=_("Lines"))
+    def lines(self, proposal: InvoiceProposal):
+        return lines_table(proposal.lines.order_by("pk"), LINE_COLUMNS)
 
     def has_add_permission(self, request):
         return False

@@ -91,7 +91,11 @@ def generated_proposals_derived_lines(
     """The derived lines of drafts a billing run has just made for one contract (inside the
     transaction that made them, so no one else can see them yet, and under the contract's lock):
     the same computation as ``proposal_derived_lines_refresh``, with the lines of all of them
-    read in one query instead of a lock and a read per proposal."""
+    read in one query instead of a lock and a read per proposal. New drafts hold transaction
+    lines only, so without a fee rule or a prepayment there is nothing to derive or remove, and
+    nothing is read."""
+    if not prepayments and not any(rule.rule_type == BillingRuleType.FEE for rule in rules):
+        return
     by_proposal: dict[int, list[ProposalLine]] = {proposal.pk: [] for proposal in proposals}
     for line in (
         ProposalLine.objects.filter(proposal__in=list(by_proposal))

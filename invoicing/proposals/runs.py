@@ -32,7 +32,7 @@ from invoicing.proposals.generation import LineNames, NothingToBill, proposals_g
 from invoicing.proposals.models import (
     BillingRun,
 )
-from invoicing.proposals.statistics import query_plans_renew
+from invoicing.proposals.statistics import narrow_plans, query_plans_renew
 from invoicing.transactions import chunks
 from invoicing.transactions.models import ChunkStatus, JobChunk, JobKind
 
@@ -203,6 +203,7 @@ def _billing_run_chunk(
     """Bill each contract of a chunk; each is its own savepoint (proposals_generate is atomic),
     so a refusal rolls back only that contract and is recorded."""
     query_plans_renew()  # foreign-key checks planned for the tables as they are now
+    narrow_plans()  # and by index, whatever the statistics say of the tables' sizes
     created, problems = 0, []
     for contract in chunk:
         try:

@@ -257,7 +257,7 @@ def bill_and_post(started: float) -> None:
 
     # The e-invoice's validation (Schematron in Saxon, most of a posting's time) checks the XML
     # and writes nothing: the build posts without it, every row is the same.
-    einvoices.validate_or_raise = lambda xml, kind: None
+    einvoices.validation_started = lambda xml, kind="invoice": list
     user = get_user_model().objects.get(username="bench")
     approver = get_user_model().objects.create_user(username="bench-approver")
     for month in range(MONTHS):

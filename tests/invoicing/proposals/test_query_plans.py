@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from invoicing.proposals import runs
+from invoicing.proposals import runs, shares
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
-from invoicing.proposals.statistics import query_plans_renew
+from invoicing.proposals.statistics import narrow_plans, query_plans_renew
 from invoicing.transactions import bulk
 from tests.factories import UserFactory
 from tests.invoicing.builders import DAY, billable_contracts, contract_with_customer
@@ -97,3 +97,59 @@ def test_a_billing_run_renews_the_plans_at_every_chunk(monkeypatch, settings):
     run.refresh_from_db()
     assert (run.status, run.proposals_created) == ("done", 5)
     assert len(renewals) == 3  # chunks of 2, 2 and 1 contracts
+
+
+def line_seq_scans() -> int:
+    """Sequential scans of the proposal lines' table in this transaction so far."""
+    sql("SELECT pg_stat_clear_snapshot()")
+    (count,) = sql(
+        "SELECT coalesce(seq_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = %s",
+        [ProposalLine._meta.db_table],
+    )
+    return count
+
+
+@postgres_only
+def test_narrowed_plans_read_shares_lines_by_index_when_statistics_say_the_table_is_empty():
+    # given statistics taken while the proposal lines' table was empty (as when a billing run
+    # starts on a new month's work) and a table that has since grown to thousands of lines
+    contract, _project, source = contract_with_customer()
+    user = UserFactory()
+    # (emptied first, so that what earlier tests left in its pages does not count: the test's
+    # transaction undoes it)
+    sql("TRUNCATE invoicing_proposalline CASCADE")
+    sql("ANALYZE invoicing_proposalline")
+    proposal = InvoiceProposal.objects.create(
+        contract=contract, funding_source=source, up_to_date=DAY, created_by=user
+    )
+    fee_lines([proposal.pk] * 20_000)
+    transaction_ids = list(range(1, 101))  # one contract's transactions, as a run asks
+    # when a contract's share figures are read, as planned from those statistics
+    before = line_seq_scans()
+    shares.transactions_share_figures(transaction_ids)
+    stale = line_seq_scans() - before
+    # and as a billing run's chunk plans them
+    narrow_plans()
+    before = line_seq_scans()
+    shares.transactions_share_figures(transaction_ids)
+    narrowed = line_seq_scans() - before
+    # then the first reads every line of the table, the narrowed plan only the shares' lines
+    assert stale >= 1
+    assert narrowed == 0
+
+
+def test_narrowing_plans_is_harmless_anywhere():
+    narrow_plans()
+    narrow_plans()
+
+
+def test_a_billing_run_narrows_the_plans_at_every_chunk(monkeypatch, settings):
+    billable_contracts(5)
+    settings.BILLING_RUN_CHUNK_CONTRACTS = 2
+    narrowed = []
+    monkeypatch.setattr(runs, "narrow_plans", lambda: narrowed.append(1))
+    run = BillingRun.objects.create(created_by=UserFactory(role="finance_clerk"), up_to_date=DAY)
+    runs.billing_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.proposals_created) == ("done", 5)
+    assert len(narrowed) == 3  # chunks of 2, 2 and 1 contracts
