@@ -115,7 +115,7 @@ class Invoice(models.Model):
     snapshot = models.JSONField(_("document snapshot"), default=dict, editable=False)
 
     class Meta:
-        verbose_name = _("invoice")
+        verbose_name = pgettext_lazy("document", "invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-sequence_number"]
         constraints = [
@@ -171,7 +171,7 @@ class InvoiceLine(models.Model):
     """A final line of a posted invoice (never changed, never deleted)."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="lines"
+        Invoice, verbose_name=pgettext_lazy("document", "invoice"), on_delete=models.PROTECT, related_name="lines"
     )
     line_type = models.CharField(_("line type"), max_length=20)
     kind = models.CharField(_("kind"), max_length=20, blank=True)
@@ -225,7 +225,7 @@ class InvoiceTax(models.Model):
     needs. Invoices posted before issue 14 have one row per rate and a blank category."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="taxes"
+        Invoice, verbose_name=pgettext_lazy("document", "invoice"), on_delete=models.PROTECT, related_name="taxes"
     )
     label = models.CharField(_("tax group"), max_length=200)
     vat_category = models.CharField(_("VAT category"), max_length=2, blank=True, default="")
@@ -319,7 +319,7 @@ class EInvoice(models.Model):
     DELETE)."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="einvoices"
+        Invoice, verbose_name=pgettext_lazy("document", "invoice"), on_delete=models.PROTECT, related_name="einvoices"
     )
     syntax = models.CharField(_("syntax"), max_length=20, choices=EInvoiceSyntax.choices)
     xml = models.TextField(_("XML"))

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -182,7 +183,7 @@ class InvoiceProposal(models.Model):
 
 class ProposalLineType(models.TextChoices):
     TRANSACTION = "transaction", _("Transaction")
-    CREDIT = "credit", _("Credit")
+    CREDIT = "credit", pgettext_lazy("line type", "Credit")
     FEE = "fee", _("Fee")
     RETENTION_RELEASE = "retention_release", _("Retention release")
     DEDUCTION = "deduction", _("On-account deduction")
