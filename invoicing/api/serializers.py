@@ -229,6 +229,10 @@ class MilestoneCompleteSerializer(serializers.Serializer):
 
 
 class ProposalLineSerializer(serializers.ModelSerializer):
+    # ``description`` is the text as stored (a generated one in the language of whoever made
+    # it); ``text`` is the line in the request's language, from its kind (issue 16).
+    text = serializers.CharField(read_only=True)
+
     class Meta:
         model = ProposalLine
         fields = [
@@ -236,6 +240,7 @@ class ProposalLineSerializer(serializers.ModelSerializer):
             "line_type",
             "kind",
             "description",
+            "text",
             "quantity",
             "unit_price",
             "amount",
@@ -282,6 +287,10 @@ class PostSerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
+    # ``description`` is what the document prints (frozen in its language at posting);
+    # ``text`` is the line in the request's language.
+    text = serializers.CharField(read_only=True)
+
     class Meta:
         model = InvoiceLine
         fields = [
@@ -289,6 +298,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "line_type",
             "kind",
             "description",
+            "text",
             "quantity",
             "unit_price",
             "amount",

@@ -1,6 +1,7 @@
 """Admin of proposals and billing runs."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts.paginators import LargeTableAdmin
@@ -11,8 +12,14 @@ class ProposalLineInline(admin.TabularInline):
     model = ProposalLine
     extra = 0
     can_delete = False
-    fields = ["line_type", "kind", "description", "quantity", "unit_price", "amount", "is_open"]
+    fields = ["line_type", "kind", "text", "quantity", "unit_price", "amount", "is_open"]
     readonly_fields = fields
+
+    @admin.display(description=_("description"))
+    def text(self, line: ProposalLine) -> str:
+        """The line in the reader's language (a generated line's stored description is in the
+        language of whoever generated it)."""
+        return line.text
 
     def has_add_permission(self, request, obj=None):
         return False

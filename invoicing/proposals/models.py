@@ -20,6 +20,7 @@ from contracts.models import (
     ProjectContract,
     TransactionKind,
 )
+from contracts.texts import money_text
 from funding.models import FundingSource
 from invoicing.proposals.line_texts import line_text
 from invoicing.transactions.models import (
@@ -270,7 +271,7 @@ class ProposalLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description}: {self.amount}"
+        return f"{self.text}: {money_text(self.amount)}"
 
     @property
     def text(self) -> str:

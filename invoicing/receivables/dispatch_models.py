@@ -35,7 +35,10 @@ class InvoiceDispatch(models.Model):
     task run again after success sends nothing."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=pgettext_lazy("document", "invoice"), on_delete=models.PROTECT, related_name="dispatches"
+        Invoice,
+        verbose_name=pgettext_lazy("document", "invoice"),
+        on_delete=models.PROTECT,
+        related_name="dispatches",
     )
     kind = models.CharField(
         _("kind"), max_length=10, choices=DispatchKind.choices, default=DispatchKind.DOCUMENT
