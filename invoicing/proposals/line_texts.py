@@ -52,6 +52,40 @@ RETENTION_RELEASED = text_kind(
     "retention_released", _("Retention released: %(amount)s"), money=("amount",)
 )
 
+# Who made or submitted a proposal when no person did (``state.Automation``), and why.
+AUTOMATION = text_kind("automation", _("The contract's automation"))
+AUTOMATION_BY = text_kind("automation_by", _("The contract's automation (set off by %(who)s)"))
+AUTOMATION_MILESTONE = text_kind(
+    "automation_milestone",
+    _("The contract's automation: milestone “%(milestone)s” completed"),
+)
+AUTOMATION_BY_MILESTONE = text_kind(
+    "automation_by_milestone",
+    _("The contract's automation (set off by %(who)s): milestone “%(milestone)s” completed"),
+)
+AUTOMATION_THRESHOLD = text_kind(
+    "automation_threshold",
+    _("The contract's automation: billing rule “%(rule)s” reached %(percent)s %%"),
+    numbers=("percent",),
+)
+AUTOMATION_BY_THRESHOLD = text_kind(
+    "automation_by_threshold",
+    _(
+        "The contract's automation (set off by %(who)s): billing rule “%(rule)s” reached "
+        "%(percent)s %%"
+    ),
+    numbers=("percent",),
+)
+#: The kinds above by cause (none, a milestone, a threshold) and whether a person set it off.
+AUTOMATION_REASONS = {
+    ("", False): AUTOMATION,
+    ("", True): AUTOMATION_BY,
+    ("milestone", False): AUTOMATION_MILESTONE,
+    ("milestone", True): AUTOMATION_BY_MILESTONE,
+    ("threshold", False): AUTOMATION_THRESHOLD,
+    ("threshold", True): AUTOMATION_BY_THRESHOLD,
+}
+
 
 def line_text(line) -> str:
     """A proposal or invoice line's description in the active language."""

@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from contracts import exchange_rates
 from contracts.models import ExchangeRate
 from contracts.rate_files import NATIONALBANKEN, RIKSBANKEN, rate_file_read
 from contracts.selectors import exchange_rate_for
+from contracts.texts import text_of_stored
 from tests.factories import ExchangeRateFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +230,12 @@ def test_importing_riksbankens_file_stores_every_rate_once(user_with_role, monke
     ]
     assert {rate.created_by for rate in stored} == {clerk}
     assert ExchangeRate.history.filter(history_user=clerk).count() == 4
+    # The history says where the rates came from in its reader's language (issue 16).
+    reason = ExchangeRate.history.first().history_change_reason
+    with translation.override("sv"):
+        assert text_of_stored(reason) == "Importerad från Riksbanken"
+    with translation.override("da"):
+        assert text_of_stored(reason) == "Importeret fra Riksbanken"
     # The same file again writes nothing new.
     again = exchange_rates.exchange_rates_import(
         content=RIKSBANKEN_FILE, layout=RIKSBANKEN, actor=clerk
