@@ -139,6 +139,8 @@ class AllocationSerializer(serializers.ModelSerializer):
 
 class TransactionSerializer(serializers.ModelSerializer):
     allocations = AllocationSerializer(many=True, read_only=True)
+    # The description in the request's language (a billing rule's is a kind, issue 16).
+    text = serializers.CharField(read_only=True)
     cost_price = serializers.DecimalField(
         max_digits=12, decimal_places=4, required=False, allow_null=True
     )
@@ -165,6 +167,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "sales_amount",
             "currency",
             "description",
+            "text",
             "is_chargeable",
             "billing_status",
             "external_reference",

@@ -283,19 +283,25 @@ def transaction_line_build(
     return line
 
 
-def part_described(description: str, billed: Decimal, share: Decimal) -> dict:
-    """A line's description fields, saying which part of its share it bills when not all of it
-    (the part within a not-to-exceed cap, or what a credit note freed), in the reader's
-    language when shown."""
-    return line_texts.part_billed(description, "", {}, billed, share)
+def part_described(described: dict, billed: Decimal, share: Decimal) -> dict:
+    """A line's description fields (``line_texts.transaction_line``), saying which part of its
+    share it bills when not all of it (the part within a not-to-exceed cap, or what a credit
+    note freed), in the reader's language when shown."""
+    return line_texts.part_billed(
+        described["description"],
+        described["description_kind"],
+        described["description_params"],
+        billed,
+        share,
+    )
 
 
-def _line_description(record: ProjectTransaction) -> str:
+def _line_description(record: ProjectTransaction) -> dict:
     parts = [record.date.isoformat(), record.category.name if record.category_id else ""]
     if record.worker_id:
         parts.append(record.worker.name)
     elif record.item_id:
         parts.append(record.item.name)
-    if record.description:
-        parts.append(record.description)
-    return " · ".join(part for part in parts if part)[:500]
+    return line_texts.transaction_line(
+        parts, record.description, record.description_kind, record.description_params
+    )

@@ -37,6 +37,12 @@ PART_BILLED = text_kind(
     texts=("line",),
 )
 
+# What a billing rule writes on the on-account transaction it records (``rules.py``).
+RULE_UNITS = text_kind("rule_units", _("%(rule)s: %(quantity)s %(unit)s"), numbers=("quantity",))
+RULE_PROGRESS = text_kind("rule_progress", _("%(rule)s: %(percent)s %%"), numbers=("percent",))
+# A transaction line whose transaction's text has a kind: its date, category and worker as
+# they are, then that text in the reader's language. No words of its own to translate.
+TRANSACTION_LINE = text_kind("transaction_line", "%(head)s · %(text)s", texts=("text",))
 
 # What a change to a draft's lines says in the proposal's history (``state.revision_bump``).
 LINE_REMOVED = text_kind("line_removed", _("Removed: %(line)s"))
@@ -111,6 +117,16 @@ def generated(kind: str, **params) -> dict:
         "description_kind": kind,
         "description_params": values,
     }
+
+
+def transaction_line(parts: list[str], text: str, kind: str = "", params=None) -> dict:
+    """The fields of a transaction line: the transaction's date, category and worker or item,
+    then its own text; a text a billing rule wrote (it has a kind) in the reader's language."""
+    if not kind:
+        described = " · ".join(part for part in (*parts, text) if part)[:500]
+        return {"description": described, "description_kind": "", "description_params": {}}
+    head = " · ".join(part for part in parts if part)
+    return generated(TRANSACTION_LINE, head=head, text=nested(kind, params, text))
 
 
 def part_billed(text: str, kind: str, params: dict, billed: Decimal, share: Decimal) -> dict:
