@@ -362,3 +362,18 @@ def test_a_bad_file_on_the_import_page_names_its_rows_and_writes_nothing(clerk_c
     response = clerk_client.post(url, {"layout": NATIONALBANKEN, "file": good}, follow=True)
     assert "New rates imported: 3;" in response.content.decode()
     assert ExchangeRate.objects.count() == 3
+
+
+def test_the_admins_history_of_an_imported_rate_says_where_from_in_the_readers_language(
+    client, user_with_role, monkeypatch
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
+    exchange_rates.exchange_rates_import(
+        content=RIKSBANKEN_FILE, layout=RIKSBANKEN, actor=user_with_role("finance_clerk")
+    )
+    rate = ExchangeRate.objects.first()
+    client.force_login(user_with_role("admin", is_staff=True))
+    client.cookies["django_language"] = "sv"
+    page = client.get(f"/admin/contracts/exchangerate/{rate.pk}/history/").content.decode()
+    assert "Importerad från Riksbanken" in page
+    assert "§" not in page
