@@ -23,12 +23,17 @@ from simple_history.utils import bulk_create_with_history
 from contracts.models import ExchangeRate, RateSource
 from contracts.rate_files import MAX_PROBLEMS_LISTED, RateProblem, rate_file_read
 from contracts.services import with_history_user
+from contracts.texts import text_kind, text_stored
 
 NOT_ALLOWED = gettext_lazy("Your role cannot enter exchange rates.")
 RATES_STORED_MEANWHILE = gettext_lazy(
     "Someone stored some of these rates while the file was imported; nothing was imported. "
     "Import the file again."
 )
+
+#: The history's reason for a rate read from a bank's file (``text_stored``: shown in the
+#: reader's language, whoever imported it).
+RATES_IMPORTED = text_kind("rates_imported", gettext_lazy("Imported from %(source)s"))
 
 
 class RateImportRefused(ValidationError):
@@ -144,7 +149,7 @@ def _bulk_create(new_rows, *, layout, actor, now) -> None:
         ],
         ExchangeRate,
         default_user=actor,
-        default_change_reason=f"Imported from {layout.source}",
+        default_change_reason=text_stored(RATES_IMPORTED, source=layout.source),
     )
 
 

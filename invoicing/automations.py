@@ -53,7 +53,8 @@ def milestone_completed_propose(
     ]
     automation = Automation(
         triggered_by=actor,
-        cause=_("milestone “%(milestone)s” completed") % {"milestone": milestone.description},
+        cause="milestone",
+        cause_params={"milestone": milestone.description},
     )
     try:
         if not milestone_rules:
@@ -100,7 +101,8 @@ def rule_thresholds_propose(
     recipients = [*finance_team(), actor]
     automation = Automation(
         triggered_by=actor,
-        cause=_("billing rule “%(rule)s” reached %(percent)s %%") % base,
+        cause="threshold",
+        cause_params={"rule": rule.name, "percent": crossed[-1]},
     )
     try:
         created = generation.proposals_generate(

@@ -32,19 +32,23 @@ import lxml.html
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from contracts.rate_files import LAYOUTS
 from contracts.texts import stored_form
 from invoicing.invoices import credits, documents, posting
 from invoicing.invoices.retention import proposal_retention_release_add
 from invoicing.proposals import generation, workflow
+from invoicing.proposals.models import ProposalLine
 from invoicing.receivables import emails
 from invoicing.receivables.dispatch_models import DispatchKind
 from invoicing.receivables.statement_documents import statement_document_context, statement_pdf
-from invoicing.transactions import timesheets
+from invoicing.transactions import imports, timesheets
+from invoicing.transactions.models import ImportBatch
 from tests import test_authorization_matrix as matrix
 from tests.factories import (
     BillingRuleFactory,
@@ -480,3 +484,140 @@ def test_a_posted_line_prints_in_the_customers_language_and_shows_in_the_readers
     assert "Management fee: 10 % af 33.331,50" in documents.invoice_html(invoice)
     retention = invoice.lines.get(line_type="retention")
     assert retention.description.startswith("Tilbageholdelse 5 % af ")
+
+
+# ------------------------------------------------------------------------------------------
+# Answers to POST: form errors and messages after an action (issue 16, item 3)
+# ------------------------------------------------------------------------------------------
+
+
+def form_values(content: bytes, field: str) -> dict:
+    """What a browser sends from the page's form that has ``field``, as the page filled it."""
+    for form in lxml.html.fromstring(content).forms:
+        if field in form.inputs:
+            return dict(form.form_values())
+    raise AssertionError(f"no form with {field!r}")
+
+
+def broken_file(name: str = "broken.csv") -> SimpleUploadedFile:
+    """A file a clerk might pick by mistake: binary bytes under a CSV's name."""
+    return SimpleUploadedFile(name, b"\x00\xffPK\x03\x04 not;a;timesheet\n\x00", "text/csv")
+
+
+def post_cases(world, language: str) -> list[tuple]:
+    """(label, role, url, field of the page's form to start from or None, what is sent, and
+    what happens next if anything): the
+    main finance forms sent wrong, and actions that end with a message, on the contract and
+    the invoice of a customer who reads ``language``."""
+    data = world["documents"][language]
+    invoice = data["invoice"]
+    invoice_line = invoice.lines.filter(line_type="transaction").first()
+    contract = world["contract"]
+    draft = world["draft"]
+    draft_line = ProposalLine.objects.filter(proposal_id=draft, line_type="transaction").first()
+    lines = reverse("invoicing:proposal_lines", args=[draft])
+    payment = reverse("invoicing:invoice_payment", args=[invoice.pk])
+    credit = reverse("invoicing:invoice_credit", args=[invoice.pk])
+    credit_line = {f"line-{invoice_line.pk}": "on", "reason": "Wrong hours"}
+    clerk, approver = matrix.FINANCE, matrix.APPROVER
+    return [
+        # Form errors
+        ("contract form", clerk, reverse("contracts:contract_create"), "code",
+         {"code": "", "contract_value": "12x", "retention_percent": "150", "start_date": "x"}),
+        ("funding rule form", clerk, reverse("funding:rule_create", args=[contract]), "priority",
+         {"priority": "x", "valid_from": "x"}),
+        ("billing rule form", clerk, reverse("contracts:billing_rule_create", args=[contract]),
+         "name", {"name": "", "rule_type": "fee", "fee_percent": "12,5x"}),
+        ("payment form", clerk, payment, None,
+         {"operation": "payment", "amount": "x", "paid_on": "x", "method": "bank_transfer"}),
+        ("credit amount not a number", clerk, credit, None,
+         {**credit_line, f"amount-{invoice_line.pk}": "x"}),
+        ("credit more than open", clerk, credit, None,
+         {**credit_line, f"amount-{invoice_line.pk}": "99999999"}),
+        ("timesheet upload", clerk, reverse("invoicing:import_upload"), None,
+         {"file": broken_file()}, checked_in_the_background),
+        ("timesheet upload, not a CSV", clerk, reverse("invoicing:import_upload"), None,
+         {"file": broken_file("hours.xlsx")}),
+        ("rate file upload", clerk, reverse("contracts:exchange_rate_upload"), None,
+         {"layout": next(iter(LAYOUTS)), "file": broken_file()}),
+        ("exchange rate form", clerk, reverse("contracts:exchange_rate_create"), "rate",
+         {"currency": "EUR", "rate_date": "x", "rate": "x"}),
+        ("line edit quantity", clerk, lines, None,
+         {"operation": "edit", "line": draft_line.pk, "quantity": "x"}),
+        ("line edit price", clerk, lines, None,
+         {"operation": "edit", "line": draft_line.pk, "sales_price": "-5"}),
+        ("fee without amount", clerk, lines, None, {"operation": "fee", "description": ""}),
+        # Messages after an action that succeeded
+        ("line changed", clerk, lines, None,
+         {"operation": "edit", "line": draft_line.pk, "quantity": "3"}),
+        ("fee added", clerk, lines, None,
+         {"operation": "fee", "description": "Travel", "amount": "100"}),
+        ("submitted", clerk, reverse("invoicing:proposal_action", args=[draft, "submit"]), None,
+         {}),
+        ("approved", approver,
+         reverse("invoicing:proposal_action", args=[world["submitted"], "approve"]), None, {}),
+        ("marked sent", clerk, payment, None, {"operation": "sent"}),
+        ("payment recorded", clerk, payment, None,
+         {"operation": "payment", "amount": "1", "paid_on": "2026-04-10",
+          "method": "bank_transfer"}),
+        ("credit proposal created", clerk, credit, None,
+         {**credit_line, f"amount-{invoice_line.pk}": "1"}),
+    ]  # fmt: skip
+
+
+def checked_in_the_background(client, response):
+    """The uploaded timesheet's page once the background check (in no reader's language) has
+    found its errors."""
+    batch = ImportBatch.objects.latest("pk")
+    with translation.override("en"):
+        imports.import_batch_validate(batch_id=batch.pk)
+    return client.get(batch.get_absolute_url())
+
+
+def answered_with_feedback(content: bytes) -> bool:
+    """The answer says something about what was sent: a message or a form error."""
+    return any(mark in content for mark in (b'role="alert"', b"alert-danger", b"is-invalid"))
+
+
+@pytest.mark.django_db
+@pytest.mark.slow
+@pytest.mark.no_cover  # reads pages other tests cover; untraced it takes half the time
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_answer_to_a_post_leaks_english_codes_or_foreign_numbers(client, world, language):
+    """Form errors and the messages after an action, in Swedish and Danish, read with the same
+    check as the pages."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    found, silent = [], []
+    for label, role, url, field, sent, *then in post_cases(world, language):
+        client.force_login(world["users"][role])
+        with transaction.atomic():
+            data = form_values(client.get(url).content, field) if field else {}
+            data.update(sent)
+            response = client.post(url, data, follow=True)
+            for step in then:
+                response = step(client, response)
+            transaction.set_rollback(True)
+        assert response.status_code == 200, f"{label}: {response.status_code}"
+        if not answered_with_feedback(response.content):
+            silent.append(label)
+        found += [f"{label}: {leak}" for leak in leaks(html_text(response.content), language)]
+    assert not silent, f"said nothing: {silent}"
+    assert not sorted(set(found)), "\n".join(sorted(set(found)))
+
+
+@pytest.mark.django_db
+def test_a_refused_credit_names_the_line_in_the_readers_language(client, world):
+    """A Swedish reader crediting the Danish customer's fee line with a wrong amount reads the
+    line in Swedish in the message, not as the Danish invoice printed it."""
+    invoice = world["documents"]["da"]["invoice"]
+    fee = invoice.lines.get(line_type="fee")
+    client.force_login(world["users"][matrix.FINANCE])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+    with transaction.atomic():
+        response = client.post(
+            reverse("invoicing:invoice_credit", args=[invoice.pk]),
+            {f"line-{fee.pk}": "on", f"amount-{fee.pk}": "x", "reason": "Wrong"},
+        )
+        transaction.set_rollback(True)
+    messages = [str(message) for message in response.context["messages"]]
+    assert any(message.startswith("Management fee: 10 % av 33") for message in messages), messages

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from contracts.currencies import CURRENCY_CHOICES
@@ -68,7 +69,7 @@ class ProjectContract(CodedModel):
         related_name="contracts",
     )
     invoicing_scope = models.CharField(
-        _("invoice"),
+        pgettext_lazy("document", "invoice"),
         max_length=10,
         choices=InvoicingScope.choices,
         default=InvoicingScope.WHOLE_CONTRACT,

@@ -139,6 +139,8 @@ class AllocationSerializer(serializers.ModelSerializer):
 
 class TransactionSerializer(serializers.ModelSerializer):
     allocations = AllocationSerializer(many=True, read_only=True)
+    # The description in the request's language (a billing rule's is a kind, issue 16).
+    text = serializers.CharField(read_only=True)
     cost_price = serializers.DecimalField(
         max_digits=12, decimal_places=4, required=False, allow_null=True
     )
@@ -165,6 +167,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "sales_amount",
             "currency",
             "description",
+            "text",
             "is_chargeable",
             "billing_status",
             "external_reference",
@@ -229,6 +232,10 @@ class MilestoneCompleteSerializer(serializers.Serializer):
 
 
 class ProposalLineSerializer(serializers.ModelSerializer):
+    # ``description`` is the text as stored (a generated one in the language of whoever made
+    # it); ``text`` is the line in the request's language, from its kind (issue 16).
+    text = serializers.CharField(read_only=True)
+
     class Meta:
         model = ProposalLine
         fields = [
@@ -236,6 +243,7 @@ class ProposalLineSerializer(serializers.ModelSerializer):
             "line_type",
             "kind",
             "description",
+            "text",
             "quantity",
             "unit_price",
             "amount",
@@ -282,6 +290,10 @@ class PostSerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
+    # ``description`` is what the document prints (frozen in its language at posting);
+    # ``text`` is the line in the request's language.
+    text = serializers.CharField(read_only=True)
+
     class Meta:
         model = InvoiceLine
         fields = [
@@ -289,6 +301,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "line_type",
             "kind",
             "description",
+            "text",
             "quantity",
             "unit_price",
             "amount",

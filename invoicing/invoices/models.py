@@ -19,6 +19,7 @@ from contracts.models import (
     LegalEntity,
     ProjectContract,
 )
+from contracts.texts import money_text
 from funding.models import FundingSource
 from invoicing.proposals.line_texts import line_text
 from invoicing.proposals.models import InvoiceProposal
@@ -115,7 +116,7 @@ class Invoice(models.Model):
     snapshot = models.JSONField(_("document snapshot"), default=dict, editable=False)
 
     class Meta:
-        verbose_name = _("invoice")
+        verbose_name = pgettext_lazy("document", "invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-sequence_number"]
         indexes = [
@@ -176,7 +177,10 @@ class InvoiceLine(models.Model):
     """A final line of a posted invoice (never changed, never deleted)."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="lines"
+        Invoice,
+        verbose_name=pgettext_lazy("document", "invoice"),
+        on_delete=models.PROTECT,
+        related_name="lines",
     )
     line_type = models.CharField(_("line type"), max_length=20)
     kind = models.CharField(_("kind"), max_length=20, blank=True)
@@ -216,7 +220,7 @@ class InvoiceLine(models.Model):
         ordering = ["invoice", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.description}: {self.amount}"
+        return f"{self.text}: {money_text(self.amount)}"
 
     @property
     def text(self) -> str:
@@ -230,7 +234,10 @@ class InvoiceTax(models.Model):
     needs. Invoices posted before issue 14 have one row per rate and a blank category."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="taxes"
+        Invoice,
+        verbose_name=pgettext_lazy("document", "invoice"),
+        on_delete=models.PROTECT,
+        related_name="taxes",
     )
     label = models.CharField(_("tax group"), max_length=200)
     vat_category = models.CharField(_("VAT category"), max_length=2, blank=True, default="")
@@ -324,7 +331,10 @@ class EInvoice(models.Model):
     DELETE)."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="einvoices"
+        Invoice,
+        verbose_name=pgettext_lazy("document", "invoice"),
+        on_delete=models.PROTECT,
+        related_name="einvoices",
     )
     syntax = models.CharField(_("syntax"), max_length=20, choices=EInvoiceSyntax.choices)
     xml = models.TextField(_("XML"))

@@ -254,8 +254,7 @@ def _credit_amount(text: str, line) -> Decimal:
         return number_clean(text)
     except ValidationError as refused:
         raise ValidationError(
-            _("%(line)s: %(problem)s")
-            % {"line": line.description, "problem": " ".join(refused.messages)}
+            _("%(line)s: %(problem)s") % {"line": line.text, "problem": " ".join(refused.messages)}
         ) from refused
 
 

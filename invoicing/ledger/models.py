@@ -157,7 +157,7 @@ class Voucher(models.Model):
     currency = models.CharField(_("document currency"), max_length=3)
     exchange_rate = models.DecimalField(_("exchange rate"), **RATE, null=True, blank=True)
     invoice = models.OneToOneField(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="voucher",
+        Invoice, verbose_name=pgettext_lazy("document", "invoice"), on_delete=models.PROTECT, related_name="voucher",
         null=True, blank=True,
     )  # fmt: skip
     payment = models.OneToOneField(

@@ -129,12 +129,22 @@ def proposal_line_description_change(
     )
     if not editable:
         raise ValidationError(DESCRIPTION_GENERATED)
-    if description == line.description:
+    # Sent back as the page showed it (in the reader's language, spaces normalised): unchanged.
+    if description in (" ".join(line.description.split()), " ".join(line.text.split())):
         return line
-    original = line.original_description or line.description
+    original = line.original_description or line.text
     line.original_description = "" if description == original else original
+    # A text the clerk typed has no kind: shown and posted as typed (issue 16).
     line.description = description[:500]
-    line.save(update_fields=["description", "original_description"])
+    line.description_kind, line.description_params = "", {}
+    line.save(
+        update_fields=[
+            "description",
+            "description_kind",
+            "description_params",
+            "original_description",
+        ]
+    )
     revision_bump(locked, actor, text_stored(line_texts.TEXT_CHANGED, line=line.description))
     return line
 
@@ -207,6 +217,7 @@ def _line_transaction_change(
         )
         if allocation.source_id in texts:
             created.description, created.original_description = texts[allocation.source_id]
+            created.description_kind, created.description_params = "", {}
         created.save()
         if allocation.source_id == locked.funding_source_id:
             new_line = created
@@ -272,19 +283,25 @@ def transaction_line_build(
     return line
 
 
-def part_described(description: str, billed: Decimal, share: Decimal) -> dict:
-    """A line's description fields, saying which part of its share it bills when not all of it
-    (the part within a not-to-exceed cap, or what a credit note freed), in the reader's
-    language when shown."""
-    return line_texts.part_billed(description, "", {}, billed, share)
+def part_described(described: dict, billed: Decimal, share: Decimal) -> dict:
+    """A line's description fields (``line_texts.transaction_line``), saying which part of its
+    share it bills when not all of it (the part within a not-to-exceed cap, or what a credit
+    note freed), in the reader's language when shown."""
+    return line_texts.part_billed(
+        described["description"],
+        described["description_kind"],
+        described["description_params"],
+        billed,
+        share,
+    )
 
 
-def _line_description(record: ProjectTransaction) -> str:
+def _line_description(record: ProjectTransaction) -> dict:
     parts = [record.date.isoformat(), record.category.name if record.category_id else ""]
     if record.worker_id:
         parts.append(record.worker.name)
     elif record.item_id:
         parts.append(record.item.name)
-    if record.description:
-        parts.append(record.description)
-    return " · ".join(part for part in parts if part)[:500]
+    return line_texts.transaction_line(
+        parts, record.description, record.description_kind, record.description_params
+    )

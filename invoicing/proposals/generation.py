@@ -28,7 +28,7 @@ from contracts.models import (
     TransactionKind,
     Worker,
 )
-from invoicing.proposals import billing
+from invoicing.proposals import billing, line_texts
 from invoicing.proposals.derived import (
     covers,
     generated_proposals_derived_lines,
@@ -84,6 +84,10 @@ class BillableShare:
     description: str
     share_amount: Decimal | None = None  # the whole share, when ``amount`` bills part of it
     is_waiting: bool = False  # part of the share is on an open proposal; the rest waits
+    # A description with a kind (a billing rule's transaction): ``description`` is it in the
+    # active language, the line shows it in its reader's (``line_texts.transaction_line``).
+    description_kind: str = ""
+    description_params: dict | None = None
 
 
 _SHARE_FIELDS = (
@@ -102,6 +106,8 @@ _SHARE_FIELDS = (
     "transaction__worker_id",
     "transaction__item_id",
     "transaction__description",
+    "transaction__description_kind",
+    "transaction__description_params",
 )
 
 
@@ -127,17 +133,20 @@ def _share(row, names: LineNames) -> BillableShare | None:
     """The share of a ``billable_rows`` row (without its contract id) with what is left of it to
     bill as its amount; None when nothing is left."""
     (pk, amount, source_id, transaction_id, kind, project_id, parent_id, category_id, quantity,
-     sales_price, sales_amount, day, worker_id, item_id, text, *line_figures) = row  # fmt: skip
+     sales_price, sales_amount, day, worker_id, item_id, text, text_kind, text_params,
+     *line_figures) = row  # fmt: skip
     figures = share_figures(amount, *line_figures)
     left = figures.billable
     if not left:
         return None
     who = names.workers.get(worker_id) or names.items.get(item_id) or ""
-    parts = [day.isoformat(), names.categories.get(category_id, ""), who, text or ""]
+    parts = [day.isoformat(), names.categories.get(category_id, ""), who]
+    described = line_texts.transaction_line(parts, text or "", text_kind or "", text_params)
     return BillableShare(
         pk, left, source_id, transaction_id, kind, project_id, parent_id, category_id,
-        quantity, sales_price, sales_amount, " · ".join(part for part in parts if part)[:500],
-        amount, bool(figures.in_proposal),
+        quantity, sales_price, sales_amount, described["description"],
+        amount, bool(figures.in_proposal), described["description_kind"],
+        described["description_params"],
     )  # fmt: skip
 
 
@@ -315,9 +324,13 @@ def _line_row(proposal_id: int, share: BillableShare) -> tuple:
     """A transaction line in ``LINE_FIELDS`` order, for the bulk insert. A line that bills part
     of its share (at a not-to-exceed cap) says which part in its description."""
     unit_price = share.sales_price if share.amount == share.sales_amount else None
-    described = {"description": share.description, "description_kind": "", "description_params": {}}
+    described = {
+        "description": share.description,
+        "description_kind": share.description_kind,
+        "description_params": share.description_params or {},
+    }
     if share.share_amount is not None:
-        described = part_described(share.description, share.amount, share.share_amount)
+        described = part_described(described, share.amount, share.share_amount)
     return (
         proposal_id, ProposalLineType.TRANSACTION, share.pk, share.transaction_id, share.kind,
         described["description"], described["description_kind"], described["description_params"],

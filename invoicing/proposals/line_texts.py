@@ -37,6 +37,12 @@ PART_BILLED = text_kind(
     texts=("line",),
 )
 
+# What a billing rule writes on the on-account transaction it records (``rules.py``).
+RULE_UNITS = text_kind("rule_units", _("%(rule)s: %(quantity)s %(unit)s"), numbers=("quantity",))
+RULE_PROGRESS = text_kind("rule_progress", _("%(rule)s: %(percent)s %%"), numbers=("percent",))
+# A transaction line whose transaction's text has a kind: its date, category and worker as
+# they are, then that text in the reader's language. No words of its own to translate.
+TRANSACTION_LINE = text_kind("transaction_line", "%(head)s · %(text)s", texts=("text",))
 
 # What a change to a draft's lines says in the proposal's history (``state.revision_bump``).
 LINE_REMOVED = text_kind("line_removed", _("Removed: %(line)s"))
@@ -51,6 +57,40 @@ TEXT_CHANGED = text_kind("text_changed", _("Text changed: %(line)s"))
 RETENTION_RELEASED = text_kind(
     "retention_released", _("Retention released: %(amount)s"), money=("amount",)
 )
+
+# Who made or submitted a proposal when no person did (``state.Automation``), and why.
+AUTOMATION = text_kind("automation", _("The contract's automation"))
+AUTOMATION_BY = text_kind("automation_by", _("The contract's automation (set off by %(who)s)"))
+AUTOMATION_MILESTONE = text_kind(
+    "automation_milestone",
+    _("The contract's automation: milestone “%(milestone)s” completed"),
+)
+AUTOMATION_BY_MILESTONE = text_kind(
+    "automation_by_milestone",
+    _("The contract's automation (set off by %(who)s): milestone “%(milestone)s” completed"),
+)
+AUTOMATION_THRESHOLD = text_kind(
+    "automation_threshold",
+    _("The contract's automation: billing rule “%(rule)s” reached %(percent)s %%"),
+    numbers=("percent",),
+)
+AUTOMATION_BY_THRESHOLD = text_kind(
+    "automation_by_threshold",
+    _(
+        "The contract's automation (set off by %(who)s): billing rule “%(rule)s” reached "
+        "%(percent)s %%"
+    ),
+    numbers=("percent",),
+)
+#: The kinds above by cause (none, a milestone, a threshold) and whether a person set it off.
+AUTOMATION_REASONS = {
+    ("", False): AUTOMATION,
+    ("", True): AUTOMATION_BY,
+    ("milestone", False): AUTOMATION_MILESTONE,
+    ("milestone", True): AUTOMATION_BY_MILESTONE,
+    ("threshold", False): AUTOMATION_THRESHOLD,
+    ("threshold", True): AUTOMATION_BY_THRESHOLD,
+}
 
 
 def line_text(line) -> str:
@@ -77,6 +117,16 @@ def generated(kind: str, **params) -> dict:
         "description_kind": kind,
         "description_params": values,
     }
+
+
+def transaction_line(parts: list[str], text: str, kind: str = "", params=None) -> dict:
+    """The fields of a transaction line: the transaction's date, category and worker or item,
+    then its own text; a text a billing rule wrote (it has a kind) in the reader's language."""
+    if not kind:
+        described = " · ".join(part for part in (*parts, text) if part)[:500]
+        return {"description": described, "description_kind": "", "description_params": {}}
+    head = " · ".join(part for part in parts if part)
+    return generated(TRANSACTION_LINE, head=head, text=nested(kind, params, text))
 
 
 def part_billed(text: str, kind: str, params: dict, billed: Decimal, share: Decimal) -> dict:

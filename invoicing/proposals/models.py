@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -19,6 +20,7 @@ from contracts.models import (
     ProjectContract,
     TransactionKind,
 )
+from contracts.texts import money_text
 from funding.models import FundingSource
 from invoicing.proposals.line_texts import line_text
 from invoicing.transactions.models import (
@@ -182,7 +184,7 @@ class InvoiceProposal(models.Model):
 
 class ProposalLineType(models.TextChoices):
     TRANSACTION = "transaction", _("Transaction")
-    CREDIT = "credit", _("Credit")
+    CREDIT = "credit", pgettext_lazy("line type", "Credit")
     FEE = "fee", _("Fee")
     RETENTION_RELEASE = "retention_release", _("Retention release")
     DEDUCTION = "deduction", _("On-account deduction")
@@ -269,7 +271,7 @@ class ProposalLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description}: {self.amount}"
+        return f"{self.text}: {money_text(self.amount)}"
 
     @property
     def text(self) -> str:

@@ -21,9 +21,9 @@ from contracts.models import (
     ProjectContract,
     TransactionKind,
 )
-from contracts.money import plain_number, round_money
+from contracts.money import round_money
 from contracts.selectors import milestone_value
-from invoicing.proposals import billing
+from invoicing.proposals import billing, line_texts
 from invoicing.transactions import services
 from invoicing.transactions.models import BillingStatus, ProjectTransaction
 
@@ -31,8 +31,9 @@ from invoicing.transactions.models import BillingStatus, ProjectTransaction
 
 
 def _on_account_record(
-    contract, rule, *, amount, quantity, unit_price, description, day, actor, milestone=None
-):
+    contract, rule, *, amount, quantity, unit_price, description, day, actor, milestone=None,
+    description_kind="", description_params=None,
+):  # fmt: skip
     """An on-account transaction made by a billing rule, recorded (and funded) like any other."""
     project = rule.projects.order_by("code").first()
     record = ProjectTransaction(
@@ -45,6 +46,8 @@ def _on_account_record(
         sales_price=unit_price if unit_price is not None else amount,
         currency=contract.currency,
         description=description[:500],
+        description_kind=description_kind,
+        description_params=description_params,
         billing_rule=rule,
         milestone=milestone,
     )
@@ -102,6 +105,15 @@ class DueAmount:
     unit_price: Decimal
     description: str
     milestone: Milestone | None = None
+    # A description the rule wrote: its kind and parameters, ``description`` being it in the
+    # active language (``line_texts.generated``); none for a milestone's own description.
+    description_kind: str = ""
+    description_params: dict | None = None
+
+
+def _described(kind: str, **params) -> dict:
+    """The ``DueAmount`` fields of a description the rule writes."""
+    return line_texts.generated(kind, **params)
 
 
 def billing_rules_due(
@@ -144,7 +156,12 @@ def billing_rules_due(
                         line.amount,
                         line.quantity,
                         rule.unit_price,
-                        f"{rule.name}: {plain_number(line.quantity)} {rule.unit_name}",
+                        **_described(
+                            line_texts.RULE_UNITS,
+                            rule=rule.name,
+                            quantity=line.quantity,
+                            unit=rule.unit_name,
+                        ),
                     )  # fmt: skip
                 )
         elif rule.rule_type == BillingRuleType.PROGRESS_MANUAL:
@@ -159,7 +176,11 @@ def billing_rules_due(
                         line.amount,
                         Decimal("1"),
                         line.amount,
-                        f"{rule.name}: {plain_number(rule.percent_complete)} %",
+                        **_described(
+                            line_texts.RULE_PROGRESS,
+                            rule=rule.name,
+                            percent=rule.percent_complete,
+                        ),
                     )  # fmt: skip
                 )
         elif rule.rule_type == BillingRuleType.PROGRESS_AUTOMATIC:
@@ -175,7 +196,11 @@ def billing_rules_due(
                         progress.line.amount,
                         Decimal("1"),
                         progress.line.amount,
-                        f"{rule.name}: {progress.percent_complete.quantize(Decimal('0.1'))} %",
+                        **_described(
+                            line_texts.RULE_PROGRESS,
+                            rule=rule.name,
+                            percent=progress.percent_complete.quantize(Decimal("0.1")),
+                        ),
                     )  # fmt: skip
                 )
     return due_amounts
@@ -198,6 +223,8 @@ def billing_rules_apply(
             quantity=due.quantity,
             unit_price=due.unit_price,
             description=due.description,
+            description_kind=due.description_kind,
+            description_params=due.description_params,
             day=up_to_date,
             actor=actor,
             milestone=due.milestone,

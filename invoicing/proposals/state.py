@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext, gettext_lazy
 
 from contracts.services import with_history_user
-from invoicing.proposals import shares
+from contracts.texts import text_stored
+from invoicing.proposals import line_texts, shares
 from invoicing.proposals.models import (
     InvoiceProposal,
     ProposalStatus,
@@ -54,7 +55,10 @@ class Automation:
     approver may approve it), and its history says whose change set the automation off."""
 
     triggered_by: AbstractBaseUser | None
+    #: What set it off: ``"milestone"`` (``milestone``: its description) or ``"threshold"``
+    #: (``rule``, ``percent``), with its parameters; none when nothing is said.
     cause: str = ""
+    cause_params: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
         if self.triggered_by is None:
@@ -64,7 +68,14 @@ class Automation:
 
     @property
     def history_reason(self) -> str:
-        return f"{str(self)[:1].upper()}{str(self)[1:]}: {self.cause}" if self.cause else str(self)
+        """The history's reason as a kind and parameters (``text_stored``): each reader of the
+        proposal's history reads it in their language, whoever's language set it off."""
+        who = ""
+        if self.triggered_by is not None:
+            who = self.triggered_by.get_full_name() or self.triggered_by.get_username()
+        kind = line_texts.AUTOMATION_REASONS[(self.cause, bool(who))]
+        params = {**({"who": who} if who else {}), **self.cause_params}
+        return text_stored(kind, **params)
 
 
 ProposalActor = AbstractBaseUser | Automation

@@ -273,7 +273,11 @@ def _line_edit(request, proposal: InvoiceProposal, line: ProposalLine) -> bool:
     through its service). Returns whether anything changed."""
     changed = False
     description = request.POST.get("description")
-    if description is not None and " ".join(description.split()) != line.description:
+    # The field shows the line in the reader's language: sent back as shown, it is unchanged.
+    if description is not None and " ".join(description.split()) not in (
+        " ".join(line.description.split()),
+        " ".join(line.text.split()),
+    ):
         line = drafts.proposal_line_description_change(
             proposal=proposal, line=line, description=description, actor=request.user
         )

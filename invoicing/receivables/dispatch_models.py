@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from invoicing.invoices.models import Invoice
 
@@ -34,7 +35,10 @@ class InvoiceDispatch(models.Model):
     task run again after success sends nothing."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="dispatches"
+        Invoice,
+        verbose_name=pgettext_lazy("document", "invoice"),
+        on_delete=models.PROTECT,
+        related_name="dispatches",
     )
     kind = models.CharField(
         _("kind"), max_length=10, choices=DispatchKind.choices, default=DispatchKind.DOCUMENT

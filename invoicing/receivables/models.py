@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import MONEY, Customer
 from invoicing.invoices.models import Invoice
@@ -89,7 +90,7 @@ class PaymentAllocation(models.Model):
     )
     invoice = models.ForeignKey(
         Invoice,
-        verbose_name=_("invoice"),
+        verbose_name=pgettext_lazy("document", "invoice"),
         on_delete=models.PROTECT,
         related_name="payment_allocations",
     )
@@ -123,7 +124,7 @@ class CreditApplication(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     invoice = models.ForeignKey(
         Invoice,
-        verbose_name=_("invoice"),
+        verbose_name=pgettext_lazy("document", "invoice"),
         on_delete=models.PROTECT,
         related_name="credit_applications",
     )

@@ -19,8 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 from psycopg import errors as psycopg_errors
 
 from contracts.models import (
@@ -32,7 +31,7 @@ from contracts.models import (
     ProjectStatus,
     Worker,
 )
-from contracts.texts import stored_form
+from contracts.texts import DeferredText, stored_form
 from funding import allocation
 from invoicing.transactions import bulk, timesheet_reader, timesheets
 from invoicing.transactions.models import (
@@ -588,16 +587,23 @@ def _batch_content(batch: ImportBatch) -> bytes:
         return handle.read()
 
 
-CHECK_FAILED = gettext_lazy(
+# What a batch's ``message`` says, written by background work that has no reader: stored as
+# msgid and parameters (``stored_form``), read in each reader's language (issue 16).
+CHECK_FAILED = gettext_noop(
     "The file could not be checked: %(error)s. Check it again, or upload a corrected file."
 )
-IMPORT_FAILED = gettext_lazy("The import failed and nothing was written: %(error)s")
-STOPPED_WHILE_CHECKING = gettext_lazy(
+IMPORT_FAILED = gettext_noop("The import failed and nothing was written: %(error)s")
+STOPPED_WHILE_CHECKING = gettext_noop(
     "The worker stopped while checking the file; nothing was imported. Check the file again."
 )
-STOPPED_WHILE_IMPORTING = gettext_lazy(
+STOPPED_WHILE_IMPORTING = gettext_noop(
     "The worker stopped while importing; nothing was imported. Check and confirm the file again."
 )
+ROWS_INVALID_NOW = gettext_noop("The file has errors now; check it again.")
+
+
+def _stored_message(msgid: str, params: dict | None = None) -> str:
+    return stored_form(DeferredText(msgid, params))
 
 
 class ImportSuperseded(Exception):
@@ -634,15 +640,20 @@ def import_batch_validate(*, batch_id: int, attempt: int | None = None) -> Impor
     try:
         outcome = timesheet_check(_batch_content(batch), progress=_progress_reporter(batch_id))
     except timesheet_reader.TimesheetFileError as error:
+        # The reader's message is a deferred one: kept as msgid and parameters.
+        problem = stored_form(error.args[0]) if error.args else str(error)
         fields = {
             "status": ImportStatus.INVALID,
-            "errors": [[1, "", str(error), ""]],
+            "errors": [[1, "", problem, ""]],
             "error_count": 1,
-            "message": str(error),
+            "message": problem,
         }
     except Exception as error:  # noqa: BLE001 - any failure must leave the batch explained
         logger.exception("Checking import batch %s failed", batch_id)
-        fields = {"status": ImportStatus.FAILED, "message": str(CHECK_FAILED % {"error": error})}
+        fields = {
+            "status": ImportStatus.FAILED,
+            "message": _stored_message(CHECK_FAILED, {"error": str(error)}),
+        }
     else:
         fields = {
             "total_rows": outcome.total_rows,
@@ -670,7 +681,7 @@ def import_batch_validate(*, batch_id: int, attempt: int | None = None) -> Impor
 
 class ImportRowsInvalid(Exception):
     def __init__(self, outcome: timesheets.ValidationOutcome | TimesheetImported) -> None:
-        super().__init__(_("The file has errors now; check it again."))
+        super().__init__(ROWS_INVALID_NOW)
         self.outcome = outcome
 
 
@@ -731,11 +742,14 @@ def import_batch_commit(*, batch_id: int, attempt: int | None = None) -> ImportB
             status=ImportStatus.INVALID,
             error_count=len(invalid.outcome.errors),
             errors=_errors_as_json(invalid.outcome.errors),
-            message=str(invalid),
+            message=_stored_message(ROWS_INVALID_NOW),
         )
     except Exception as error:  # noqa: BLE001 - any failure must leave the batch explained
         logger.exception("Import batch %s failed", batch_id)
-        current.update(status=ImportStatus.FAILED, message=str(IMPORT_FAILED % {"error": error}))
+        current.update(
+            status=ImportStatus.FAILED,
+            message=_stored_message(IMPORT_FAILED, {"error": str(error)}),
+        )
     batch.refresh_from_db()
     return batch
 
@@ -755,7 +769,7 @@ def import_batches_fail_stalled() -> list[int]:
             .order_by("pk")
         )
         for batch in stalled:
-            batch.message = str(
+            batch.message = _stored_message(
                 STOPPED_WHILE_IMPORTING
                 if batch.status == ImportStatus.IMPORTING
                 else STOPPED_WHILE_CHECKING

@@ -28,6 +28,7 @@ from contracts.models import (
     TransactionKind,
     Worker,
 )
+from contracts.texts import text_render
 from funding.models import FundingLimit, FundingRule, FundingSource
 from invoicing.transactions import billing_state
 
@@ -205,6 +206,16 @@ class ProjectTransaction(models.Model):
     sales_amount = models.DecimalField(_("sales amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     description = models.CharField(_("description"), max_length=500, blank=True)
+    # A description a billing rule wrote ("Progress: 12.5 %") is its kind and parameters
+    # (``contracts/texts.py``), shown in each reader's language; ``description`` keeps it in
+    # the language of whoever billed, for search and exports. Typed and imported ones have no
+    # kind. Database defaults, so that the bulk import's COPY need not name them.
+    description_kind = models.CharField(
+        _("kind of description"), max_length=40, blank=True, default="", db_default=""
+    )
+    description_params = models.JSONField(
+        _("description parameters"), null=True, blank=True, default=None
+    )
     is_chargeable = models.BooleanField(_("chargeable"), default=True)
     # Written only by ``proposals.state.transactions_billing_status_refresh`` (derived from the
     # shares, in the same database transaction as every change to them); stored for filters.
@@ -249,6 +260,11 @@ class ProjectTransaction(models.Model):
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     history = HistoricalRecords()
+
+    @property
+    def text(self) -> str:
+        """The description in the active language (the reader's)."""
+        return text_render(self.description_kind, self.description_params, self.description)
 
     class Meta:
         verbose_name = _("project transaction")

@@ -286,6 +286,9 @@ def transaction_update(
     stored = ProjectTransaction.objects.select_for_update().get(pk=record.pk)
     if stored.is_locked:
         raise TransactionLocked()
+    if record.description != stored.description:
+        # A text typed over a billing rule's is the clerk's: it has no kind (issue 16).
+        record.description_kind, record.description_params = "", None
     transaction_defaults_apply(record=record)
     transaction_validate(record=record)
     record.full_clean()

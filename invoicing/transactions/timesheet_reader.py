@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.utils.translation import gettext as _
+from contracts.texts import deferred_gettext as _  # messages are shown in their reader's language
 
 # Canonical column -> accepted header names (compared lower-case, spaces and dashes as "_").
 

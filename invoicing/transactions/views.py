@@ -92,7 +92,7 @@ TRANSACTION_COLUMNS = [
     Column(_("Currency"), attrgetter("currency")),
     Column(_("Chargeable"), lambda t: _("yes") if t.is_chargeable else _("no")),
     Column(_("Billing status"), lambda t: t.get_billing_status_display()),
-    Column(_("Description"), attrgetter("description")),
+    Column(_("Description"), attrgetter("text")),
 ]
 
 

@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from contracts import exchange_rates
 from contracts.models import ExchangeRate
 from contracts.rate_files import NATIONALBANKEN, RIKSBANKEN, rate_file_read
 from contracts.selectors import exchange_rate_for
+from contracts.texts import text_of_stored
 from tests.factories import ExchangeRateFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +230,12 @@ def test_importing_riksbankens_file_stores_every_rate_once(user_with_role, monke
     ]
     assert {rate.created_by for rate in stored} == {clerk}
     assert ExchangeRate.history.filter(history_user=clerk).count() == 4
+    # The history says where the rates came from in its reader's language (issue 16).
+    reason = ExchangeRate.history.first().history_change_reason
+    with translation.override("sv"):
+        assert text_of_stored(reason) == "Importerad från Riksbanken"
+    with translation.override("da"):
+        assert text_of_stored(reason) == "Importeret fra Riksbanken"
     # The same file again writes nothing new.
     again = exchange_rates.exchange_rates_import(
         content=RIKSBANKEN_FILE, layout=RIKSBANKEN, actor=clerk
@@ -355,3 +362,18 @@ def test_a_bad_file_on_the_import_page_names_its_rows_and_writes_nothing(clerk_c
     response = clerk_client.post(url, {"layout": NATIONALBANKEN, "file": good}, follow=True)
     assert "New rates imported: 3;" in response.content.decode()
     assert ExchangeRate.objects.count() == 3
+
+
+def test_the_admins_history_of_an_imported_rate_says_where_from_in_the_readers_language(
+    client, user_with_role, monkeypatch
+):
+    monkeypatch.setattr(timezone, "localdate", lambda *args: TODAY)
+    exchange_rates.exchange_rates_import(
+        content=RIKSBANKEN_FILE, layout=RIKSBANKEN, actor=user_with_role("finance_clerk")
+    )
+    rate = ExchangeRate.objects.first()
+    client.force_login(user_with_role("admin", is_staff=True))
+    client.cookies["django_language"] = "sv"
+    page = client.get(f"/admin/contracts/exchangerate/{rate.pk}/history/").content.decode()
+    assert "Importerad från Riksbanken" in page
+    assert "§" not in page

@@ -5,12 +5,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from collaboration.models import Notification
 from collaboration.texts import notification_text
 from contracts import services as contract_services
 from contracts.models import Category, MilestoneStatus, ProjectType
 from contracts.notification_kinds import MILESTONE_COMPLETED
+from contracts.texts import text_of_stored
 from invoicing.notification_kinds import (
     AUTOMATION_FAILED,
     PROPOSAL_CREATED,
@@ -83,7 +85,7 @@ def test_the_proposal_can_go_straight_to_the_approvers(people):
     proposal = InvoiceProposal.objects.get()
     # The automation submitted it, not the project manager (who may not submit proposals).
     assert (proposal.status, proposal.submitted_by) == (ProposalStatus.SUBMITTED, None)
-    assert proposal.history.first().history_change_reason == (
+    assert text_of_stored(proposal.history.first().history_change_reason) == (
         "The contract's automation (set off by sofie): milestone “Design” completed"
     )
     assert kinds(people["approver"]) == [PROPOSAL_SUBMITTED]
@@ -100,10 +102,15 @@ def test_the_automation_creates_what_the_project_manager_may_not(people):
     proposal = InvoiceProposal.objects.get()
     assert proposal.created_by is None
     created = proposal.history.earliest()
-    assert (created.history_user, created.history_change_reason) == (
+    assert (created.history_user, text_of_stored(created.history_change_reason)) == (
         None,
         "The contract's automation (set off by sofie): milestone “Design” completed",
     )
+    # Each reader of the history reads it in their language (issue 16).
+    with translation.override("da"):
+        assert text_of_stored(created.history_change_reason) == (
+            "Kontraktens automatik (udløst af sofie): milepælen »Design« gennemført"
+        )
 
 
 def progress_rule(**fields):
@@ -131,9 +138,14 @@ def test_progress_past_a_threshold_creates_proposals_as_the_automation_and_tells
         )
     proposal = InvoiceProposal.objects.get()
     assert proposal.created_by is None
-    assert proposal.history.earliest().history_change_reason == (
+    reason = proposal.history.earliest().history_change_reason
+    assert text_of_stored(reason) == (
         "The contract's automation (set off by sofie): billing rule “Progress” reached 25 %"
     )
+    with translation.override("sv"):
+        assert text_of_stored(reason) == (
+            "Avtalets automatik (utlöst av sofie): faktureringsregeln ”Progress” nådde 25 %"
+        )
     assert kinds(people["clerk"]) == [THRESHOLD_PROPOSAL_CREATED]
     assert kinds(people["manager"]) == [THRESHOLD_PROPOSAL_CREATED]
     created = Notification.objects.get(recipient=people["clerk"])

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from contracts.texts import text_of_stored
 from invoicing import jobs
 from invoicing.invoices.models import PdfBatch
 from invoicing.proposals import generation, runs
@@ -351,7 +352,7 @@ def test_a_stalled_import_is_failed_in_words_and_can_be_checked_and_confirmed_ag
     assert jobs.jobs_recover().imports_failed == [uploaded.pk]
     uploaded.refresh_from_db()
     assert uploaded.status == ImportStatus.FAILED
-    assert uploaded.message == (
+    assert text_of_stored(uploaded.message) == (
         "The worker stopped while importing; nothing was imported. "
         "Check and confirm the file again."
     )
@@ -401,7 +402,7 @@ def test_an_unexpected_error_while_checking_fails_the_batch_with_a_message(
     monkeypatch.setattr(imports, "timesheet_check", broken)
     batch = imports.import_batch_validate(batch_id=uploaded.pk)
     assert batch.status == ImportStatus.FAILED
-    assert batch.message.startswith("The file could not be checked: out of memory.")
+    assert text_of_stored(batch.message).startswith("The file could not be checked: out of memory.")
 
 
 def test_an_import_marked_failed_while_it_ran_writes_nothing(uploaded, monkeypatch):
@@ -428,4 +429,4 @@ def test_recover_jobs_command_reports_what_it_did(uploaded, clerk, capsys):
     call_command("recover_jobs")
     assert f"imports failed: {uploaded.pk}" in capsys.readouterr().out
     uploaded.refresh_from_db()
-    assert uploaded.message.startswith("The worker stopped while checking the file")
+    assert text_of_stored(uploaded.message).startswith("The worker stopped while checking the file")

@@ -209,8 +209,9 @@ def test_the_credit_form_keeps_ticks_and_amounts_after_a_refusal(client, invoice
     fee = invoice.lines.get(line_type="fee")
     entered = {f"line-{fee.pk}": "on", f"amount-{fee.pk}": "1,5", "rebill": "on", "reason": "x"}
     html = client.post(url, entered).content.decode()
-    # the amount is named with its line, and refused rather than read as 15
-    assert f"{fee.description}: Enter a number, for example 1,234.50." in html
+    # the amount is named with its line (in the reader's language, not the document's), and
+    # refused rather than read as 15
+    assert f"{fee.text}: Enter a number, for example 1,234.50." in html
     assert f'name="line-{fee.pk}" id="line-{fee.pk}" checked' in html
     assert f'name="amount-{fee.pk}" value="1,5"' in html
     assert 'id="rebill" checked' in html

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from invoicing.invoices import credits, documents, posting, retention
 from invoicing.invoices.models import Invoice
@@ -304,3 +305,27 @@ def test_posting_freezes_the_progress_statement_the_posted_records_give(withheld
         assert frozen == recomputed, document.number
     assert Decimal(prepaid.snapshot["progress"]["prepaid"]) == Decimal("5000.00")
     assert Decimal(release_credit.snapshot["progress"]["retained"]) == Decimal("2000.00")
+
+
+def test_the_pdfs_retention_and_release_rows_are_frozen_at_posting(withheld, monkeypatch):
+    """The retention withheld and the release are printed as posting wrote them in the
+    invoice's language (issue 16): a catalogue changed since, or another active language, does
+    not change a posted document (DESIGN.md, documents are frozen)."""
+    # Given an invoice that withheld retention and a later one that released it
+    invoice, later, clerk = withheld
+    retention.proposal_retention_release_add(proposal=later, actor=clerk)
+    release = posted(later, clerk)
+    withheld_row = invoice.lines.get(line_type="retention").description
+    released_row = release.lines.get(line_type="retention_release").description
+    assert withheld_row.startswith("Innehållet belopp 10 % av 22") and released_row
+
+    # When the catalogue says something else than it said at posting
+    from django.utils.translation import trans_real
+
+    monkeypatch.setattr(trans_real.DjangoTranslation, "gettext", lambda self, message: "CHANGED")
+
+    # Then the documents print the rows as they were posted
+    assert withheld_row in documents.invoice_html(invoice)
+    assert released_row in documents.invoice_html(release)
+    with translation.override("da"):
+        assert withheld_row in documents.invoice_html(invoice)

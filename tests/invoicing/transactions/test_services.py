@@ -285,5 +285,5 @@ def test_a_file_the_csv_module_cannot_read_leaves_the_batch_explained_not_valida
         timesheet("TS-1;2026-03-02;P-1;W1;DEV;1;a\0b;SEK"), django_capture_on_commit_callbacks
     )
     assert batch.status == ImportStatus.INVALID
-    assert "Line 2 contains a NUL character" in batch.message
+    assert "Line 2 contains a NUL character" in text_of_stored(batch.message)
     assert not ProjectTransaction.objects.exists()
