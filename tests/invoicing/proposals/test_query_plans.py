@@ -31,12 +31,12 @@ def sql(statement: str, params=()):
         return cursor.fetchone() if cursor.description else None
 
 
-def proposal_seq_scans() -> int:
-    """Sequential scans of the proposal table in this transaction so far."""
+def seq_scans(model=InvoiceProposal) -> int:
+    """Sequential scans of a model's table in this transaction so far."""
     sql("SELECT pg_stat_clear_snapshot()")
     (count,) = sql(
         "SELECT coalesce(seq_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = %s",
-        [InvoiceProposal._meta.db_table],
+        [model._meta.db_table],
     )
     return count
 
@@ -70,13 +70,13 @@ def test_renewed_plans_check_a_line_s_proposal_by_its_key_once_the_table_has_gro
         for _ in range(3000)
     )
     ids = [proposal.pk for proposal in grown[:200]]
-    before = proposal_seq_scans()
+    before = seq_scans()
     fee_lines(ids)
-    stale = proposal_seq_scans() - before
+    stale = seq_scans() - before
     query_plans_renew()
-    before = proposal_seq_scans()
+    before = seq_scans()
     fee_lines(ids)
-    renewed = proposal_seq_scans() - before
+    renewed = seq_scans() - before
     # then the old plan reads the whole table for every line, the renewed one never does
     assert stale >= len(ids)
     assert renewed == 0
@@ -85,28 +85,6 @@ def test_renewed_plans_check_a_line_s_proposal_by_its_key_once_the_table_has_gro
 def test_renewing_plans_is_harmless_anywhere():
     query_plans_renew()
     query_plans_renew()  # and may run as often as asked, inside a transaction too
-
-
-def test_a_billing_run_renews_the_plans_at_every_chunk(monkeypatch, settings):
-    billable_contracts(5)
-    settings.BILLING_RUN_CHUNK_CONTRACTS = 2
-    renewals = []
-    monkeypatch.setattr(runs, "query_plans_renew", lambda: renewals.append(1))
-    run = BillingRun.objects.create(created_by=UserFactory(role="finance_clerk"), up_to_date=DAY)
-    runs.billing_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    assert (run.status, run.proposals_created) == ("done", 5)
-    assert len(renewals) == 3  # chunks of 2, 2 and 1 contracts
-
-
-def line_seq_scans() -> int:
-    """Sequential scans of the proposal lines' table in this transaction so far."""
-    sql("SELECT pg_stat_clear_snapshot()")
-    (count,) = sql(
-        "SELECT coalesce(seq_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = %s",
-        [ProposalLine._meta.db_table],
-    )
-    return count
 
 
 @postgres_only
@@ -125,14 +103,14 @@ def test_narrowed_plans_read_shares_lines_by_index_when_statistics_say_the_table
     fee_lines([proposal.pk] * 20_000)
     transaction_ids = list(range(1, 101))  # one contract's transactions, as a run asks
     # when a contract's share figures are read, as planned from those statistics
-    before = line_seq_scans()
+    before = seq_scans(ProposalLine)
     shares.transactions_share_figures(transaction_ids)
-    stale = line_seq_scans() - before
+    stale = seq_scans(ProposalLine) - before
     # and as a billing run's chunk plans them
     narrow_plans()
-    before = line_seq_scans()
+    before = seq_scans(ProposalLine)
     shares.transactions_share_figures(transaction_ids)
-    narrowed = line_seq_scans() - before
+    narrowed = seq_scans(ProposalLine) - before
     # then the first reads every line of the table, the narrowed plan only the shares' lines
     assert stale >= 1
     assert narrowed == 0
@@ -143,13 +121,14 @@ def test_narrowing_plans_is_harmless_anywhere():
     narrow_plans()
 
 
-def test_a_billing_run_narrows_the_plans_at_every_chunk(monkeypatch, settings):
+@pytest.mark.parametrize("step", ["query_plans_renew", "narrow_plans"])
+def test_a_billing_run_renews_and_narrows_the_plans_at_every_chunk(monkeypatch, settings, step):
     billable_contracts(5)
     settings.BILLING_RUN_CHUNK_CONTRACTS = 2
-    narrowed = []
-    monkeypatch.setattr(runs, "narrow_plans", lambda: narrowed.append(1))
+    calls = []
+    monkeypatch.setattr(runs, step, lambda: calls.append(1))
     run = BillingRun.objects.create(created_by=UserFactory(role="finance_clerk"), up_to_date=DAY)
     runs.billing_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert (run.status, run.proposals_created) == ("done", 5)
-    assert len(narrowed) == 3  # chunks of 2, 2 and 1 contracts
+    assert len(calls) == 3  # chunks of 2, 2 and 1 contracts
