@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from contracts.admin_tables import field_columns, lines_table
 from contracts.paginators import LargeTableAdmin
-from invoicing.admin_tables import field_columns, lines_table
 from invoicing.invoices.models import InternalCharge, Invoice, InvoiceLine
 
 LINE_COLUMNS = field_columns(

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from contracts.admin_tables import field_columns, lines_table
 from contracts.paginators import LargeTableAdmin
-from invoicing.admin_tables import field_columns, lines_table
 from invoicing.proposals.models import BillableFigure, BillingRun, InvoiceProposal, ProposalLine
 
 LINE_COLUMNS = field_columns(

@@ -172,6 +172,9 @@ def build_large_contract(clerk, approver) -> dict:
 #: The matrix's pages that answer GET with a page of their own but are neither a list nor a
 #: detail page: forms, files, fragments and redirects.
 NOT_LIST_OR_DETAIL = {
+    # a bulk action's per-row result, reached only by the action's redirect (its table is the
+    # proposal list's columns' subset: label, result, message)
+    "invoicing:bulk_result",
     "login",
     "set_language",
     "health",
