@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -24,6 +25,7 @@ from contracts.models import (
     MilestoneStatus,
     ProjectContract,
 )
+from contracts.typeahead import TypeaheadSelect, choices_matching
 
 
 class TextSearchFilter(django_filters.CharFilter):
@@ -158,7 +160,10 @@ class MilestoneFilter(StyledFilterSet):
         choices=MilestoneStatus.choices, label=_("Status"), empty_label=_("All")
     )
     contract = django_filters.ModelChoiceFilter(
-        queryset=ProjectContract.objects.order_by("code"), label=_("Contract"), empty_label=_("All")
+        queryset=ProjectContract.objects.order_by("code"),
+        label=_("Contract"),
+        empty_label=_("All"),
+        widget=TypeaheadSelect(reverse_lazy("contracts:milestone_contract_choices")),
     )
 
     class Meta:
@@ -196,3 +201,14 @@ class ExchangeRateFilter(StyledFilterSet):
     class Meta:
         model = ExchangeRate
         fields = ["currency", "quote_currency", "rate_date"]
+
+
+def milestone_contract_choices(text: str) -> list[dict]:
+    """The contracts the milestone list's type-ahead offers for ``text`` (one query)."""
+    field = MilestoneFilter.base_filters["contract"].field
+    return [
+        {"pk": row.pk, "label": field.label_from_instance(row)}
+        for row in choices_matching(
+            MilestoneFilter.base_filters["contract"].queryset, text, fields=("code", "name")
+        )
+    ]

@@ -10,6 +10,11 @@ urlpatterns = [
     path("new/defaults/", views.ContractDefaultsView.as_view(), name="contract_defaults"),
     path("milestones/", views.MilestoneListView.as_view(), name="milestone_list"),
     path(
+        "milestones/contract-choices/",
+        views.MilestoneContractChoicesView.as_view(),
+        name="milestone_contract_choices",
+    ),
+    path(
         "exchange-rates/",
         exchange_rate_views.ExchangeRateListView.as_view(),
         name="exchange_rate_list",

@@ -20,7 +20,7 @@ from django.views.generic.edit import CreateView, UpdateView
 
 from collaboration import comments
 from contracts import selectors, services
-from contracts.filters import ContractFilter, MilestoneFilter
+from contracts.filters import ContractFilter, MilestoneFilter, milestone_contract_choices
 from contracts.forms import (
     BillingRuleForm,
     BillingRuleProgressForm,
@@ -533,6 +533,18 @@ class MilestoneDeleteView(PermissionRequired, View):
         else:
             messages.success(request, _("The milestone was removed."))
         return redirect("contracts:contract_billing", pk=contract_pk)
+
+
+class MilestoneContractChoicesView(PermissionRequired, TemplateView):
+    """The contracts the milestone list's filter offers for what the reader typed (``?q=``)."""
+
+    permission_required = "contracts.view_milestone"
+    template_name = "includes/typeahead_options.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["choices"] = milestone_contract_choices(self.request.GET.get("q", ""))
+        return context
 
 
 class MilestoneListView(PermissionRequired, TemplateView):

@@ -123,6 +123,7 @@ PAGES = [
     page("contracts:contract_create", get=FINANCE_STAFF, post=FINANCE_STAFF),
     page("contracts:contract_defaults", get=FINANCE_STAFF),
     page("contracts:milestone_list", get=EVERYONE),
+    page("contracts:milestone_contract_choices", get=EVERYONE),
     # Exchange rates: finance enters and imports them; everyone sees them.
     page("contracts:exchange_rate_list", get=EVERYONE),
     page("contracts:exchange_rate_create", get=FINANCE_STAFF, post=FINANCE_STAFF),

@@ -63,7 +63,8 @@ class ProjectTransactionAdmin(LargeTableAdmin, ImportMixin, ExportMixin, SimpleH
     list_filter = ["kind", "billing_status", "is_chargeable", "currency", "date"]
     search_fields = ["external_reference", "description", "project__code", "worker__name"]
     list_select_related = ["project", "category", "worker"]
-    raw_id_fields = ["project", "worker", "item", "import_batch"]
+    # every key as an id box: a select would list every billing rule and milestone (1,000s)
+    raw_id_fields = ["project", "worker", "item", "import_batch", "billing_rule", "milestone"]
     readonly_fields = [
         "cost_amount",
         "sales_amount",

@@ -206,6 +206,7 @@ NOT_LIST_OR_DETAIL = {
     "funding:rule_create",
     "funding:rule_update",
     "invoicing:transaction_filter_choices",
+    "contracts:milestone_contract_choices",
     "invoicing:transaction_export",
     "invoicing:transaction_create",
     "invoicing:transaction_update",

@@ -222,3 +222,27 @@ def test_admin_change_pages_show_a_document_s_lines_in_one_table_with_flat_queri
         line.is_open = False
         line.save()
     assert [len(captured(admin_client, url)) for url in urls] == before
+
+
+def test_books_count_vouchers_without_reading_their_lines(client, people):
+    """The journal summed every voucher's lines (a join and GROUP BY over all of them) before
+    taking a page, and counted through the same join: 453 ms at 8,000 vouchers."""
+    post(people)
+    client.force_login(people["clerk"])
+    queries = captured(client, reverse("invoicing:journal"))
+    counts = [sql for sql in queries if "COUNT(" in sql.upper()]
+    assert counts and not any("voucherline" in sql for sql in counts), counts
+    [page] = [sql for sql in queries if 'FROM "invoicing_voucher"' in sql and "LIMIT" in sql]
+    assert "GROUP BY" not in page.split("(SELECT")[0]
+
+
+def test_admin_transaction_page_lists_no_billing_rule_or_milestone_to_choose(admin_client, people):
+    """Selects of every billing rule and milestone made the page 0.9 s at 1,000 contracts."""
+    from tests.invoicing.builders import billable_contracts
+
+    billable_contracts(1)
+    transaction = ProjectTransaction.objects.filter(billing_status="uninvoiced").first()
+    url = reverse("admin:invoicing_projecttransaction_change", args=[transaction.pk])
+    html = admin_client.get(url).content.decode()
+    assert 'name="billing_rule"' in html and 'name="milestone"' in html
+    assert '<select name="billing_rule"' not in html and '<select name="milestone"' not in html
