@@ -10,7 +10,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from contracts.models import ContractStatus, Milestone, MilestoneStatus, ProjectContract
+from contracts.models import ContractStatus, Milestone, MilestoneStatus
 from contracts.selectors import milestone_value
 from funding.models import FundingLimit
 from invoicing.invoices.models import Invoice
@@ -39,12 +39,9 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         this_month=Count("pk", filter=Q(due_date__range=(month_start, month_end))),
         overdue=Count("pk", filter=Q(due_date__lt=today)),
     )
-    active = list(
-        ProjectContract.objects.filter(status=ContractStatus.ACTIVE).select_related("customer")
-    )
     # Kept figures (billable_figures.py): working them out for every contract on every view
     # would read every unbilled share of the installation.
-    figures = billable_figures.billable_figures_current(today=today, active=active)
+    figures = billable_figures.billable_figures_current(today=today)
     waiting_all = selectors.proposals_waiting_for(selectors.proposal_list(), user=user)
     waiting = list(waiting_all[:LIST_SIZE])
     rejected_all = selectors.proposals_rejected_for(selectors.proposal_list(), user=user)
@@ -71,7 +68,7 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         "rejected_count": len(rejected) if len(rejected) < LIST_SIZE else rejected_all.count(),
         "receivables": receivable_rows,
         "limits": limits,
-        "charts": charts(today=today, active=active, billable=figures.billable),
+        "charts": charts(today=today, billable=figures.billable),
         # Posting is the clerk's: only they see what waits for it.
         "ready_to_post": selectors.proposals_ready_to_post(limit=LIST_SIZE)
         if user.has_perm("invoicing.change_invoiceproposal")
@@ -79,7 +76,7 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
     }
 
 
-def charts(*, today: datetime.date, active, billable: QuerySet) -> dict:
+def charts(*, today: datetime.date, billable: QuerySet) -> dict:
     """Invoiced revenue per month, milestones planned against invoiced per contract, and work in
     progress per contract, all in the most used currency (amounts in different currencies are
     never added or drawn on one axis). Amounts are decimal strings for the chart."""
@@ -100,7 +97,9 @@ def charts(*, today: datetime.date, active, billable: QuerySet) -> dict:
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     revenue = [str(per_month.get(month, Decimal("0"))) for month in months]
     milestones = list(
-        Milestone.objects.filter(contract__in=active, contract__currency=currency)
+        Milestone.objects.filter(
+            contract__status=ContractStatus.ACTIVE, contract__currency=currency
+        )
         .select_related("contract")
         .order_by("contract__code")
     )

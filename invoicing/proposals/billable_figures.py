@@ -95,10 +95,11 @@ def _max_age() -> datetime.timedelta:
     return datetime.timedelta(minutes=settings.BILLABLE_FIGURES_MAX_AGE_MINUTES)
 
 
-def billable_figures_current(*, today: datetime.date, active: list) -> BillableFigures:
-    """The ``active`` contracts' kept figures, worked out again first when they are for another
-    day than ``today``, fewer than the active contracts, or too old. One query when they are
-    current."""
+def billable_figures_current(*, today: datetime.date) -> BillableFigures:
+    """The active contracts' kept figures, worked out again first when they are for another
+    day than ``today``, fewer than the active contracts, or too old. Two queries when they are
+    current (the active contracts are counted, not loaded)."""
+    active_count = ProjectContract.objects.filter(status=ContractStatus.ACTIVE).count()
     rows = BillableFigure.objects.filter(contract__status=ContractStatus.ACTIVE)
     state = rows.aggregate(
         count=Count("pk"),
@@ -108,14 +109,14 @@ def billable_figures_current(*, today: datetime.date, active: list) -> BillableF
         billable=Count("pk", filter=HAS_SOMETHING_TO_BILL),
     )
     now = timezone.now()
-    is_current = state["count"] == len(active) and (
-        not active
+    is_current = state["count"] == active_count and (
+        not active_count
         or (
             state["first_day"] == state["last_day"] == today and state["oldest"] >= now - _max_age()
         )
     )
     if is_current:
         return BillableFigures(rows, state["oldest"], state["billable"])
-    previews = billable_figures_refresh(today=today, active=active)
+    previews = billable_figures_refresh(today=today)
     count = sum(1 for preview in previews if preview.total or preview.milestones)
-    return BillableFigures(rows, now if active else None, count)
+    return BillableFigures(rows, now if active_count else None, count)
