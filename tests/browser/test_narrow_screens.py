@@ -127,7 +127,7 @@ def build_large_contract(clerk, approver) -> dict:
     )
     credit_note = posted(credit, datetime.date(2026, 4, 2))
     payments.payment_record(
-        customer=customer,
+        customer=invoice.customer,  # the funder whose proposal came first: either of the two
         currency=invoice.currency,
         amount=Decimal("234567.89"),
         paid_on=datetime.date(2026, 4, 20),
