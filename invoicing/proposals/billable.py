@@ -10,9 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 
 from contracts.models import (
+    MONEY,
     BillingRule,
     BillingRuleType,
     Category,
@@ -24,9 +26,11 @@ from funding.services import SimulationInput, funding_simulate_batch
 from invoicing.proposals import billing, generation
 from invoicing.proposals.models import ProposalLine, ProposalLineType, ProposalStatus
 from invoicing.proposals.rules import DueAmount, billing_rules_due
+from invoicing.proposals.shares import FIGURE_FIELDS, shares_with_figures
 from invoicing.transactions.models import ProjectTransaction, TransactionAllocation
 
 ZERO = Decimal("0")
+MONEY_EXPONENT = Decimal(1).scaleb(-MONEY["decimal_places"])
 NO_NAMES = generation.LineNames({}, {}, {})  # a preview needs no line descriptions
 
 
@@ -64,7 +68,10 @@ class BillablePreview:
 def billable_preview(*, contracts, up_to_date: datetime.date) -> list[BillablePreview]:
     """Per contract, what a billing run up to the date would bill and what it would leave on hold
     or over a cap. A fixed number of queries for any number of contracts and transactions, plus
-    a few for each contract whose milestone, unit or progress rules have something due."""
+    a few for each contract whose milestone, unit or progress rules have something due; the
+    shares are summed in the database (``_summed_shares``), so the memory it takes does not grow
+    with the backlog, except for the shares under a not-to-exceed cap, which are read one by one
+    because where a cap cuts depends on their order."""
     contract_ids = [contract.pk for contract in contracts]
     rules_by_contract: dict[int, list[BillingRule]] = defaultdict(list)
     for rule in (
@@ -73,20 +80,17 @@ def billable_preview(*, contracts, up_to_date: datetime.date) -> list[BillablePr
         .order_by("pk")
     ):
         rules_by_contract[rule.contract_id].append(rule)
-    shares_by_contract = defaultdict(list)
-    rows = generation.billable_rows(contract_ids=contract_ids, up_to_date=up_to_date)
-    for contract_id, share in generation.billable_shares(rows, NO_NAMES):
-        shares_by_contract[contract_id].append(share)
     coverage_by_contract = {
         contract_id: generation.rules_coverage(rules)
         for contract_id, rules in rules_by_contract.items()
     }
-    capped_ids = [
-        contract_id
+    capped_categories = {
+        contract_id: {category for _projects, _categories, caps in coverage for category in caps}
         for contract_id, coverage in coverage_by_contract.items()
-        if any(caps for _projects, _categories, caps in coverage)
-    ]
-    billed = generation.billed_per_category(capped_ids) if capped_ids else {}
+    }
+    capped_categories = {key: value for key, value in capped_categories.items() if value}
+    shares_by_contract = _summed_shares(contract_ids, up_to_date, capped_categories)
+    billed = generation.billed_per_category(list(capped_categories)) if capped_categories else {}
     on_hold = _on_hold(contract_ids, up_to_date)
     milestones = dict(
         Milestone.objects.filter(
@@ -135,6 +139,100 @@ def billable_preview(*, contracts, up_to_date: datetime.date) -> list[BillablePr
             preview.deductions = _deductions(contract, totals)
         previews.append(preview)
     return previews
+
+
+# What choosing shares, grouping them into proposals, fees and deductions look at: shares equal
+# in all of these are billed or left alike (``generation.shares_choose``, ``proposal_groups``,
+# ``proposal_fees``), so their sum stands for them, except under a cap.
+_SUMMED_KEYS = {
+    "share_contract": F("transaction__project__contract_id"),
+    "share_source": F("source_id"),
+    "share_kind": F("transaction__kind"),
+    "share_project": F("transaction__project_id"),
+    "share_parent": F("transaction__project__parent_id"),
+    "share_category": F("transaction__category_id"),
+    "share_prepayment": ExpressionWrapper(
+        Q(
+            transaction__kind=TransactionKind.ON_ACCOUNT,
+            transaction__billing_rule__isnull=True,
+            transaction__milestone__isnull=True,
+        ),
+        output_field=BooleanField(),
+    ),
+}
+_LEFT = "share_amount - line_in_proposal - line_invoiced - line_freed"  # ShareFigures.billable
+_SUMMED_SQL = f"""
+    SELECT {", ".join(_SUMMED_KEYS)}, line_in_proposal <> 0, SUM({_LEFT})
+    FROM ({{shares}}) shares
+    GROUP BY {", ".join(_SUMMED_KEYS)}, line_in_proposal <> 0
+    HAVING SUM({_LEFT}) <> 0
+"""
+
+
+def _summed_shares(contract_ids, up_to_date, capped_categories) -> dict[int, list]:
+    """Per contract, the shares ``generation.billable_rows`` reads, as generation would see them
+    (what is left of each to bill, waiting when part of it is on an open proposal:
+    ``ShareFigures.billable``), summed per ``_SUMMED_KEYS`` in the database; those in a category
+    a not-to-exceed cap of the contract's rules limits are read one by one, in generation's
+    order. Two queries."""
+    capped = Q()
+    for contract_id, categories in capped_categories.items():
+        capped |= Q(
+            transaction__project__contract_id=contract_id,
+            transaction__category_id__in=categories,
+        )
+    allocations = TransactionAllocation.objects.filter(
+        transaction__project__contract_id__in=contract_ids,
+        transaction__billing_status__in=generation.BILLABLE_STATUSES,
+        transaction__is_chargeable=True,
+        transaction__date__lte=up_to_date,
+        source__isnull=False,
+        is_on_hold=False,
+    )
+    if capped_categories:
+        allocations = allocations.exclude(capped)
+    summed = (
+        shares_with_figures(allocations)
+        .annotate(share_amount=F("amount"), **_SUMMED_KEYS)
+        .order_by()
+        .values_list(*_SUMMED_KEYS, "share_amount", *FIGURE_FIELDS)
+    )
+    inner_sql, params = summed.query.sql_with_params()
+    shares_by_contract: dict[int, list] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(_SUMMED_SQL.format(shares=inner_sql), params)
+        for contract_id, source_id, kind, project_id, parent_id, category_id, is_prepayment, is_waiting, left in cursor:  # fmt: skip
+            shares_by_contract[contract_id].append(
+                generation.BillableShare(
+                    None,
+                    _money(left),
+                    source_id,
+                    None,
+                    kind,
+                    project_id,
+                    parent_id,
+                    category_id,
+                    ZERO,
+                    ZERO,
+                    ZERO,
+                    "",
+                    is_waiting=bool(is_waiting),
+                    is_prepayment=bool(is_prepayment),
+                )  # fmt: skip
+            )
+    if capped_categories:
+        rows = generation.billable_rows(
+            contract_ids=list(capped_categories), up_to_date=up_to_date
+        ).filter(capped)
+        for contract_id, share in generation.billable_shares(rows, NO_NAMES):
+            shares_by_contract[contract_id].append(share)
+    return shares_by_contract
+
+
+def _money(value) -> Decimal:
+    """A sum read with a plain cursor as a Decimal of the money columns' scale (PostgreSQL gives
+    one already; SQLite, which keeps decimals as floating point, a float or an int)."""
+    return Decimal(str(value)).quantize(MONEY_EXPONENT)
 
 
 def _on_hold(contract_ids, up_to_date) -> dict[int, Decimal]:
@@ -217,7 +315,7 @@ def _deductions(contract, totals) -> Decimal:
     left: dict[int, tuple[Decimal, Decimal]] = {}
     deductions = ZERO
     for source_id, shares, total in totals:
-        if any(share.transaction_id in prepayment_ids for share in shares):
+        if any(share.is_prepayment or share.transaction_id in prepayment_ids for share in shares):
             continue
         if source_id not in left:
             left[source_id] = _prepaid_and_deducted(contract, source_id)

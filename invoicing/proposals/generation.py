@@ -88,6 +88,9 @@ class BillableShare:
     # active language, the line shows it in its reader's (``line_texts.transaction_line``).
     description_kind: str = ""
     description_params: dict | None = None
+    # Shares summed for a preview (``billable.billable_preview``) stand for many transactions
+    # (``transaction_id`` None); this says whether they are a prepayment's.
+    is_prepayment: bool = False
 
 
 _SHARE_FIELDS = (

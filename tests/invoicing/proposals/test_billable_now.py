@@ -18,6 +18,7 @@ from tests.factories import (
     FundingLimitFactory,
     FundingSourceFactory,
     MilestoneFactory,
+    ProjectFactory,
     WorkerFactory,
 )
 from tests.invoicing.builders import contract_with_customer, hours
@@ -131,6 +132,47 @@ def milestone_and_hours_contract(_people=None):
     return contract
 
 
+def mixed_contract(_people=None):
+    """Two funders, two projects invoiced apart, a fee on one of them, hours in a capped
+    category and in two that are not: the summed shares and the ones read one by one meet."""
+    contract, project, _customer = contract_with_customer(invoicing_scope="project")
+    other = ProjectFactory(contract=contract)
+    grant = FundingSourceFactory(contract=contract, name="Grant")
+    rule = contract.funding_rules.get()
+    rule.lines.update(percentage=D("60"))
+    rule.lines.create(source=grant, percentage=D("40"))
+    capped, free, more = (CategoryFactory(kind="hour") for _ in range(3))
+    time_material = BillingRuleFactory(
+        contract=contract, rule_type="time_material", projects=[project, other]
+    )
+    time_material.caps.create(category=capped, amount=D("700"))
+    BillingRuleFactory(contract=contract, rule_type="fee", fee_percent=D("7.5"), projects=[other])
+    worker = WorkerFactory(sales_rate=D("100"))
+    for quantity, where, category in (
+        ("4", project, capped), ("3.5", other, free), ("5", other, capped),
+        ("2.25", project, more), ("1.1", other, more), ("6", project, capped),
+    ):  # fmt: skip
+        hours(where, worker, quantity, category=category, date=timezone.localdate())
+    return contract
+
+
+def test_billable_now_reads_shares_one_by_one_only_under_a_cap(people, monkeypatch):
+    """At a large backlog the preview must not hold a share per transaction: shares are summed
+    in the database, except in categories a cap limits (where the cap cuts depends on order)."""
+    contract = mixed_contract()
+    read_one_by_one = []
+    share = generation._share
+    monkeypatch.setattr(
+        generation, "_share", lambda row, names: read_one_by_one.append(row) or share(row, names)
+    )
+    row = billable(contract)
+    monkeypatch.undo()
+    capped_shares = 3 * 2  # three capped transactions, two funders each
+    assert len(read_one_by_one) == capped_shares
+    assert row["over_cap"] > 0
+    assert row["total"] == generated_total(contract, people["clerk"])
+
+
 def test_cap_is_shown_apart(people):
     # 400 + 500 + 300 against a cap of 1,000: the third is split, 100 within and 200 over
     row = billable(cap_contract())
@@ -193,6 +235,7 @@ def test_milestones_due_together_share_the_limit_headroom(people):
         on_hold_contract,
         fee_contract,
         cap_contract,
+        mixed_contract,
         milestone_and_hours_contract,
         two_milestones_past_a_limit_contract,
     ],
