@@ -14,7 +14,7 @@ from contracts.models import ContractStatus, Milestone, MilestoneStatus
 from contracts.selectors import milestone_value
 from funding.models import FundingLimit
 from invoicing.invoices.models import Invoice
-from invoicing.proposals import billable_figures, selectors
+from invoicing.proposals import billable_figures, selectors, tasks
 from invoicing.receivables import selectors as receivable_selectors
 
 LIST_SIZE = 8
@@ -41,7 +41,9 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
     )
     # Kept figures (billable_figures.py): working them out for every contract on every view
     # would read every unbilled share of the installation.
-    figures = billable_figures.billable_figures_current(today=today)
+    figures = billable_figures.billable_figures_current(
+        today=today, refresh=tasks.billable_figures_refresh_queue
+    )
     waiting_all = selectors.proposals_waiting_for(selectors.proposal_list(), user=user)
     waiting = list(waiting_all[:LIST_SIZE])
     rejected_all = selectors.proposals_rejected_for(selectors.proposal_list(), user=user)
@@ -62,6 +64,7 @@ def dashboard(*, user, today: datetime.date | None = None) -> dict:
         "billable": list(figures.billable[:LIST_SIZE]),
         "billable_count": figures.billable_count,
         "billable_computed_at": figures.computed_at,
+        "billable_refreshing": figures.refreshing,
         "waiting": waiting,
         "waiting_count": len(waiting) if len(waiting) < LIST_SIZE else waiting_all.count(),
         "rejected": rejected,

@@ -174,7 +174,9 @@ def _summed_shares(contract_ids, up_to_date, capped_categories) -> dict[int, lis
     (what is left of each to bill, waiting when part of it is on an open proposal:
     ``ShareFigures.billable``), summed per ``_SUMMED_KEYS`` in the database; those in a category
     a not-to-exceed cap of the contract's rules limits are read one by one, in generation's
-    order. Two queries."""
+    order. Two queries (none without contracts)."""
+    if not contract_ids:
+        return {}
     capped = Q()
     for contract_id, categories in capped_categories.items():
         capped |= Q(

@@ -3,14 +3,18 @@
 ``billable.billable_preview`` is the one function that works out what a contract has to bill;
 at a million transactions it takes hundreds of milliseconds for all contracts, too long for
 the landing page on every view. Its results are kept in ``BillableFigure`` rows: a page reads
-them (a few bounded queries) and works them out again, for every active contract, when they
+them (a few bounded queries) and has them worked out again, for every active contract, when they
 are for another day, miss a contract that is active now, or are older than
-``settings.BILLABLE_FIGURES_MAX_AGE_MINUTES``. The page says when they were worked out; the
+``settings.BILLABLE_FIGURES_MAX_AGE_MINUTES``: by a background task
+(``billable_figures_refresh_task``), so that no page view waits for it when tasks run on
+workers; in-process (``TASKS_BACKEND=immediate``) the task runs at once and the page shows its
+result. The page says when they were worked out and that newer ones are on their way; the
 billable-now page always works them out live (and keeps what it found here)."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,6 +48,7 @@ class BillableFigures:
     rows: QuerySet[BillableFigure]
     computed_at: datetime.datetime | None
     billable_count: int
+    refreshing: bool = False  # too old, or missing contracts: newer ones are being worked out
 
     @property
     def billable(self) -> QuerySet[BillableFigure]:
@@ -95,10 +100,9 @@ def _max_age() -> datetime.timedelta:
     return datetime.timedelta(minutes=settings.BILLABLE_FIGURES_MAX_AGE_MINUTES)
 
 
-def billable_figures_current(*, today: datetime.date) -> BillableFigures:
-    """The active contracts' kept figures, worked out again first when they are for another
-    day than ``today``, fewer than the active contracts, or too old. Two queries when they are
-    current (the active contracts are counted, not loaded)."""
+def _state(today: datetime.date) -> tuple[QuerySet[BillableFigure], dict, bool]:
+    """The kept rows of the active contracts, what they are (count, days, oldest, how many
+    have something to bill) and whether they are current: two queries."""
     active_count = ProjectContract.objects.filter(status=ContractStatus.ACTIVE).count()
     rows = BillableFigure.objects.filter(contract__status=ContractStatus.ACTIVE)
     state = rows.aggregate(
@@ -108,15 +112,27 @@ def billable_figures_current(*, today: datetime.date) -> BillableFigures:
         oldest=Min("computed_at"),
         billable=Count("pk", filter=HAS_SOMETHING_TO_BILL),
     )
-    now = timezone.now()
     is_current = state["count"] == active_count and (
         not active_count
         or (
-            state["first_day"] == state["last_day"] == today and state["oldest"] >= now - _max_age()
+            state["first_day"] == state["last_day"] == today
+            and state["oldest"] >= timezone.now() - _max_age()
         )
     )
-    if is_current:
-        return BillableFigures(rows, state["oldest"], state["billable"])
-    previews = billable_figures_refresh(today=today)
-    count = sum(1 for preview in previews if preview.total or preview.milestones)
-    return BillableFigures(rows, now if active_count else None, count)
+    return rows, state, is_current
+
+
+def billable_figures_current(
+    *, today: datetime.date, refresh: Callable[[datetime.date, dict], None]
+) -> BillableFigures:
+    """The active contracts' kept figures. When they are for another day than ``today``, fewer
+    than the active contracts, or too old, ``refresh`` is asked to have them worked out again
+    (``tasks.billable_figures_refresh_queue``: with in-process tasks it has run when it
+    returns, and the figures are current; with workers, the kept ones come back marked
+    ``refreshing``). Two queries when they are current (the active contracts are counted, not
+    loaded)."""
+    rows, state, is_current = _state(today)
+    if not is_current:
+        refresh(today, state)
+        rows, state, is_current = _state(today)
+    return BillableFigures(rows, state["oldest"], state["billable"], refreshing=not is_current)

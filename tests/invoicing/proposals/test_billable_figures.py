@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +27,7 @@ from tests.invoicing.builders import contract_with_customer, hours
 pytestmark = pytest.mark.django_db
 D = Decimal
 TODAY = datetime.date(2026, 4, 15)
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 @pytest.fixture
@@ -201,3 +204,43 @@ def test_the_kept_rows_of_contracts_no_longer_active_are_not_read_and_go(two_con
     assert shown(people["clerk"]) == ([], 0)
     billable_figures.billable_figures_refresh(today=TODAY)
     assert list(BillableFigure.objects.values_list("contract_id", flat=True)) == [kept.pk]
+
+
+def test_with_workers_a_view_never_works_the_figures_out_itself(
+    client, two_contracts, people, monkeypatch, django_assert_max_num_queries
+):
+    """With tasks on workers the dashboard shows the kept figures marked as being updated and
+    queues one refresh, however many views find them old; it never reads the shares (with a
+    large unbilled backlog that took as long as the billable-now page, in the request)."""
+    from invoicing.proposals import tasks
+
+    contract, project = two_contracts[0]
+    moment = [timezone.now().replace(hour=9, minute=41)]
+    monkeypatch.setattr(billable_figures.timezone, "now", lambda: moment[0])
+    client.force_login(people["clerk"])
+    client.get(reverse("home"))  # worked out (in-process tasks)
+    hours(project, WorkerFactory(sales_rate=D("100")), "3")
+    moment[0] += datetime.timedelta(minutes=11)
+    with override_settings(TASKS=DATABASE_TASKS):
+        for _view in range(3):
+            with django_assert_max_num_queries(40) as seen:
+                html = client.get(reverse("home")).content.decode()
+            read = [query["sql"] for query in seen.captured_queries]
+            assert not any("invoicing_transactionallocation" in sql for sql in read)
+            assert "being updated" in html and "FIG-A" not in html
+        [queued] = DBTaskResult.objects.all()
+        assert queued.task_path.endswith("billable_figures_refresh_task")
+        # A worker runs it: the next view shows the new figures, no longer marked.
+        tasks.billable_figures_refresh_task.call(*queued.args_kwargs["args"])
+        html = client.get(reverse("home")).content.decode()
+    assert "FIG-A" in html and "being updated" not in html
+
+
+def test_with_workers_and_no_figures_yet_the_dashboard_says_they_are_being_worked_out(
+    client, two_contracts, people
+):
+    client.force_login(people["clerk"])
+    with override_settings(TASKS=DATABASE_TASKS):
+        html = client.get(reverse("home")).content.decode()
+    assert "The figures are being worked out" in html
+    assert "Nothing is billable now." not in html
