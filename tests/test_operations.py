@@ -144,7 +144,7 @@ def test_logs_are_json_lines():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's JIT")
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=["default", "progress"])
 def test_the_applications_connections_run_without_jit():
     """JIT compiled "billable now"'s share figures for 1.9 s, for a query that runs in 0.2 s
     (bench_pages_0_1): every connection the application opens, the import progress one too,
