@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -341,10 +342,16 @@ class BillableNowView(PermissionRequired, TemplateView):
             .select_related("customer")
             .order_by("code")
         )
+        page = None
         if "contract_pk" in self.kwargs:
-            contracts = contracts.filter(pk=self.kwargs["contract_pk"])
+            contracts = list(contracts.filter(pk=self.kwargs["contract_pk"]))
+        else:
+            # A page of contracts, worked out live: what it costs follows the page, not the
+            # installation's backlog.
+            page = Paginator(contracts, settings.PAGE_SIZE).get_page(self.request.GET.get("page"))
+            contracts = list(page.object_list)
         today = timezone.localdate()
-        previews = billable.billable_preview(contracts=list(contracts), up_to_date=today)
+        previews = billable.billable_preview(contracts=contracts, up_to_date=today)
         # What this page worked out live is what the dashboard shows: keep it for it.
         billable_figures.billable_figures_store(previews, up_to_date=today)
         rows = [preview.as_dict() for preview in previews]
@@ -365,6 +372,7 @@ class BillableNowView(PermissionRequired, TemplateView):
             **super().get_context_data(**kwargs),
             **extra,
             "rows": rows,
+            "page": page,
             "single": "contract_pk" in self.kwargs,
             "form": GenerateForm(),
             "runs": BillingRun.objects.select_related("created_by")[:5],

@@ -245,3 +245,46 @@ def test_billable_now_equals_what_generation_creates(people, setup):
     before = billable(contract)
     assert before["total"] == generated_total(contract, people["clerk"])
     assert billable(contract) == before  # generation was rolled back: nothing moved
+
+
+def test_the_billable_now_list_works_out_one_page_of_contracts(
+    client, people, settings, monkeypatch, django_assert_max_num_queries
+):
+    """All contracts' figures at once held the worker for minutes at a million transactions
+    (bench_pages): the list is paginated by contract code and works out only its page."""
+    from invoicing.proposals import views
+
+    settings.PAGE_SIZE = 3
+    worker = WorkerFactory(sales_rate=D("100"))
+
+    def contracts_with_hours(first, count):
+        for number in range(first, first + count):
+            contract, project, _source = contract_with_customer(code=f"BN-{number:02d}")
+            BillingRuleFactory(contract=contract, rule_type="time_material", projects=[project])
+            hours(project, worker, str(number + 1), date=timezone.localdate())
+
+    contracts_with_hours(0, 7)
+    asked = []
+    preview = views.billable.billable_preview
+    monkeypatch.setattr(
+        views.billable,
+        "billable_preview",
+        lambda *, contracts, up_to_date: (
+            asked.append([c.code for c in contracts])
+            or preview(contracts=contracts, up_to_date=up_to_date)
+        ),
+    )
+    client.force_login(people["clerk"])
+    url = reverse("invoicing:billable_now")
+    client.get(url)  # warm-up
+    with django_assert_max_num_queries(60) as first:
+        html = client.get(url).content.decode()
+    queries = len(first.captured_queries)  # the next request empties the log
+    assert asked[-1] == ["BN-00", "BN-01", "BN-02"]
+    assert "BN-03" not in html and "Page 1 of 3" in html
+    html = client.get(url + "?page=3").content.decode()
+    assert asked[-1] == ["BN-06"] and "700.00" in html
+    contracts_with_hours(7, 7)
+    with django_assert_max_num_queries(queries):
+        html = client.get(url).content.decode()
+    assert "Page 1 of 5" in html
