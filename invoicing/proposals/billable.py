@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 
 from contracts.models import (
     MONEY,
@@ -101,14 +111,7 @@ def billable_preview(*, contracts, up_to_date: datetime.date) -> list[BillablePr
         .values_list("contract_id")
         .annotate(count=Count("pk"))
     )
-    prepaid_contracts = set(
-        ProjectTransaction.objects.filter(
-            project__contract_id__in=contract_ids,
-            kind=TransactionKind.ON_ACCOUNT,
-            billing_rule__isnull=True,
-            milestone__isnull=True,
-        ).values_list("project__contract_id", flat=True)
-    )
+    prepaid_contracts = set(prepaid_contract_ids(contract_ids))
     previews = []
     for contract in contracts:
         rules = rules_by_contract.get(contract.pk, [])
@@ -237,11 +240,26 @@ def _money(value) -> Decimal:
     return Decimal(str(value)).quantize(MONEY_EXPONENT)
 
 
+def prepaid_contract_ids(contract_ids) -> QuerySet:
+    """The contracts that have a prepayment (an on-account transaction no rule or milestone
+    made), read from the prepayments' partial index."""
+    return ProjectTransaction.objects.filter(
+        project__contract_id__in=contract_ids,
+        kind=TransactionKind.ON_ACCOUNT,
+        billing_rule__isnull=True,
+        milestone__isnull=True,
+    ).values_list("project__contract_id", flat=True)
+
+
 def _on_hold(contract_ids, up_to_date) -> dict[int, Decimal]:
+    return dict(held_or_unfunded(contract_ids, up_to_date))
+
+
+def held_or_unfunded(contract_ids, up_to_date) -> QuerySet:
     """Per contract: uninvoiced chargeable shares up to the date that wait on hold or that no
-    source funds (one query)."""
+    source funds, read from their partial index (one query)."""
     open_line = ProposalLine.objects.filter(allocation=OuterRef("pk"), is_open=True)
-    return dict(
+    return (
         TransactionAllocation.objects.filter(
             Q(is_on_hold=True) | Q(source__isnull=True),
             transaction__project__contract_id__in=contract_ids,

@@ -285,6 +285,17 @@ class ProjectTransaction(models.Model):
                 condition=Q(billing_rule__isnull=False),
                 name="transaction_billing_rule_idx",
             ),
+            # Prepayments (on-account lines no rule or milestone made) are few: "billable now"
+            # asks which contracts have one without reading every transaction.
+            models.Index(
+                fields=["project"],
+                condition=Q(
+                    kind=TransactionKind.ON_ACCOUNT,
+                    billing_rule__isnull=True,
+                    milestone__isnull=True,
+                ),
+                name="transaction_prepayment_idx",
+            ),
             models.Index(
                 fields=["milestone"],
                 condition=Q(milestone__isnull=False),
@@ -411,7 +422,16 @@ class TransactionAllocation(models.Model):
         verbose_name = _("funding allocation")
         verbose_name_plural = _("funding allocations")
         ordering = ["transaction", "pk"]
-        indexes = [models.Index(fields=["source", "transaction"])]
+        indexes = [
+            models.Index(fields=["source", "transaction"]),
+            # Shares on hold or that no source funds are few: "billable now" and the billing
+            # status read them per contract from this small index instead of every share.
+            models.Index(
+                fields=["transaction"],
+                condition=Q(is_on_hold=True) | Q(source__isnull=True),
+                name="allocation_held_unfunded_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source or _('Unfunded')}: {self.amount}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from invoicing.proposals import runs, shares
+from invoicing.proposals import billable, runs, shares
 from invoicing.proposals.models import BillingRun, InvoiceProposal, ProposalLine
 from invoicing.proposals.statistics import narrow_plans, query_plans_renew
 from invoicing.transactions import bulk
@@ -130,3 +130,25 @@ def test_a_billing_run_renews_and_narrows_the_plans_at_every_chunk(monkeypatch, 
     run.refresh_from_db()
     assert (run.status, run.proposals_created) == ("done", 5)
     assert len(calls) == 3  # chunks of 2, 2 and 1 contracts
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (lambda ids: billable.prepaid_contract_ids(ids), "transaction_prepayment_idx"),
+        (lambda ids: billable.held_or_unfunded(ids, DAY), "allocation_held_unfunded_idx"),
+    ],
+)
+def test_billable_now_reads_the_few_prepayments_and_held_shares_from_their_partial_index(
+    query, index
+):
+    """Prepayments and shares on hold or unfunded are few; planned as a sequential scan of
+    every transaction or share, these two queries took 27 ms and 16 ms a page of "billable
+    now" at 100,000 transactions (bench_pages_0_1), 0.1 ms each from the partial indexes."""
+    contracts = billable_contracts(3)
+    ids = [contract.pk for contract in contracts]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # what the planner does at scale
+        plan = query(ids).explain()
+    assert index in plan, plan
