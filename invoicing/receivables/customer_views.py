@@ -181,7 +181,19 @@ class CustomerDetailView(PermissionRequired, TemplateView):
         customer = self.get_customer()
         today = timezone.localdate()
         positions = selectors.customers_receivable([customer.pk], today=today)[customer.pk]
-        open_invoices = list(selectors.receivables(today).filter(customer=customer))
+        # Open invoices are offered for the customer's credit: only in a currency with credit,
+        # and only what the offer shows (a grantor has hundreds, each with its snapshot).
+        credit_currencies = [p.currency for p in positions if p.credit_available > 0]
+        open_invoices = (
+            list(
+                selectors.receivables(today)
+                .filter(customer=customer, currency__in=credit_currencies)
+                .select_related(None)
+                .only("pk", "number", "currency")
+            )
+            if credit_currencies
+            else []
+        )
         balances = []
         for position in positions:
             statement = selectors.customer_statement(customer, position.currency, date_to=today)

@@ -186,6 +186,24 @@ def test_customer_credit_can_be_applied_and_refunded_from_the_page(customer, peo
     assert selectors.customer_credit_available(customer, "SEK") == 0
 
 
+def test_the_page_offers_open_invoices_for_credit_without_their_snapshots(customer, people, client):
+    """A grantor has hundreds of open invoices: the page loaded each whole (snapshot and all)
+    to offer them for credit it did not have. Now none without credit, and with credit only
+    what the offer shows."""
+    client.force_login(people["clerk"])
+    response = client.get(detail(customer))
+    assert all(row["credit_invoices"] == [] for row in response.context["balances"])
+    paid = post(people, customer=customer)
+    pay(paid, people, "28500", keep_surplus_as_credit=True)
+    response = client.get(detail(customer))
+    [offered] = [
+        invoice for row in response.context["balances"] for invoice in row["credit_invoices"]
+    ]
+    assert offered == customer.invoices.get(currency="SEK", pk__lt=paid.pk)
+    assert {"snapshot", "customer_id", "contract_id"} <= offered.get_deferred_fields()
+    assert offered.number in response.content.decode()
+
+
 def test_the_page_runs_the_same_queries_however_many_documents(customer, people, client):
     client.force_login(people["clerk"])
     # A first request fills the process's caches (content types for the comment thread); in a
