@@ -374,11 +374,15 @@ def proposals_generate(
     split_by_kind: bool = False,
     names: LineNames | None = None,
     rules: list[BillingRule] | None = None,
+    status_pending: set[int] | None = None,
 ) -> list[InvoiceProposal]:
     """Run the contract's billing rules up to a date and make one draft proposal per funding
     source (and per project when the contract is invoiced per project, and per transaction kind
     when asked). Fee rules add their fee on the hours of each proposal. The actor is a user
-    who may create proposals, or the contract's ``Automation``."""
+    who may create proposals, or the contract's ``Automation``. With ``status_pending`` the
+    billed transactions are added to it instead of having their billing status refreshed: the
+    caller refreshes them, in the same database transaction, for many contracts at once (a
+    billing run's chunk)."""
     proposal_create_allowed(actor)
     user = acting_user(actor)
     ProjectContract.objects.select_for_update().filter(pk=contract.pk).first()
@@ -417,9 +421,11 @@ def proposals_generate(
         proposals, rules=rules, prepayments=contract_has_prepayments(contract)
     )
     # Every chosen share is now on an open line: its transaction's status follows.
-    transactions_billing_status_refresh(
-        transaction_ids={share.transaction_id for share in chosen if share.transaction_id}
-    )
+    billed = {share.transaction_id for share in chosen if share.transaction_id}
+    if status_pending is None:
+        transactions_billing_status_refresh(transaction_ids=billed)
+    else:
+        status_pending |= billed
     return proposals
 
 

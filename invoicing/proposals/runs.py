@@ -32,6 +32,7 @@ from invoicing.proposals.generation import LineNames, NothingToBill, proposals_g
 from invoicing.proposals.models import (
     BillingRun,
 )
+from invoicing.proposals.state import transactions_billing_status_refresh
 from invoicing.proposals.statistics import narrow_plans, query_plans_renew
 from invoicing.transactions import chunks
 from invoicing.transactions.models import ChunkStatus, JobChunk, JobKind
@@ -201,10 +202,12 @@ def _billing_run_chunk(
     rules_by_contract: dict[int, list[BillingRule]],
 ) -> tuple[int, list[list[str]]]:
     """Bill each contract of a chunk; each is its own savepoint (proposals_generate is atomic),
-    so a refusal rolls back only that contract and is recorded."""
+    so a refusal rolls back only that contract and is recorded. The billing status of what the
+    chunk billed is refreshed once for all its contracts, before the chunk commits."""
     query_plans_renew()  # foreign-key checks planned for the tables as they are now
     narrow_plans()  # and by index, whatever the statistics say of the tables' sizes
     created, problems = 0, []
+    billed: set[int] = set()
     for contract in chunk:
         try:
             created += len(
@@ -215,10 +218,12 @@ def _billing_run_chunk(
                     split_by_kind=run.split_by_kind,
                     names=names,
                     rules=rules_by_contract[contract.pk],
+                    status_pending=billed,
                 )
             )
         except NothingToBill:
             pass
         except ValidationError as refused:
             problems.append([contract.code, " ".join(refused.messages)])
+    transactions_billing_status_refresh(transaction_ids=billed)
     return created, problems
