@@ -244,3 +244,5 @@ def test_with_workers_and_no_figures_yet_the_dashboard_says_they_are_being_worke
         html = client.get(reverse("home")).content.decode()
     assert "The figures are being worked out" in html
     assert "Nothing is billable now." not in html
+    tile = html.split("Contracts with billable work")[1].split("</a>")[0]
+    assert ">0<" not in tile and "…" in tile  # not a count of none before it is known
