@@ -2,11 +2,13 @@
 which currency, all unpaid or only the overdue ones (``?overdue=1`` links keep working)."""
 
 import django_filters
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.currencies import currency_choices
 from contracts.filters import StyledFilterSet, TextSearchFilter
 from invoicing.invoices.models import Invoice
+from invoicing.receivables import selectors
 
 
 class ReceivableFilter(StyledFilterSet):
@@ -30,5 +32,7 @@ class ReceivableFilter(StyledFilterSet):
         fields = ["customer", "currency", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        # ``is_overdue`` is the annotation of ``selectors.receivables``: ``selectors.overdue``.
-        return queryset.filter(is_overdue=True) if value else queryset
+        # The queryset is ``selectors.receivables``: ``selectors.overdue`` says which are overdue.
+        if not value:
+            return queryset
+        return selectors.overdue_only(queryset, today=timezone.localdate())

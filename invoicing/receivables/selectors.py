@@ -163,7 +163,16 @@ def receivables(today: datetime.date | None = None) -> QuerySet[Invoice]:
 
 def overdue(today: datetime.date | None = None) -> QuerySet[Invoice]:
     """Invoices with something open after their due date: the only ones reminded."""
-    return receivables(today).filter(is_overdue=True)
+    today = today or timezone.localdate()
+    return overdue_only(receivables(today), today=today)
+
+
+def overdue_only(open_invoices: QuerySet[Invoice], *, today: datetime.date) -> QuerySet[Invoice]:
+    """Of ``receivables()`` (invoices with something open), those past their due date: what
+    ``is_overdue`` says of them, asked on the due date alone, so that the database does not
+    work each invoice's open amount out once more for it (20,000 invoices: two correlated
+    subqueries each)."""
+    return open_invoices.filter(due_date__lt=today)
 
 
 def receivable_totals(invoices: QuerySet[Invoice], *, per_customer: bool = False) -> list[dict]:

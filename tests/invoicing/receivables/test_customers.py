@@ -450,3 +450,17 @@ def test_the_filtered_receivables_page_runs_the_same_queries_for_more_invoices(
     for _ in range(3):
         post(people)
     assert _queries(client, url) == few
+
+
+def test_overdue_asks_the_due_date_alone_and_finds_what_is_overdue_says(customer, people):
+    """``overdue_only`` leaves out the open-amount test that ``receivables()`` already made:
+    the same invoices as the ``is_overdue`` annotation, on any day."""
+    import datetime
+
+    paid = post(people, customer=customer)
+    pay(paid, people, "100")
+    dates = customer.invoices.values_list("due_date", flat=True)
+    days = sorted({day + datetime.timedelta(days=shift) for day in dates for shift in (-1, 0, 1)})
+    for today in days:
+        expected = set(selectors.receivables(today).filter(is_overdue=True))
+        assert set(selectors.overdue(today)) == expected, today
