@@ -227,7 +227,10 @@ class CustomerDetailView(PermissionRequired, TemplateView):
                 "reversal",
                 Prefetch(
                     "allocations",
-                    queryset=PaymentAllocation.objects.select_related("invoice").order_by("pk"),
+                    # The page names each invoice a payment paid: its number, not its snapshot.
+                    queryset=PaymentAllocation.objects.select_related("invoice")
+                    .only("payment_id", "invoice__number")
+                    .order_by("pk"),
                 ),
             )
             .order_by("-paid_on", "-pk")

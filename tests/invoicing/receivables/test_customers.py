@@ -464,3 +464,19 @@ def test_overdue_asks_the_due_date_alone_and_finds_what_is_overdue_says(customer
     for today in days:
         expected = set(selectors.receivables(today).filter(is_overdue=True))
         assert set(selectors.overdue(today)) == expected, today
+
+
+def test_the_payments_section_names_paid_invoices_without_loading_them_whole(
+    customer, people, client
+):
+    """A grantor's payments each pay dozens of invoices: the section read every one whole
+    (snapshot JSON decoded, 427 at the full benchmark scale) to print its number."""
+    paid = post(people, customer=customer)
+    pay(paid, people, "100")
+    client.force_login(people["clerk"])
+    response = client.get(detail(customer))
+    [allocation] = [
+        a for payment in response.context["payments"] for a in payment.allocations.all()
+    ]
+    assert allocation.invoice == paid and "snapshot" in allocation.invoice.get_deferred_fields()
+    assert paid.number in response.content.decode()
